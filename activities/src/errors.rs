@@ -1,0 +1,24 @@
+//! How domain failures become activity failures: what retrying cannot fix
+//! (bad input, missing rows, another org's data) fails at once; the rest
+//! (database hiccups) is retried by the workflow's retry policy.
+
+use domain::DomainError;
+use temporalio_sdk::{ApplicationFailure, activities::ActivityError};
+
+pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
+    let message = format!("{step}: {err}");
+    match err {
+        DomainError::Db(_) => {
+            tracing::warn!(step, error = %err, "retryable activity failure");
+            ActivityError::Application(Box::new(ApplicationFailure::new(message)))
+        }
+        DomainError::NotFound(_) | DomainError::Invalid { .. } | DomainError::Conflict(_) => {
+            tracing::error!(step, error = %err, "permanent activity failure");
+            permanent(message)
+        }
+    }
+}
+
+pub fn permanent(message: String) -> ActivityError {
+    ActivityError::Application(Box::new(ApplicationFailure::non_retryable(message)))
+}

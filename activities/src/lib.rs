@@ -1,0 +1,8 @@
+//! Activity implementations and the worker that runs them with the
+//! workflows. Activities hold their dependencies (`Arc` fields) and bind to
+//! the definitions of the `temporal` crate, so a signature drift between a
+//! workflow's call and an implementation does not compile.
+
+pub mod errors;
+pub mod plan;
+pub mod worker;

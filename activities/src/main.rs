@@ -1,0 +1,48 @@
+//! The worker binary: runs the workflows and activities of Reelpilot.
+
+use anyhow::Context;
+use platform::Config;
+use temporalio_sdk::Runtime;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env().context("reading configuration")?;
+    platform::telemetry::init(&config.telemetry);
+    let db = platform::db::connect(&config.database).await.context("configuring the database pool")?;
+    let client = temporal::runtime::connect(
+        &config.temporal.address,
+        &config.temporal.namespace,
+        "reelpilot-worker",
+        config.temporal.connect_timeout,
+    )
+    .await?;
+    let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
+    let mut worker = activities::worker::main_worker(
+        &runtime,
+        client,
+        &config.temporal.task_queue_prefix,
+        config.worker.max_concurrent_activities,
+        activities::worker::Dependencies { db },
+    )?;
+
+    // Finish the tasks in hand on Ctrl-C / SIGTERM instead of dropping them.
+    let shutdown = worker.shutdown_handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested; draining the worker");
+        shutdown();
+    });
+    tracing::info!(task_queue = %temporal::queues::Workload::Main.queue(&config.temporal.task_queue_prefix), "worker started");
+    worker.run().await.context("worker stopped with an error")?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

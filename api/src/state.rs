@@ -1,0 +1,14 @@
+use platform::{Config, secrets::SecretStore, storage::ObjectStore};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use temporalio_client::Client;
+
+/// What handlers need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub temporal: Client,
+    pub storage: Arc<dyn ObjectStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub config: Arc<Config>,
+}

@@ -1,0 +1,8 @@
+#![allow(unreachable_pub)]
+//! Black-box tests of the API against the real PostgreSQL and Temporal
+//! servers that `make test` starts (one binary, to keep link time down).
+
+mod errors;
+mod health;
+mod helpers;
+mod plans;

@@ -1,0 +1,29 @@
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The thing does not exist, or belongs to another organisation (the
+    /// two are indistinguishable on purpose).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl DomainError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        DomainError::Invalid { field, message: message.into() }
+    }
+}
+
+/// Maps a unique-constraint violation to a conflict with a readable message.
+pub(crate) fn on_unique_violation(err: DbErr, message: impl FnOnce() -> String) -> DomainError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DomainError::Conflict(message()),
+        _ => DomainError::Db(err),
+    }
+}

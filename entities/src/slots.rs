@@ -1,0 +1,68 @@
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// draft -> approved -> rendered -> publish_approved -> published | failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum SlotStatus {
+    #[sea_orm(string_value = "empty")]
+    Empty,
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rendering")]
+    Rendering,
+    #[sea_orm(string_value = "rendered")]
+    Rendered,
+    #[sea_orm(string_value = "publish_approved")]
+    PublishApproved,
+    #[sea_orm(string_value = "publishing")]
+    Publishing,
+    #[sea_orm(string_value = "published")]
+    Published,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "slots")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub plan_id: Uuid,
+    pub day_index: i32,
+    pub slot_index: i32,
+    pub scheduled_at: DateTimeWithTimeZone,
+    pub status: SlotStatus,
+    pub hook: String,
+    pub script: String,
+    pub caption: String,
+    pub hashtags: Json,
+    pub format: String,
+    pub confidence: Option<f32>,
+    pub rationale: String,
+    pub locked: bool,
+    pub version: i32,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTimeWithTimeZone>,
+    pub created_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::plans::Entity", from = "Column::PlanId", to = "super::plans::Column::Id")]
+    Plan,
+}
+
+impl Related<super::plans::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Plan.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,285 @@
+//! One typed configuration, read from environment variables.
+//!
+//! Every variable is declared once in [`ENV_VARS`]; `.env.example` and
+//! `docker-compose.yml` are checked against that list by tests, so the
+//! documentation cannot drift from what the code reads. Secrets are
+//! [`SecretString`]s: `Debug` prints `[REDACTED]` and there is no `Display`.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+/// A variable the configuration reads.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVar {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const fn var(name: &'static str, default: Option<&'static str>, help: &'static str) -> EnvVar {
+    EnvVar { name, default, secret: false, help }
+}
+
+const fn secret(name: &'static str, help: &'static str) -> EnvVar {
+    EnvVar { name, default: None, secret: true, help }
+}
+
+/// Every environment variable Reelpilot's binaries read.
+pub const ENV_VARS: &[EnvVar] = &[
+    secret("DATABASE_URL", "PostgreSQL URL, e.g. postgres://user:pass@host:5432/reelpilot"),
+    var("DATABASE_MAX_CONNECTIONS", Some("10"), "connection pool size"),
+    var("API_HOST", Some("127.0.0.1"), "address the API listens on"),
+    var("API_PORT", Some("8080"), "port the API listens on"),
+    var("PUBLIC_BASE_URL", None, "external URL of the API (defaults to http://API_HOST:API_PORT)"),
+    var("TEMPORAL_ADDRESS", Some("http://127.0.0.1:7233"), "Temporal frontend gRPC address"),
+    var("TEMPORAL_NAMESPACE", Some("default"), "Temporal namespace"),
+    var("TEMPORAL_TASK_QUEUE_PREFIX", Some(""), "prefix for every task queue (isolates test runs)"),
+    var("TEMPORAL_UI_URL", Some("http://127.0.0.1:8233"), "Temporal Web UI, for links to runs"),
+    var("TEMPORAL_CONNECT_TIMEOUT_SECS", Some("30"), "how long to retry the first Temporal connection"),
+    var("STORAGE_BACKEND", Some("local"), "object storage backend: local"),
+    var("STORAGE_LOCAL_DIR", Some(".reelpilot/storage"), "directory of the local storage backend"),
+    var("SECRET_STORE", Some("embedded"), "secret store backend: embedded"),
+    var("SECRETS_DIR", Some(".reelpilot/secrets"), "directory of the embedded secret store"),
+    var("LOG_FORMAT", Some("json"), "json or pretty"),
+    var("RUST_LOG", Some("info"), "tracing filter directives"),
+    var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing required environment variable {0}")]
+    Missing(&'static str),
+    #[error("invalid value for {var}: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub api: ApiConfig,
+    pub temporal: TemporalConfig,
+    pub storage: StorageConfig,
+    pub secrets: SecretStoreConfig,
+    pub telemetry: TelemetryConfig,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    pub public_base_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TemporalConfig {
+    pub address: url::Url,
+    pub namespace: String,
+    pub task_queue_prefix: String,
+    pub ui_url: String,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    Local { dir: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub enum SecretStoreConfig {
+    Embedded { dir: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelemetryConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub max_concurrent_activities: usize,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        let host: std::net::IpAddr = vars.parse("API_HOST")?;
+        let port: u16 = vars.parse("API_PORT")?;
+        let listen = SocketAddr::new(host, port);
+        let public_base_url = vars
+            .optional("PUBLIC_BASE_URL")
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+
+        let storage = match vars.get("STORAGE_BACKEND")?.as_str() {
+            "local" => StorageConfig::Local { dir: vars.get("STORAGE_LOCAL_DIR")?.into() },
+            other => return Err(invalid("STORAGE_BACKEND", format!("unknown backend {other:?}"))),
+        };
+        let secrets = match vars.get("SECRET_STORE")?.as_str() {
+            "embedded" => SecretStoreConfig::Embedded { dir: vars.get("SECRETS_DIR")?.into() },
+            other => return Err(invalid("SECRET_STORE", format!("unknown backend {other:?}"))),
+        };
+        let format = match vars.get("LOG_FORMAT")?.as_str() {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => return Err(invalid("LOG_FORMAT", format!("expected json or pretty, got {other:?}"))),
+        };
+
+        let database_url = vars.get("DATABASE_URL")?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            // Never echo the value: it usually carries a password.
+            return Err(invalid("DATABASE_URL", "must be a postgres:// URL".into()));
+        }
+
+        Ok(Config {
+            database: DatabaseConfig {
+                url: SecretString::from(database_url),
+                max_connections: vars.parse("DATABASE_MAX_CONNECTIONS")?,
+            },
+            api: ApiConfig { listen, public_base_url },
+            temporal: TemporalConfig {
+                address: vars.parse("TEMPORAL_ADDRESS")?,
+                namespace: vars.get("TEMPORAL_NAMESPACE")?,
+                task_queue_prefix: vars.get("TEMPORAL_TASK_QUEUE_PREFIX")?,
+                ui_url: vars.get("TEMPORAL_UI_URL")?.trim_end_matches('/').to_owned(),
+                connect_timeout: Duration::from_secs(vars.parse("TEMPORAL_CONNECT_TIMEOUT_SECS")?),
+            },
+            storage,
+            secrets,
+            telemetry: TelemetryConfig { format, filter: vars.get("RUST_LOG")? },
+            worker: WorkerConfig {
+                max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")?,
+            },
+        })
+    }
+}
+
+impl DatabaseConfig {
+    pub fn url(&self) -> &str {
+        self.url.expose_secret()
+    }
+}
+
+fn invalid(var: &'static str, reason: String) -> ConfigError {
+    ConfigError::Invalid { var, reason }
+}
+
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn declared(name: &str) -> &'static EnvVar {
+        ENV_VARS
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{name} is read but not declared in ENV_VARS"))
+    }
+
+    fn optional(&self, name: &str) -> Option<String> {
+        let declared = Self::declared(name);
+        (self.0)(name)
+            .filter(|v| !v.is_empty() || declared.default == Some(""))
+            .or_else(|| declared.default.map(str::to_owned))
+    }
+
+    fn get(&self, name: &str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(Self::declared(name).name))
+    }
+
+    fn parse<T: FromStr>(&self, name: &str) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let declared = Self::declared(name);
+        let raw = self.get(name)?;
+        raw.parse().map_err(|e: T::Err| {
+            let reason = if declared.secret { e.to_string() } else { format!("{raw:?}: {e}") };
+            invalid(declared.name, reason)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_and_only_the_database_url_is_required() {
+        let err = Config::from_lookup(lookup(&[])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("DATABASE_URL"));
+
+        let cfg = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://u:p@h/db")])).unwrap();
+        assert_eq!(cfg.api.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.api.public_base_url, "http://127.0.0.1:8080");
+        assert_eq!(cfg.temporal.namespace, "default");
+        assert_eq!(cfg.temporal.task_queue_prefix, "");
+        assert_eq!(cfg.database.max_connections, 10);
+        assert_eq!(cfg.telemetry.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let err = Config::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://h/db"),
+            ("API_PORT", "eighty"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { var: "API_PORT", .. }), "{err:?}");
+        let err = Config::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://h/db"),
+            ("STORAGE_BACKEND", "floppy"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { var: "STORAGE_BACKEND", .. }));
+    }
+
+    #[test]
+    fn the_database_password_never_appears_in_debug_output_or_errors() {
+        let cfg = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://u:hunter2@h/db")])).unwrap();
+        let printed = format!("{cfg:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert_eq!(cfg.database.url(), "postgres://u:hunter2@h/db");
+
+        let err = Config::from_lookup(lookup(&[("DATABASE_URL", "mysql://u:hunter2@h/db")])).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn every_declared_variable_is_documented_in_env_example() {
+        let example = include_str!("../../.env.example");
+        for v in ENV_VARS {
+            assert!(
+                example.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{}=", v.name))),
+                "{} is missing from .env.example",
+                v.name
+            );
+        }
+    }
+}

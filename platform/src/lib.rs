@@ -1,0 +1,12 @@
+//! What both the API and the worker need without linking the heavy
+//! providers: typed configuration, telemetry, the database connection,
+//! storage, the secret store and readiness probes.
+
+pub mod config;
+pub mod db;
+pub mod readiness;
+pub mod secrets;
+pub mod storage;
+pub mod telemetry;
+
+pub use config::Config;

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make dev`: install what is missing, then run PostgreSQL, the Temporal dev
+# server (with its UI), the worker, the API and the SPA as plain processes,
+# with data under .reelpilot/dev. Ctrl-C stops everything it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+[ -f .env ] && { set -a; source .env; set +a; }
+PG_PORT=${PG_PORT:-54329}
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+API_PORT=${API_PORT:-8080}
+WEB_PORT=${WEB_PORT:-5173}
+DEV_DIR=$STATE_DIR/dev
+mkdir -p "$DEV_DIR/logs"
+
+install_all
+log "building the API and the worker"
+cargo build -p api -p activities --bins
+
+PIDS=()
+cleanup() {
+  trap - EXIT INT TERM
+  log "stopping"
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pg_stop "$DEV_DIR/pg"
+  log "stopped"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pg_start "$DEV_DIR/pg" "$PG_PORT"
+pg_ensure_database "$PG_PORT" reelpilot
+temporal_start "$DEV_DIR/temporal.db" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$DEV_DIR/logs/temporal.log"
+PIDS+=("$TEMPORAL_PID")
+
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/reelpilot?sslmode=disable}
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}
+export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}
+export API_PORT
+export STORAGE_LOCAL_DIR=${STORAGE_LOCAL_DIR:-$DEV_DIR/storage}
+export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
+export LOG_FORMAT=${LOG_FORMAT:-json}
+
+./target/debug/reelpilot-api migrate
+./target/debug/reelpilot-worker > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
+PIDS+=($!)
+./target/debug/reelpilot-api serve > >(tee -a "$DEV_DIR/logs/api.log") 2>&1 &
+PIDS+=($!)
+if [ -f web/package.json ]; then
+  (cd web && API_PORT=$API_PORT exec node_modules/.bin/vite --host 127.0.0.1 --port "$WEB_PORT" --strictPort) &
+  PIDS+=($!)
+fi
+
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$API_PORT/healthz" >/dev/null && break; sleep 0.2; done
+cat >&2 <<MSG
+
+  Reelpilot is running
+    SPA          http://127.0.0.1:$WEB_PORT
+    API          http://127.0.0.1:$API_PORT   (readiness: /readyz)
+    Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
+    PostgreSQL   postgres://postgres@127.0.0.1:$PG_PORT/reelpilot
+  Logs in $DEV_DIR/logs. Press Ctrl-C to stop everything.
+
+MSG
+# Stop everything as soon as one part exits, so a crash is never silent.
+wait -n "${PIDS[@]}" || true
+log "a process exited; shutting down"

