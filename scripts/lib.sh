@@ -65,7 +65,9 @@ install_web_packages() {
   local stamp=$ROOT/web/node_modules/.install-stamp
   if [ ! -f "$stamp" ] || [ "$ROOT/web/package-lock.json" -nt "$stamp" ]; then
     log "installing npm packages of web/"
-    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error) && touch "$stamp"
+    # `npm ci` rejects lock files that omit other platforms' optional packages
+    # (tailwind's oxide binaries), so install from the lock with `npm install`.
+    (cd "$ROOT/web" && npm install --no-audit --no-fund --loglevel=error) && touch "$stamp"
   fi
 }
 

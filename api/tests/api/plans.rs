@@ -48,9 +48,9 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     let slots = slots.as_array().unwrap();
     assert_eq!(slots.len(), 90);
     // Day 0 is 2031-03-28 in Berlin (UTC+1); day 2 is after the switch to summer time (UTC+2).
-    assert_eq!(slots[0]["scheduled_at"], "2031-03-28T08:00:00+00:00");
-    assert_eq!(slots[2]["scheduled_at"], "2031-03-28T18:00:00+00:00");
-    assert_eq!(slots[6]["scheduled_at"], "2031-03-30T07:00:00+00:00");
+    assert_eq!(slots[0]["scheduled_at"], "2031-03-28T08:00:00Z");
+    assert_eq!(slots[2]["scheduled_at"], "2031-03-28T18:00:00Z");
+    assert_eq!(slots[6]["scheduled_at"], "2031-03-30T07:00:00Z");
     assert_eq!(slots[89]["day_index"], 29);
     assert_eq!(slots[89]["slot_index"], 2);
 
