@@ -17,7 +17,8 @@ mkdir -p "$DEV_DIR/logs"
 
 install_all
 log "building the API and the worker"
-cargo build -p api -p activities --bins
+# The same target set as `make test`, so both share one build of the dependencies.
+cargo build --workspace --bins --tests
 
 PIDS=()
 cleanup() {

@@ -87,7 +87,8 @@ run_as_pg() {
 
 # pg_start DATA_DIR PORT: initialise the cluster on first use, then start it.
 pg_start() {
-  local data=$1 port=$2
+  local data port=$2
+  data=$(realpath -m "$1")
   mkdir -p "$data"
   if [ "$(id -u)" -eq 0 ]; then
     chown "$PG_USER" "$data"
@@ -104,7 +105,8 @@ pg_start() {
 }
 
 pg_stop() {
-  local data=$1
+  local data
+  data=$(realpath -m "$1")
   [ -f "$data/db/postmaster.pid" ] || return 0
   run_as_pg "$PG_BIN/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null 2>&1 || true
 }

@@ -18,7 +18,10 @@ pub enum ApiError {
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
-    Validation { field: &'static str, message: String },
+    Validation {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("request body is larger than allowed")]
@@ -28,14 +31,20 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("{dependency} is unavailable")]
-    Unavailable { dependency: &'static str, cause: String },
+    Unavailable {
+        dependency: &'static str,
+        cause: String,
+    },
     #[error("internal error")]
     Internal(String),
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest { code, message: message.into() }
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -49,9 +58,13 @@ impl ApiError {
             ApiError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "dependency_unavailable"),
+            ApiError::Unavailable { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "dependency_unavailable")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -64,8 +77,14 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid { field, message } => ApiError::Validation { field, message },
             DomainError::Conflict(message) => ApiError::Conflict(message),
             DomainError::Db(e) => {
-                if matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) {
-                    ApiError::Unavailable { dependency: "postgres", cause: e.to_string() }
+                if matches!(
+                    e,
+                    sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)
+                ) {
+                    ApiError::Unavailable {
+                        dependency: "postgres",
+                        cause: e.to_string(),
+                    }
                 } else {
                     ApiError::Internal(e.to_string())
                 }
@@ -89,14 +108,21 @@ impl IntoResponse for ApiError {
         let request_id = crate::request_id::current();
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
-            ApiError::Unavailable { dependency, cause } => tracing::warn!(dependency, %cause, "dependency unavailable"),
+            ApiError::Unavailable { dependency, cause } => {
+                tracing::warn!(dependency, %cause, "dependency unavailable")
+            }
             _ => tracing::info!(code, error = %self, "request rejected"),
         }
         let field = match &self {
             ApiError::Validation { field, .. } => Some(*field),
             _ => None,
         };
-        let body = Body { code, message: self.to_string(), request_id, field };
+        let body = Body {
+            code,
+            message: self.to_string(),
+            request_id,
+            field,
+        };
         (status, Json(json!({ "error": body }))).into_response()
     }
 }

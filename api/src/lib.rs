@@ -18,27 +18,28 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn app(state: AppState) -> Router {
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let request_id = req.headers().get(&REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
-    });
-    routes::router()
-        .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
-                .layer(trace)
-                .layer(axum::middleware::from_fn(request_id::scope))
-                .layer(CatchPanicLayer::custom(error::panic_response))
-                .layer(TimeoutLayer::with_status_code(http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(30))),
-        )
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            let request_id = req.headers().get(&REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
+        })
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
+    routes::router().with_state(state).layer(
+        ServiceBuilder::new()
+            // Outermost, so the trace span and every handler see the final id.
+            .layer(axum::middleware::from_fn(request_id::scope))
+            .layer(trace)
+            .layer(CatchPanicLayer::custom(error::panic_response))
+            .layer(TimeoutLayer::with_status_code(
+                http::StatusCode::GATEWAY_TIMEOUT,
+                Duration::from_secs(30),
+            )),
+    )
 }

@@ -22,13 +22,17 @@ async fn main() -> anyhow::Result<()> {
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = platform::db::connect(&config.database).await?;
-    Migrator::up(&db, None).await.context("running migrations")?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
     tracing::info!("migrations applied");
     Ok(())
 }
 
 async fn state(config: Config) -> anyhow::Result<AppState> {
-    let db = platform::db::connect(&config.database).await.context("configuring the database pool")?;
+    let db = platform::db::connect(&config.database)
+        .await
+        .context("configuring the database pool")?;
     let temporal = temporal::runtime::connect(
         &config.temporal.address,
         &config.temporal.namespace,
@@ -48,9 +52,13 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.api.listen;
     let state = state(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, "API listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("API stopped");
     Ok(())
 }

@@ -21,7 +21,11 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
         None => domain::orgs::create(&state.db, DEMO_ORG).await?,
     };
     let scope = OrgScope::new(org.id);
-    let project = match domain::projects::list(&state.db, &scope).await?.into_iter().find(|p| p.name == DEMO_PROJECT) {
+    let project = match domain::projects::list(&state.db, &scope)
+        .await?
+        .into_iter()
+        .find(|p| p.name == DEMO_PROJECT)
+    {
         Some(p) => p,
         None => {
             domain::projects::create(
@@ -45,7 +49,10 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     })
     .await?;
     if plan.status != entities::plans::PlanStatus::Ready {
-        crate::runs::start_month_plan(&state, &plan).await.map_err(|e| anyhow::anyhow!("{e}")).context("starting the plan")?;
+        crate::runs::start_month_plan(&state, &plan)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("starting the plan")?;
     }
     tracing::info!(org_id = %org.id, project_id = %project.id, plan_id = %plan.id, "demo data seeded");
     Ok(())

@@ -5,7 +5,10 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 /// Creates an organisation with a slug derived from its name.
-pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<organizations::Model, DomainError> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<organizations::Model, DomainError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(DomainError::invalid("name", "must be 1 to 120 characters"));
@@ -20,11 +23,19 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> Result<organizatio
         created_at: Set(now),
         updated_at: Set(now),
     };
-    org.insert(db).await.map_err(|e| on_unique_violation(e, || "organisation slug taken".into()))
+    org.insert(db)
+        .await
+        .map_err(|e| on_unique_violation(e, || "organisation slug taken".into()))
 }
 
-pub async fn get(db: &impl ConnectionTrait, org_id: Uuid) -> Result<organizations::Model, DomainError> {
-    organizations::Entity::find_by_id(org_id).one(db).await?.ok_or(DomainError::NotFound("organisation"))
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+) -> Result<organizations::Model, DomainError> {
+    organizations::Entity::find_by_id(org_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("organisation"))
 }
 
 /// A URL-safe slug: the name's ASCII letters and digits, with a suffix from
@@ -40,7 +51,11 @@ fn slug_for(name: &str, id: Uuid) -> String {
     }
     let base: String = base.trim_end_matches('-').chars().take(40).collect();
     let suffix = &id.simple().to_string()[24..];
-    if base.is_empty() { format!("org-{suffix}") } else { format!("{base}-{suffix}") }
+    if base.is_empty() {
+        format!("org-{suffix}")
+    } else {
+        format!("{base}-{suffix}")
+    }
 }
 
 #[cfg(test)]

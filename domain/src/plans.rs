@@ -41,7 +41,11 @@ pub async fn find_or_create(
         created_at: Set(now),
         updated_at: Set(now),
     })
-    .on_conflict(OnConflict::columns([plans::Column::ProjectId, plans::Column::StartDate]).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::columns([plans::Column::ProjectId, plans::Column::StartDate])
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(&txn)
     .await?;
     let plan = scope
@@ -55,8 +59,16 @@ pub async fn find_or_create(
     Ok((plan, inserted == 1))
 }
 
-pub async fn get(db: &impl ConnectionTrait, scope: &OrgScope, id: Uuid) -> Result<plans::Model, DomainError> {
-    scope.find_by_id::<plans::Entity>(id).one(db).await?.ok_or(DomainError::NotFound("plan"))
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    id: Uuid,
+) -> Result<plans::Model, DomainError> {
+    scope
+        .find_by_id::<plans::Entity>(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("plan"))
 }
 
 pub async fn list_for_project(
@@ -120,7 +132,8 @@ fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> chrono::
     let naive = date.and_time(time);
     (0..=4)
         .find_map(|half_hours| {
-            tz.from_local_datetime(&(naive + chrono::Duration::minutes(30 * half_hours))).earliest()
+            tz.from_local_datetime(&(naive + chrono::Duration::minutes(30 * half_hours)))
+                .earliest()
         })
         .expect("no time zone has a gap longer than two hours")
         .with_timezone(&Utc)
@@ -174,13 +187,21 @@ pub async fn create_slot_grid(
     let total = grid.len() as u32;
     let inserted = slots::Entity::insert_many(grid)
         .on_conflict(
-            OnConflict::columns([slots::Column::PlanId, slots::Column::DayIndex, slots::Column::SlotIndex])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                slots::Column::PlanId,
+                slots::Column::DayIndex,
+                slots::Column::SlotIndex,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .exec_without_returning(&txn)
         .await?;
-    let in_plan = scope.find::<slots::Entity>().filter(slots::Column::PlanId.eq(plan.id)).count(&txn).await?;
+    let in_plan = scope
+        .find::<slots::Entity>()
+        .filter(slots::Column::PlanId.eq(plan.id))
+        .count(&txn)
+        .await?;
     let mut ready: plans::ActiveModel = plan.into();
     ready.status = Set(PlanStatus::Ready);
     ready.failure = Set(None);

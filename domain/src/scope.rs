@@ -1,7 +1,9 @@
 //! The one guard every tenant-owned query goes through: an [`OrgScope`]
 //! only hands out queries already filtered by its org.
 
-use entities::{assets, audit_log, memberships, plans, projects, publications, slots, usage_ledger};
+use entities::{
+    assets, audit_log, memberships, plans, projects, publications, slots, usage_ledger,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -19,7 +21,16 @@ macro_rules! tenant_owned {
         }
     )*};
 }
-tenant_owned!(memberships, projects, plans, slots, assets, publications, usage_ledger, audit_log);
+tenant_owned!(
+    memberships,
+    projects,
+    plans,
+    slots,
+    assets,
+    publications,
+    usage_ledger,
+    audit_log
+);
 
 /// The organisation a request or activity acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,9 @@ pub mod users;
 
 pub mod prelude {
     pub use crate::{
-        assets::Entity as Assets, audit_log::Entity as AuditLog, memberships::Entity as Memberships,
-        organizations::Entity as Organizations, plans::Entity as Plans, projects::Entity as Projects,
-        publications::Entity as Publications, slots::Entity as Slots, usage_ledger::Entity as UsageLedger,
-        users::Entity as Users,
+        assets::Entity as Assets, audit_log::Entity as AuditLog,
+        memberships::Entity as Memberships, organizations::Entity as Organizations,
+        plans::Entity as Plans, projects::Entity as Projects, publications::Entity as Publications,
+        slots::Entity as Slots, usage_ledger::Entity as UsageLedger, users::Entity as Users,
     };
 }

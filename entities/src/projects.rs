@@ -24,7 +24,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::organizations::Entity", from = "Column::OrgId", to = "super::organizations::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::organizations::Entity",
+        from = "Column::OrgId",
+        to = "super::organizations::Column::Id"
+    )]
     Organization,
     #[sea_orm(has_many = "super::plans::Entity")]
     Plans,

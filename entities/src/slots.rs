@@ -55,7 +55,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::plans::Entity", from = "Column::PlanId", to = "super::plans::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::plans::Entity",
+        from = "Column::PlanId",
+        to = "super::plans::Column::Id"
+    )]
     Plan,
 }
 

@@ -20,14 +20,27 @@ mod tests {
 
     #[test]
     fn migration_names_follow_the_convention_and_are_ordered() {
-        let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let names: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
         for name in &names {
             let parts: Vec<&str> = name.splitn(3, '_').collect();
             assert_eq!(parts.len(), 3, "{name}");
-            assert!(parts[0].len() == 9 && parts[0].starts_with('m'), "{name}: mYYYYMMDD");
+            assert!(
+                parts[0].len() == 9 && parts[0].starts_with('m'),
+                "{name}: mYYYYMMDD"
+            );
             assert!(parts[0][1..].chars().all(|c| c.is_ascii_digit()), "{name}");
-            assert!(parts[1].len() == 6 && parts[1].chars().all(|c| c.is_ascii_digit()), "{name}: NNNNNN");
-            assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+            assert!(
+                parts[1].len() == 6 && parts[1].chars().all(|c| c.is_ascii_digit()),
+                "{name}: NNNNNN"
+            );
+            assert!(
+                parts[2]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            );
         }
         let mut sorted = names.clone();
         sorted.sort();

@@ -14,7 +14,12 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 4] = [Workload::Main, Workload::Render, Workload::Publish, Workload::Asr];
+    pub const ALL: [Workload; 4] = [
+        Workload::Main,
+        Workload::Render,
+        Workload::Publish,
+        Workload::Asr,
+    ];
 
     pub fn suffix(self) -> &'static str {
         match self {

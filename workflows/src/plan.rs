@@ -47,10 +47,18 @@ impl CreateMonthPlanWorkflow {
         ctx: &mut WorkflowContext<Self>,
         input: CreateMonthPlanInput,
     ) -> WorkflowResult<CreateMonthPlanOutput> {
-        let plan = PlanRef { org_id: input.org_id, plan_id: input.plan_id, meta: input.meta };
+        let plan = PlanRef {
+            org_id: input.org_id,
+            plan_id: input.plan_id,
+            meta: input.meta,
+        };
         ctx.state_mut(|s| s.stage = Stage::CreatingSlots);
         match ctx
-            .execute_activity(PlanActivities::create_slots, plan.clone(), db_activity_options())
+            .execute_activity(
+                PlanActivities::create_slots,
+                plan.clone(),
+                db_activity_options(),
+            )
             .await
         {
             Ok(created) => {

@@ -23,7 +23,10 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         vec![
             Probe::new("postgres", async move { db.ping().await }),
             Probe::new("temporal", async move {
-                workflow_service.get_system_info(tonic::Request::new(GetSystemInfoRequest::default())).await.map(drop)
+                workflow_service
+                    .get_system_info(tonic::Request::new(GetSystemInfoRequest::default()))
+                    .await
+                    .map(drop)
             }),
             Probe::new("storage", async move { storage.check().await }),
             Probe::new("secret_store", async move { secrets.check().await }),
@@ -31,7 +34,11 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Duration::from_secs(3),
     )
     .await;
-    let status = if report.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if report.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     if !report.ready {
         tracing::warn!(failed = ?report.failed, "not ready");
     }

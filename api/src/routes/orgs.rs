@@ -1,5 +1,9 @@
 use crate::{ApiError, AppState, extract::ApiJson, routes::Tenant};
-use axum::{Router, extract::State, routing::{get, post}};
+use axum::{
+    Router,
+    extract::State,
+    routing::{get, post},
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -20,12 +24,20 @@ struct OrgView {
 
 impl From<entities::organizations::Model> for OrgView {
     fn from(o: entities::organizations::Model) -> Self {
-        OrgView { id: o.id, name: o.name, slug: o.slug, tier: o.tier, created_at: o.created_at }
+        OrgView {
+            id: o.id,
+            name: o.name,
+            slug: o.slug,
+            tier: o.tier,
+            created_at: o.created_at,
+        }
     }
 }
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/api/orgs", post(create)).route("/api/orgs/{org_id}", get(show))
+    Router::new()
+        .route("/api/orgs", post(create))
+        .route("/api/orgs/{org_id}", get(show))
 }
 
 async fn create(
@@ -36,6 +48,11 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(org.into())))
 }
 
-async fn show(State(state): State<AppState>, Tenant(scope): Tenant) -> Result<ApiJson<OrgView>, ApiError> {
-    Ok(ApiJson(domain::orgs::get(&state.db, scope.org_id()).await?.into()))
+async fn show(
+    State(state): State<AppState>,
+    Tenant(scope): Tenant,
+) -> Result<ApiJson<OrgView>, ApiError> {
+    Ok(ApiJson(
+        domain::orgs::get(&state.db, scope.org_id()).await?.into(),
+    ))
 }

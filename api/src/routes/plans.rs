@@ -1,4 +1,9 @@
-use crate::{ApiError, AppState, extract::{ApiJson, ApiPath}, routes::Tenant, runs::{self, RunView}};
+use crate::{
+    ApiError, AppState,
+    extract::{ApiJson, ApiPath},
+    routes::Tenant,
+    runs::{self, RunView},
+};
 use axum::{Router, extract::State, routing::get};
 use chrono::NaiveDate;
 use entities::{plans, slots};
@@ -53,7 +58,10 @@ struct SlotView {
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/orgs/{org_id}/projects/{project_id}/plans", get(list).post(create))
+        .route(
+            "/api/orgs/{org_id}/projects/{project_id}/plans",
+            get(list).post(create),
+        )
         .route("/api/orgs/{org_id}/plans/{plan_id}", get(show))
         .route("/api/orgs/{org_id}/plans/{plan_id}/slots", get(list_slots))
 }
@@ -66,17 +74,29 @@ async fn create(
     ApiPath((_, project_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<NewPlan>,
 ) -> Result<(StatusCode, ApiJson<PlanStarted>), ApiError> {
-    let (plan, created) = domain::plans::find_or_create(&state.db, &scope, project_id, body.start_date, |plan_id| {
-        temporal::ids::plan_workflow_id(scope.org_id(), plan_id)
-    })
-    .await?;
+    let (plan, created) =
+        domain::plans::find_or_create(&state.db, &scope, project_id, body.start_date, |plan_id| {
+            temporal::ids::plan_workflow_id(scope.org_id(), plan_id)
+        })
+        .await?;
     let run = if plan.status == plans::PlanStatus::Ready {
         runs::describe(&state, &plan.workflow_id).await
     } else {
         runs::start_month_plan(&state, &plan).await?
     };
-    let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, ApiJson(PlanStarted { plan_id: plan.id, created, run })))
+    let status = if created {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ApiJson(PlanStarted {
+            plan_id: plan.id,
+            created,
+            run,
+        }),
+    ))
 }
 
 async fn list(
@@ -117,7 +137,16 @@ async fn show(
         failure: plan.failure,
         slot_counts: counts
             .into_iter()
-            .map(|(status, n)| (serde_json::to_value(status).unwrap().as_str().unwrap_or("").to_owned(), n))
+            .map(|(status, n)| {
+                (
+                    serde_json::to_value(status)
+                        .unwrap()
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                    n,
+                )
+            })
             .collect(),
         run,
         created_at: plan.created_at,

@@ -1,4 +1,8 @@
-use crate::{ApiError, AppState, extract::{ApiJson, ApiPath}, routes::Tenant};
+use crate::{
+    ApiError, AppState,
+    extract::{ApiJson, ApiPath},
+    routes::Tenant,
+};
 use axum::{Router, extract::State, routing::get};
 use domain::projects::NewProject;
 use http::StatusCode;
@@ -57,7 +61,10 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(project.into())))
 }
 
-async fn list(State(state): State<AppState>, Tenant(scope): Tenant) -> Result<ApiJson<Vec<ProjectView>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    Tenant(scope): Tenant,
+) -> Result<ApiJson<Vec<ProjectView>>, ApiError> {
     let projects = domain::projects::list(&state.db, &scope).await?;
     Ok(ApiJson(projects.into_iter().map(Into::into).collect()))
 }
@@ -67,5 +74,9 @@ async fn show(
     Tenant(scope): Tenant,
     ApiPath((_, project_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<ApiJson<ProjectView>, ApiError> {
-    Ok(ApiJson(domain::projects::get(&state.db, &scope, project_id).await?.into()))
+    Ok(ApiJson(
+        domain::projects::get(&state.db, &scope, project_id)
+            .await?
+            .into(),
+    ))
 }

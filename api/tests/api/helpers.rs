@@ -7,19 +7,27 @@ use temporalio_sdk::Runtime;
 use uuid::Uuid;
 
 pub fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through `make test`"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests through `make test`"))
 }
 
 /// A fresh database, migrated, for one test.
 pub async fn fresh_database() -> String {
     let admin_url = required_env("TEST_DATABASE_ADMIN_URL");
-    let admin = Database::connect(&admin_url).await.expect("connecting to the test PostgreSQL");
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connecting to the test PostgreSQL");
     let name = format!("test_{}", Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     admin.close().await.unwrap();
     let url = admin_url.replacen("/postgres?", &format!("/{name}?"), 1);
     let db = Database::connect(&url).await.unwrap();
-    Migrator::up(&db, None).await.expect("migrations apply to a fresh database");
+    Migrator::up(&db, None)
+        .await
+        .expect("migrations apply to a fresh database");
     db.close().await.unwrap();
     url
 }
@@ -33,12 +41,27 @@ pub fn temp_dir(kind: &str) -> PathBuf {
 pub fn test_config(database_url: &str) -> Config {
     let mut vars = BTreeMap::from([
         ("DATABASE_URL".to_owned(), database_url.to_owned()),
-        ("TEMPORAL_ADDRESS".to_owned(), required_env("TEST_TEMPORAL_ADDRESS")),
-        ("TEMPORAL_UI_URL".to_owned(), required_env("TEST_TEMPORAL_UI_URL")),
-        ("TEMPORAL_TASK_QUEUE_PREFIX".to_owned(), format!("t{}-", Uuid::new_v4().simple())),
+        (
+            "TEMPORAL_ADDRESS".to_owned(),
+            required_env("TEST_TEMPORAL_ADDRESS"),
+        ),
+        (
+            "TEMPORAL_UI_URL".to_owned(),
+            required_env("TEST_TEMPORAL_UI_URL"),
+        ),
+        (
+            "TEMPORAL_TASK_QUEUE_PREFIX".to_owned(),
+            format!("t{}-", Uuid::new_v4().simple()),
+        ),
         ("TEMPORAL_CONNECT_TIMEOUT_SECS".to_owned(), "10".to_owned()),
-        ("STORAGE_LOCAL_DIR".to_owned(), temp_dir("storage").display().to_string()),
-        ("SECRETS_DIR".to_owned(), temp_dir("secrets").display().to_string()),
+        (
+            "STORAGE_LOCAL_DIR".to_owned(),
+            temp_dir("storage").display().to_string(),
+        ),
+        (
+            "SECRETS_DIR".to_owned(),
+            temp_dir("secrets").display().to_string(),
+        ),
         ("API_PORT".to_owned(), "0".to_owned()),
     ]);
     vars.insert("WORKER_MAX_CONCURRENT_ACTIVITIES".into(), "4".into());
@@ -83,7 +106,10 @@ impl TestApp {
         // The SDK's worker future is not Send: it gets a thread and runtime of its own.
         let (tx, rx) = std::sync::mpsc::channel();
         let worker_thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let runtime = Runtime::from_current_tokio(Default::default()).unwrap();
                 let db = platform::db::connect(&config.database).await.unwrap();
@@ -103,11 +129,14 @@ impl TestApp {
                     activities::worker::Dependencies { db },
                 )
                 .unwrap();
-                tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
+                tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>)
+                    .unwrap();
                 worker.run().await.unwrap();
             });
         });
-        let stop_worker = rx.recv_timeout(Duration::from_secs(30)).expect("worker started");
+        let stop_worker = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("worker started");
         TestApp {
             base,
             http: reqwest::Client::new(),
@@ -121,7 +150,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.http.post(self.url(path)).json(&body).send().await.unwrap()
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -129,13 +163,17 @@ impl TestApp {
     }
 
     pub async fn create_org(&self, name: &str) -> Uuid {
-        let res = self.post_json("/api/orgs", serde_json::json!({"name": name})).await;
+        let res = self
+            .post_json("/api/orgs", serde_json::json!({"name": name}))
+            .await;
         assert_eq!(res.status(), 201);
         json(res).await["id"].as_str().unwrap().parse().unwrap()
     }
 
     pub async fn create_project(&self, org: Uuid, body: serde_json::Value) -> Uuid {
-        let res = self.post_json(&format!("/api/orgs/{org}/projects"), body).await;
+        let res = self
+            .post_json(&format!("/api/orgs/{org}/projects"), body)
+            .await;
         assert_eq!(res.status(), 201);
         json(res).await["id"].as_str().unwrap().parse().unwrap()
     }
@@ -155,16 +193,28 @@ impl Drop for TestApp {
 pub async fn json(res: reqwest::Response) -> serde_json::Value {
     let status = res.status();
     let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"))
 }
 
 /// Asserts the API's error shape and returns the body.
 pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(res.status(), status, "unexpected status");
-    let header_id = res.headers().get("x-request-id").expect("x-request-id on errors").to_str().unwrap().to_owned();
+    let header_id = res
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id on errors")
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body = json(res).await;
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_eq!(body["error"]["request_id"], header_id.as_str(), "{body}");
     body
 }

@@ -5,14 +5,22 @@ use crate::helpers::{TestApp, assert_error, json, required_env};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-async fn wait_for_plan(app: &TestApp, org: uuid::Uuid, plan: &str, status: &str) -> serde_json::Value {
+async fn wait_for_plan(
+    app: &TestApp,
+    org: uuid::Uuid,
+    plan: &str,
+    status: &str,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let body = json(app.get(&format!("/api/orgs/{org}/plans/{plan}")).await).await;
         if body["status"] == status {
             return body;
         }
-        assert!(Instant::now() < deadline, "plan never became {status}: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "plan never became {status}: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -38,13 +46,22 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     let plan_id = started["plan_id"].as_str().unwrap().to_owned();
     let workflow_id = started["run"]["workflow_id"].as_str().unwrap().to_owned();
     assert_eq!(workflow_id, format!("{org}:plan:{plan_id}"));
-    assert!(started["run"]["temporal_ui_url"].as_str().unwrap().ends_with(&workflow_id));
+    assert!(
+        started["run"]["temporal_ui_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&workflow_id)
+    );
 
     let plan = wait_for_plan(&app, org, &plan_id, "ready").await;
     assert_eq!(plan["slot_counts"]["empty"], 90, "{plan}");
     assert_eq!(plan["run"]["status"], "completed", "{plan}");
 
-    let slots = json(app.get(&format!("/api/orgs/{org}/plans/{plan_id}/slots")).await).await;
+    let slots = json(
+        app.get(&format!("/api/orgs/{org}/plans/{plan_id}/slots"))
+            .await,
+    )
+    .await;
     let slots = slots.as_array().unwrap();
     assert_eq!(slots.len(), 90);
     // Day 0 is 2031-03-28 in Berlin (UTC+1); day 2 is after the switch to summer time (UTC+2).
@@ -55,18 +72,38 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     assert_eq!(slots[89]["slot_index"], 2);
 
     // Asking again meets the same plan: no second plan, no second grid.
-    let again = app.post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), json!({"start_date": "2031-03-28"})).await;
+    let again = app
+        .post_json(
+            &format!("/api/orgs/{org}/projects/{project}/plans"),
+            json!({"start_date": "2031-03-28"}),
+        )
+        .await;
     assert_eq!(again.status(), 200);
     let again = json(again).await;
     assert_eq!(again["plan_id"], plan_id.as_str());
     assert_eq!(again["created"], false);
-    let listed = json(app.get(&format!("/api/orgs/{org}/projects/{project}/plans")).await).await;
+    let listed = json(
+        app.get(&format!("/api/orgs/{org}/projects/{project}/plans"))
+            .await,
+    )
+    .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
 
     // Another org cannot see it, by the same id.
     let other = app.create_org("Someone Else").await;
-    assert_error(app.get(&format!("/api/orgs/{other}/plans/{plan_id}")).await, 404, "not_found").await;
-    assert_error(app.get(&format!("/api/orgs/{other}/plans/{plan_id}/slots")).await, 404, "not_found").await;
+    assert_error(
+        app.get(&format!("/api/orgs/{other}/plans/{plan_id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get(&format!("/api/orgs/{other}/plans/{plan_id}/slots"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // The Temporal UI lists the run when filtered by OrgId, with its
     // project and the request id that started it.
@@ -82,15 +119,23 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
         .json()
         .await
         .unwrap();
-    let executions = listed["executions"].as_array().unwrap_or_else(|| panic!("{listed}"));
+    let executions = listed["executions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"));
     assert_eq!(executions.len(), 1, "{listed}");
     let run = &executions[0];
     assert_eq!(run["execution"]["workflowId"], workflow_id.as_str());
     assert_eq!(run["type"]["name"], "CreateMonthPlan");
     let text = run.to_string();
-    assert!(text.contains("ProjectId"), "search attributes carry the project: {text}");
+    assert!(
+        text.contains("ProjectId"),
+        "search attributes carry the project: {text}"
+    );
     let encoded_request_id = base64_of("\"plan-req-0001\"");
-    assert!(text.contains(&encoded_request_id), "the memo carries the request id: {text}");
+    assert!(
+        text.contains(&encoded_request_id),
+        "the memo carries the request id: {text}"
+    );
 }
 
 fn base64_of(s: &str) -> String {
@@ -103,9 +148,14 @@ async fn a_plan_for_an_unknown_project_is_404_and_starts_nothing() {
     let app = TestApp::spawn().await;
     let org = app.create_org("Lonely").await;
     let res = app
-        .post_json(&format!("/api/orgs/{org}/projects/{}/plans", uuid::Uuid::new_v4()), json!({"start_date": "2031-01-01"}))
+        .post_json(
+            &format!("/api/orgs/{org}/projects/{}/plans", uuid::Uuid::new_v4()),
+            json!({"start_date": "2031-01-01"}),
+        )
         .await;
     assert_error(res, 404, "not_found").await;
-    let res = app.get(&format!("/api/orgs/{org}/plans/{}", uuid::Uuid::new_v4())).await;
+    let res = app
+        .get(&format!("/api/orgs/{org}/plans/{}", uuid::Uuid::new_v4()))
+        .await;
     assert_error(res, 404, "not_found").await;
 }
