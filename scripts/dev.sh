@@ -45,10 +45,11 @@ export STORAGE_LOCAL_DIR=${STORAGE_LOCAL_DIR:-$DEV_DIR/storage}
 export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
 export LOG_FORMAT=${LOG_FORMAT:-json}
 
-./target/debug/reelpilot-api migrate
-./target/debug/reelpilot-worker > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
+BIN=${CARGO_TARGET_DIR:-target}/debug
+"$BIN/reelpilot-api" migrate
+"$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
 PIDS+=($!)
-./target/debug/reelpilot-api serve > >(tee -a "$DEV_DIR/logs/api.log") 2>&1 &
+"$BIN/reelpilot-api" serve > >(tee -a "$DEV_DIR/logs/api.log") 2>&1 &
 PIDS+=($!)
 if [ -f web/package.json ]; then
   (cd web && API_PORT=$API_PORT exec node_modules/.bin/vite --host 127.0.0.1 --port "$WEB_PORT" --strictPort) &
