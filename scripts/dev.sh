@@ -12,6 +12,8 @@ TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 API_PORT=${API_PORT:-8080}
 WEB_PORT=${WEB_PORT:-5173}
+MAIL_SMTP_PORT=${MAIL_SMTP_PORT:-1025}
+MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
 DEV_DIR=$STATE_DIR/dev
 mkdir -p "$DEV_DIR/logs"
 
@@ -36,11 +38,15 @@ pg_start "$DEV_DIR/pg" "$PG_PORT"
 pg_ensure_database "$PG_PORT" reelpilot
 temporal_start "$DEV_DIR/temporal.db" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$DEV_DIR/logs/temporal.log"
 PIDS+=("$TEMPORAL_PID")
+mail_start "$MAIL_SMTP_PORT" "$MAIL_WEB_PORT" "$DEV_DIR/logs/mail.log"
+PIDS+=("$MAIL_PID")
 
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/reelpilot?sslmode=disable}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}
 export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}
 export API_PORT
+export SMTP_URL=${SMTP_URL:-smtp://127.0.0.1:$MAIL_SMTP_PORT}
+export PUBLIC_WEB_URL=${PUBLIC_WEB_URL:-http://127.0.0.1:$WEB_PORT}
 export STORAGE_LOCAL_DIR=${STORAGE_LOCAL_DIR:-$DEV_DIR/storage}
 export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
 export LOG_FORMAT=${LOG_FORMAT:-json}
@@ -63,6 +69,7 @@ cat >&2 <<MSG
     SPA          http://127.0.0.1:$WEB_PORT
     API          http://127.0.0.1:$API_PORT   (readiness: /readyz)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
+    Mail inbox   http://127.0.0.1:$MAIL_WEB_PORT   (every email the app sends lands here)
     PostgreSQL   postgres://postgres@127.0.0.1:$PG_PORT/reelpilot
   Logs in $DEV_DIR/logs. Press Ctrl-C to stop everything.
 

@@ -71,10 +71,19 @@ install_web_packages() {
   fi
 }
 
+install_mailcatcher() {
+  local dir=$ROOT/tools/mailcatcher stamp=$ROOT/tools/mailcatcher/node_modules/.install-stamp
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    log "installing the local mail catcher (MailDev)"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error) && touch "$stamp"
+  fi
+}
+
 install_all() {
   install_apt_packages
   install_python_tools
   install_web_packages
+  install_mailcatcher
 }
 
 free_port() {
@@ -136,4 +145,20 @@ temporal_start() {
     sleep 0.2
   done
   die "Temporal dev server did not become healthy on port $port"
+}
+
+# mail_start SMTP_PORT WEB_PORT LOGFILE: start the mail catcher in the
+# background; sets MAIL_PID. Its inbox: http://127.0.0.1:WEB_PORT.
+mail_start() {
+  local smtp=$1 web=$2 logfile=$3
+  "$ROOT/tools/mailcatcher/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp "$smtp" --web "$web" \
+    >"$logfile" 2>&1 &
+  MAIL_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$web/email" >/dev/null 2>&1 && return 0
+    kill -0 "$MAIL_PID" 2>/dev/null || { cat "$logfile" >&2; die "the mail catcher exited"; }
+    sleep 0.1
+  done
+  die "the mail catcher did not start on port $web"
 }

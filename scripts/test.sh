@@ -11,9 +11,10 @@ install_all
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/reelpilot-test.XXXXXX")
 chmod 755 "$RUN_DIR"
 TEMPORAL_PID=
+MAIL_PID=
 cleanup() {
   local status=$?
-  [ -n "$TEMPORAL_PID" ] && kill "$TEMPORAL_PID" 2>/dev/null && wait "$TEMPORAL_PID" 2>/dev/null
+  for pid in $TEMPORAL_PID $MAIL_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   pg_stop "$RUN_DIR/pg"
   if [ $status -ne 0 ]; then
     log "tests failed; server logs kept in $RUN_DIR"
@@ -28,14 +29,19 @@ trap 'exit 130' INT TERM
 PG_PORT=$(free_port)
 TEMPORAL_PORT=$(free_port)
 TEMPORAL_UI_PORT=$(free_port)
-log "starting PostgreSQL on $PG_PORT and Temporal on $TEMPORAL_PORT (UI $TEMPORAL_UI_PORT)"
+MAIL_SMTP_PORT=$(free_port)
+MAIL_WEB_PORT=$(free_port)
+log "starting PostgreSQL on $PG_PORT, Temporal on $TEMPORAL_PORT (UI $TEMPORAL_UI_PORT), mail on $MAIL_SMTP_PORT"
 PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
   pg_start "$RUN_DIR/pg" "$PG_PORT"
 temporal_start "$RUN_DIR/temporal.db" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$RUN_DIR/temporal.log"
+mail_start "$MAIL_SMTP_PORT" "$MAIL_WEB_PORT" "$RUN_DIR/mail.log"
 
 export TEST_DATABASE_ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 export TEST_TEMPORAL_ADDRESS="http://127.0.0.1:$TEMPORAL_PORT"
 export TEST_TEMPORAL_UI_URL="http://127.0.0.1:$TEMPORAL_UI_PORT"
+export TEST_SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
+export TEST_MAIL_API_URL="http://127.0.0.1:$MAIL_WEB_PORT"
 export TEST_OUTPUT_DIR="$ROOT/test-output"
 mkdir -p "$TEST_OUTPUT_DIR"
 

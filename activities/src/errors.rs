@@ -8,11 +8,15 @@ use temporalio_sdk::{ApplicationFailure, activities::ActivityError};
 pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
     let message = format!("{step}: {err}");
     match err {
-        DomainError::Db(_) => {
+        DomainError::Db(_) | DomainError::RateLimited { .. } => {
             tracing::warn!(step, error = %err, "retryable activity failure");
             ActivityError::Application(Box::new(ApplicationFailure::new(message)))
         }
-        DomainError::NotFound(_) | DomainError::Invalid { .. } | DomainError::Conflict(_) => {
+        DomainError::NotFound(_)
+        | DomainError::Invalid { .. }
+        | DomainError::Conflict(_)
+        | DomainError::Unauthenticated(_)
+        | DomainError::Forbidden(_) => {
             tracing::error!(step, error = %err, "permanent activity failure");
             permanent(message)
         }

@@ -8,9 +8,7 @@ use temporalio_sdk::Runtime;
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env().context("reading configuration")?;
     platform::telemetry::init(&config.telemetry);
-    let db = platform::db::connect(&config.database)
-        .await
-        .context("configuring the database pool")?;
+    let db = platform::db::connect(&config.database).await.context("configuring the database pool")?;
     let client = temporal::runtime::connect(
         &config.temporal.address,
         &config.temporal.namespace,
@@ -18,8 +16,7 @@ async fn main() -> anyhow::Result<()> {
         config.temporal.connect_timeout,
     )
     .await?;
-    let runtime =
-        Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
+    let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
     let mut worker = activities::worker::main_worker(
         &runtime,
         client,

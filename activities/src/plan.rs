@@ -17,11 +17,7 @@ pub struct PlanActivitiesImpl {
 /// The org an activity acts for, re-checked against the workflow id it
 /// runs under: a workflow input naming another org is refused.
 fn scope_for(ctx: &ActivityContext, plan: &PlanRef) -> Result<OrgScope, ActivityError> {
-    let workflow_org = ctx
-        .info()
-        .workflow_id
-        .as_deref()
-        .and_then(org_of_workflow_id);
+    let workflow_org = ctx.info().workflow_id.as_deref().and_then(org_of_workflow_id);
     if workflow_org != Some(plan.org_id) {
         return Err(permanent(format!(
             "activity input names org {} but runs under workflow {:?}",
@@ -60,15 +56,8 @@ impl PlanActivitiesImpl {
             let (created, total) = domain::plans::create_slot_grid(&self.db, &scope, input.plan_id)
                 .await
                 .map_err(|e| from_domain("plan.create_slots", e))?;
-            tracing::info!(
-                slots_created = created,
-                slots_total = total,
-                "slot grid ready"
-            );
-            Ok(CreateSlotsOutput {
-                slots_created: created,
-                slots_total: total,
-            })
+            tracing::info!(slots_created = created, slots_total = total, "slot grid ready");
+            Ok(CreateSlotsOutput { slots_created: created, slots_total: total })
         }
         .instrument(span)
         .await

@@ -37,12 +37,8 @@ pub fn main_worker(
         .tuner(
             TunerHolder::builder()
                 .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(100))
-                .activity_task_slot_supplier(FixedSizeSlotSupplier::new(
-                    max_concurrent_activities.max(1),
-                ))
-                .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(
-                    max_concurrent_activities.max(1),
-                ))
+                .activity_task_slot_supplier(FixedSizeSlotSupplier::new(max_concurrent_activities.max(1)))
+                .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(max_concurrent_activities.max(1)))
                 .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
                 .build(),
         )

@@ -7,9 +7,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::DomainError;
-use http::StatusCode;
+use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
-use serde_json::json;
+use utoipa::{IntoResponses, ToSchema};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -18,12 +18,15 @@ pub enum ApiError {
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
-    Validation {
-        field: &'static str,
-        message: String,
-    },
+    Validation { field: &'static str, message: String },
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("your role does not allow {0}")]
+    Forbidden(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("request body is larger than allowed")]
     PayloadTooLarge,
     #[error("expected Content-Type: application/json")]
@@ -31,20 +34,14 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("{dependency} is unavailable")]
-    Unavailable {
-        dependency: &'static str,
-        cause: String,
-    },
+    Unavailable { dependency: &'static str, cause: String },
     #[error("internal error")]
     Internal(String),
 }
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        ApiError::BadRequest { code, message: message.into() }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -56,15 +53,14 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ApiError::Unavailable { .. } => {
-                (StatusCode::SERVICE_UNAVAILABLE, "dependency_unavailable")
-            }
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "dependency_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -76,15 +72,12 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(what) => ApiError::NotFound(what),
             DomainError::Invalid { field, message } => ApiError::Validation { field, message },
             DomainError::Conflict(message) => ApiError::Conflict(message),
+            DomainError::Unauthenticated(message) => ApiError::Unauthenticated(message),
+            DomainError::Forbidden(action) => ApiError::Forbidden(action),
+            DomainError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
             DomainError::Db(e) => {
-                if matches!(
-                    e,
-                    sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)
-                ) {
-                    ApiError::Unavailable {
-                        dependency: "postgres",
-                        cause: e.to_string(),
-                    }
+                if matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) {
+                    ApiError::Unavailable { dependency: "postgres", cause: e.to_string() }
                 } else {
                     ApiError::Internal(e.to_string())
                 }
@@ -93,13 +86,53 @@ impl From<DomainError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `validation_failed`.
+    code: &'static str,
+    /// For people; safe to show.
     message: String,
+    /// The request's `X-Request-Id`, for support and log searches.
     request_id: Option<String>,
+    /// The offending field, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    field: Option<&'static str>,
+}
+
+/// The error responses every endpoint may give, for the OpenAPI spec.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ErrorResponses {
+    /// Malformed JSON, a body of the wrong shape or a bad path parameter.
+    #[response(status = 400)]
+    BadRequest(ErrorEnvelope),
+    /// Missing, expired or revoked access token.
+    #[response(status = 401)]
+    Unauthenticated(ErrorEnvelope),
+    /// The caller's role does not allow this action.
+    #[response(status = 403)]
+    Forbidden(ErrorEnvelope),
+    /// No such resource in this organisation (also for other orgs' ids).
+    #[response(status = 404)]
+    NotFound(ErrorEnvelope),
+    /// The request conflicts with the current state.
+    #[response(status = 409)]
+    Conflict(ErrorEnvelope),
+    /// A field failed validation; `field` names it.
+    #[response(status = 422)]
+    Validation(ErrorEnvelope),
+    /// Too many attempts; see `Retry-After`.
+    #[response(status = 429)]
+    RateLimited(ErrorEnvelope),
+    /// A dependency (PostgreSQL, Temporal) is unavailable.
+    #[response(status = 503)]
+    Unavailable(ErrorEnvelope),
 }
 
 impl IntoResponse for ApiError {
@@ -108,22 +141,25 @@ impl IntoResponse for ApiError {
         let request_id = crate::request_id::current();
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
-            ApiError::Unavailable { dependency, cause } => {
-                tracing::warn!(dependency, %cause, "dependency unavailable")
-            }
+            ApiError::Unavailable { dependency, cause } => tracing::warn!(dependency, %cause, "dependency unavailable"),
             _ => tracing::info!(code, error = %self, "request rejected"),
         }
         let field = match &self {
             ApiError::Validation { field, .. } => Some(*field),
             _ => None,
         };
-        let body = Body {
-            code,
-            message: self.to_string(),
-            request_id,
-            field,
-        };
-        (status, Json(json!({ "error": body }))).into_response()
+        let body = ErrorEnvelope { error: ErrorBody { code, message: self.to_string(), request_id, field } };
+        let mut response = (status, Json(body)).into_response();
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            ApiError::Unauthenticated(_) => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

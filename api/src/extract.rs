@@ -21,13 +21,9 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-            JsonRejection::JsonSyntaxError(e) => {
-                ApiError::bad_request("malformed_json", e.body_text())
-            }
+            JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed_json", e.body_text()),
             JsonRejection::JsonDataError(e) => ApiError::bad_request("invalid_body", e.body_text()),
-            JsonRejection::BytesRejection(e)
-                if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE =>
-            {
+            JsonRejection::BytesRejection(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::PayloadTooLarge
             }
             other => ApiError::bad_request("invalid_body", other.body_text()),

@@ -1,8 +1,10 @@
 //! The HTTP API. `app()` builds the router from its dependencies so tests
 //! drive it with `oneshot` or a real listener alike.
 
+pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod notify;
 pub mod request_id;
 pub mod routes;
 pub mod runs;
@@ -37,9 +39,6 @@ pub fn app(state: AppState) -> Router {
             .layer(axum::middleware::from_fn(request_id::scope))
             .layer(trace)
             .layer(CatchPanicLayer::custom(error::panic_response))
-            .layer(TimeoutLayer::with_status_code(
-                http::StatusCode::GATEWAY_TIMEOUT,
-                Duration::from_secs(30),
-            )),
+            .layer(TimeoutLayer::with_status_code(http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(30))),
     )
 }

@@ -22,17 +22,13 @@ async fn main() -> anyhow::Result<()> {
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = platform::db::connect(&config.database).await?;
-    Migrator::up(&db, None)
-        .await
-        .context("running migrations")?;
+    Migrator::up(&db, None).await.context("running migrations")?;
     tracing::info!("migrations applied");
     Ok(())
 }
 
 async fn state(config: Config) -> anyhow::Result<AppState> {
-    let db = platform::db::connect(&config.database)
-        .await
-        .context("configuring the database pool")?;
+    let db = platform::db::connect(&config.database).await.context("configuring the database pool")?;
     let temporal = temporal::runtime::connect(
         &config.temporal.address,
         &config.temporal.namespace,
@@ -45,6 +41,7 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
         temporal,
         storage: platform::storage::from_config(&config.storage),
         secrets: platform::secrets::from_config(&config.secrets),
+        mailer: platform::mail::Mailer::new(&config.mail)?,
         config: Arc::new(config),
     })
 }
@@ -52,11 +49,9 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.api.listen;
     let state = state(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, "API listening");
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("API stopped");

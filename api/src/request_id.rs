@@ -21,23 +21,16 @@ fn acceptable(id: &str) -> bool {
 
 pub(crate) async fn scope(mut req: Request, next: Next) -> Response {
     let header = &crate::REQUEST_ID_HEADER;
-    let given = req
-        .headers()
-        .get(header)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| acceptable(id));
+    let given = req.headers().get(header).and_then(|v| v.to_str().ok()).filter(|id| acceptable(id));
     let id = match given {
         Some(id) => id.to_owned(),
         None => {
             let id = uuid::Uuid::new_v4().to_string();
-            req.headers_mut()
-                .insert(header, id.parse().expect("a uuid is a valid header value"));
+            req.headers_mut().insert(header, id.parse().expect("a uuid is a valid header value"));
             id
         }
     };
     let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await;
-    response
-        .headers_mut()
-        .insert(header, id.parse().expect("checked printable ASCII"));
+    response.headers_mut().insert(header, id.parse().expect("checked printable ASCII"));
     response
 }

@@ -16,7 +16,7 @@ use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
 use workflows::CreateMonthPlanWorkflow;
 
 /// A workflow run as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     pub workflow_id: String,
     /// running, completed, failed, ... or unknown when Temporal cannot be asked.
@@ -27,18 +27,13 @@ pub struct RunView {
 
 fn ui_url(state: &AppState, workflow_id: &str) -> String {
     let t = &state.config.temporal;
-    format!(
-        "{}/namespaces/{}/workflows/{}",
-        t.ui_url, t.namespace, workflow_id
-    )
+    format!("{}/namespaces/{}/workflows/{}", t.ui_url, t.namespace, workflow_id)
 }
 
 /// Starts the plan's workflow, or meets the one already running for it: the
 /// workflow id is the plan's, and a start for a running id returns that run.
 pub async fn start_month_plan(state: &AppState, plan: &plans::Model) -> Result<RunView, ApiError> {
-    let meta = RunMeta {
-        request_id: crate::request_id::current(),
-    };
+    let meta = RunMeta { request_id: crate::request_id::current() };
     let mut memo = MemoValues::new();
     memo.insert(MEMO_REQUEST_ID, meta.request_id.clone().unwrap_or_default());
     let options = WorkflowStartOptions::new(
@@ -54,20 +49,12 @@ pub async fn start_month_plan(state: &AppState, plan: &plans::Model) -> Result<R
     .memo(memo)
     .static_summary(format!("Month plan starting {}", plan.start_date))
     .build();
-    let input = CreateMonthPlanInput {
-        org_id: plan.org_id,
-        project_id: plan.project_id,
-        plan_id: plan.id,
-        meta,
-    };
+    let input = CreateMonthPlanInput { org_id: plan.org_id, project_id: plan.project_id, plan_id: plan.id, meta };
     state
         .temporal
         .start_workflow(CreateMonthPlanWorkflow::run, input, options)
         .await
-        .map_err(|e| ApiError::Unavailable {
-            dependency: "temporal",
-            cause: e.to_string(),
-        })?;
+        .map_err(|e| ApiError::Unavailable { dependency: "temporal", cause: e.to_string() })?;
     tracing::info!(workflow_id = %plan.workflow_id, "month plan workflow started");
     Ok(RunView {
         workflow_id: plan.workflow_id.clone(),
@@ -79,9 +66,7 @@ pub async fn start_month_plan(state: &AppState, plan: &plans::Model) -> Result<R
 /// The current state of a run; `unknown` rather than an error when Temporal
 /// cannot answer, so the data the database holds is still served.
 pub async fn describe(state: &AppState, workflow_id: &str) -> RunView {
-    let handle = state
-        .temporal
-        .get_workflow_handle::<CreateMonthPlanWorkflow>(workflow_id);
+    let handle = state.temporal.get_workflow_handle::<CreateMonthPlanWorkflow>(workflow_id);
     let status = match handle.describe(WorkflowDescribeOptions::default()).await {
         Ok(d) => format!("{:?}", d.status()).to_lowercase(),
         Err(e) => {
@@ -89,9 +74,5 @@ pub async fn describe(state: &AppState, workflow_id: &str) -> RunView {
             "unknown".into()
         }
     };
-    RunView {
-        workflow_id: workflow_id.to_owned(),
-        status,
-        temporal_ui_url: ui_url(state, workflow_id),
-    }
+    RunView { workflow_id: workflow_id.to_owned(), status, temporal_ui_url: ui_url(state, workflow_id) }
 }

@@ -1,31 +1,32 @@
-//! `reelpilot-api seed`: a demo organisation with a project and a month
-//! plan, so a new installation has something to look at. Idempotent.
+//! `reelpilot-api seed`: a demo account owning an organisation with a
+//! project and a month plan, so a new installation has something to look
+//! at. Idempotent.
 
 use crate::AppState;
 use anyhow::Context;
 use chrono::{Days, Utc};
-use domain::{OrgScope, projects::NewProject};
-use entities::organizations;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use domain::{auth::Registration, projects::NewProject};
 
+pub const DEMO_EMAIL: &str = "demo@reelpilot.local";
+pub const DEMO_PASSWORD: &str = "reelpilot demo 2026";
 pub const DEMO_ORG: &str = "Demo Studio";
 pub const DEMO_PROJECT: &str = "Daily cooking tips";
 
 pub async fn run(state: AppState) -> anyhow::Result<()> {
-    let org = match organizations::Entity::find()
-        .filter(organizations::Column::Name.eq(DEMO_ORG))
-        .one(&state.db)
-        .await?
-    {
-        Some(org) => org,
-        None => domain::orgs::create(&state.db, DEMO_ORG).await?,
+    let user = match domain::auth::register(&state.db, DEMO_EMAIL, DEMO_PASSWORD, "Demo").await? {
+        Registration::Created { user, verify_token } => {
+            domain::auth::verify_email(&state.db, &verify_token).await?;
+            user
+        }
+        Registration::AlreadyRegistered { user } => user,
     };
-    let scope = OrgScope::new(org.id);
-    let project = match domain::projects::list(&state.db, &scope)
-        .await?
-        .into_iter()
-        .find(|p| p.name == DEMO_PROJECT)
-    {
+    let existing = domain::orgs::list_for_user(&state.db, user.id).await?.into_iter().find(|(o, _)| o.name == DEMO_ORG);
+    let org = match existing {
+        Some((org, _)) => org,
+        None => domain::orgs::create(&state.db, user.id, DEMO_ORG).await?,
+    };
+    let scope = domain::OrgScope::new(org.id);
+    let project = match domain::projects::list(&state.db, &scope).await?.into_iter().find(|p| p.name == DEMO_PROJECT) {
         Some(p) => p,
         None => {
             domain::projects::create(
@@ -54,6 +55,6 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("starting the plan")?;
     }
-    tracing::info!(org_id = %org.id, project_id = %project.id, plan_id = %plan.id, "demo data seeded");
+    tracing::info!(email = DEMO_EMAIL, org_id = %org.id, project_id = %project.id, plan_id = %plan.id, "demo data seeded");
     Ok(())
 }

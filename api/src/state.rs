@@ -1,4 +1,4 @@
-use platform::{Config, secrets::SecretStore, storage::ObjectStore};
+use platform::{Config, mail::Mailer, secrets::SecretStore, storage::ObjectStore};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporalio_client::Client;
@@ -10,5 +10,6 @@ pub struct AppState {
     pub temporal: Client,
     pub storage: Arc<dyn ObjectStore>,
     pub secrets: Arc<dyn SecretStore>,
+    pub mailer: Mailer,
     pub config: Arc<Config>,
 }

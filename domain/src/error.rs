@@ -7,22 +7,25 @@ pub enum DomainError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// Authentication failed; one message for every cause, so callers
+    /// cannot learn which accounts exist.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The caller's role does not allow the action.
+    #[error("your role does not allow {0}")]
+    Forbidden(&'static str),
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
 
 impl DomainError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        DomainError::Invalid {
-            field,
-            message: message.into(),
-        }
+        DomainError::Invalid { field, message: message.into() }
     }
 }
 

@@ -1,11 +1,17 @@
 //! Domain services over the entities, used by API handlers and activities
-//! alike. Tenant-owned data is only reachable through [`OrgScope`].
+//! alike. Tenant-owned data is only reachable through [`OrgScope`], whose
+//! transactions run under PostgreSQL row-level security.
 
+pub mod auth;
 pub mod error;
 pub mod orgs;
+pub mod passwords;
 pub mod plans;
+pub mod policy;
 pub mod projects;
+pub mod ratelimit;
 pub mod scope;
+pub mod tokens;
 
 pub use error::DomainError;
-pub use scope::OrgScope;
+pub use scope::{OrgScope, TenantTxn};

@@ -1,41 +1,336 @@
-use crate::{DomainError, error::on_unique_violation};
-use chrono::Utc;
-use entities::organizations;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+//! Organisations, their members and invitations.
+
+use crate::{DomainError, OrgScope, TenantTxn, error::on_unique_violation, tokens};
+use chrono::{Duration, Utc};
+use entities::{
+    invitations,
+    memberships::{self, Role},
+    organizations, users,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, Statement, TransactionTrait, sea_query::Expr,
+};
 use uuid::Uuid;
 
-/// Creates an organisation with a slug derived from its name.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    name: &str,
-) -> Result<organizations::Model, DomainError> {
+pub const INVITATION_TTL: Duration = Duration::days(7);
+
+fn validate_name(name: &str) -> Result<String, DomainError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(DomainError::invalid("name", "must be 1 to 120 characters"));
     }
+    Ok(name.to_owned())
+}
+
+/// Creates an organisation whose owner is `owner`.
+pub async fn create(db: &DatabaseConnection, owner: Uuid, name: &str) -> Result<organizations::Model, DomainError> {
+    let name = validate_name(name)?;
     let id = Uuid::now_v7();
     let now = Utc::now().fixed_offset();
+    let txn = db.begin().await?;
     let org = organizations::ActiveModel {
         id: Set(id),
-        name: Set(name.to_owned()),
-        slug: Set(slug_for(name, id)),
+        name: Set(name.clone()),
+        slug: Set(slug_for(&name, id)),
         tier: Set("free".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    org.insert(db)
-        .await
-        .map_err(|e| on_unique_violation(e, || "organisation slug taken".into()))
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| on_unique_violation(e, || "organisation slug taken".into()))?;
+    memberships::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org.id),
+        user_id: Set(owner),
+        role: Set(Role::Owner),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(org)
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    org_id: Uuid,
-) -> Result<organizations::Model, DomainError> {
-    organizations::Entity::find_by_id(org_id)
+/// The organisations `user_id` belongs to, with their role, for the org
+/// switcher. The one cross-org read: it only follows the user's own
+/// memberships.
+pub async fn list_for_user(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> Result<Vec<(organizations::Model, Role)>, DomainError> {
+    let rows = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user_id))
+        .find_also_related(organizations::Entity)
+        .order_by_asc(memberships::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(m, org)| org.map(|o| (o, m.role))).collect())
+}
+
+/// The role of `user_id` in `org_id`, if a member: how the API establishes
+/// an [`OrgScope`].
+pub async fn role_of(db: &DatabaseConnection, org_id: Uuid, user_id: Uuid) -> Result<Option<Role>, DomainError> {
+    Ok(memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
         .one(db)
         .await?
-        .ok_or(DomainError::NotFound("organisation"))
+        .map(|m| m.role))
+}
+
+async fn get_in(tx: &TenantTxn) -> Result<organizations::Model, DomainError> {
+    organizations::Entity::find_by_id(tx.org_id()).one(&**tx).await?.ok_or(DomainError::NotFound("organisation"))
+}
+
+pub async fn get(db: &DatabaseConnection, scope: &OrgScope) -> Result<organizations::Model, DomainError> {
+    get_in(&scope.begin(db).await?).await
+}
+
+pub async fn rename(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    name: &str,
+) -> Result<organizations::Model, DomainError> {
+    let name = validate_name(name)?;
+    let tx = scope.begin(db).await?;
+    let mut org: organizations::ActiveModel = get_in(&tx).await?.into();
+    org.name = Set(name);
+    let org = org.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Deletes the organisation and, by cascade, everything it owns.
+pub async fn delete(db: &DatabaseConnection, scope: &OrgScope) -> Result<(), DomainError> {
+    organizations::Entity::delete_by_id(scope.org_id()).exec(db).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub joined_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+async fn members_in(tx: &TenantTxn, only: Option<Uuid>) -> Result<Vec<Member>, DomainError> {
+    // Only the user columns scoped transactions may read (never the hash).
+    let mut query = memberships::Entity::find()
+        .select_only()
+        .column(memberships::Column::UserId)
+        .column(users::Column::Email)
+        .column(users::Column::DisplayName)
+        .column(memberships::Column::Role)
+        .column_as(memberships::Column::CreatedAt, "joined_at")
+        .join(JoinType::InnerJoin, memberships::Relation::User.def())
+        .filter(memberships::Column::OrgId.eq(tx.org_id()))
+        .order_by_asc(memberships::Column::CreatedAt);
+    if let Some(user_id) = only {
+        query = query.filter(memberships::Column::UserId.eq(user_id));
+    }
+    Ok(query.into_model::<Member>().all(&**tx).await?)
+}
+
+pub async fn members(db: &DatabaseConnection, scope: &OrgScope) -> Result<Vec<Member>, DomainError> {
+    members_in(&scope.begin(db).await?, None).await
+}
+
+async fn member_in(tx: &TenantTxn, user_id: Uuid) -> Result<Member, DomainError> {
+    members_in(tx, Some(user_id)).await?.into_iter().next().ok_or(DomainError::NotFound("member"))
+}
+
+/// Sets a member's role. Ownership only moves by transfer, so the owner's
+/// role cannot be changed here and nobody can be made owner.
+pub async fn change_role(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    user_id: Uuid,
+    role: Role,
+) -> Result<Member, DomainError> {
+    if role == Role::Owner {
+        return Err(DomainError::invalid("role", "ownership moves only by transfer"));
+    }
+    let tx = scope.begin(db).await?;
+    let member = member_in(&tx, user_id).await?;
+    if member.role == Role::Owner {
+        return Err(DomainError::Conflict("the owner's role changes only by transferring ownership".into()));
+    }
+    memberships::Entity::update_many()
+        .col_expr(memberships::Column::Role, Expr::value(role))
+        .filter(memberships::Column::OrgId.eq(tx.org_id()))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .exec(&*tx)
+        .await?;
+    let member = member_in(&tx, user_id).await?;
+    tx.commit().await?;
+    Ok(member)
+}
+
+pub async fn remove_member(db: &DatabaseConnection, scope: &OrgScope, user_id: Uuid) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    let member = member_in(&tx, user_id).await?;
+    if member.role == Role::Owner {
+        return Err(DomainError::Conflict("the owner cannot be removed; transfer ownership first".into()));
+    }
+    memberships::Entity::delete_many()
+        .filter(memberships::Column::OrgId.eq(tx.org_id()))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .exec(&*tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `to` the owner and the current owner an admin, atomically: the
+/// org has exactly one owner before and after.
+pub async fn transfer_ownership(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    from: Uuid,
+    to: Uuid,
+) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    let target = member_in(&tx, to).await?;
+    if target.role == Role::Owner {
+        return Err(DomainError::Conflict("that member already owns the organisation".into()));
+    }
+    let set_role = |user: Uuid, role: Role| {
+        memberships::Entity::update_many()
+            .col_expr(memberships::Column::Role, Expr::value(role))
+            .filter(memberships::Column::OrgId.eq(scope.org_id()))
+            .filter(memberships::Column::UserId.eq(user))
+    };
+    // Demote first: a unique index allows one owner per org.
+    set_role(from, Role::Admin).exec(&*tx).await?;
+    set_role(to, Role::Owner).exec(&*tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Invites `email` with `role`; returns the invitation and the token for the
+/// link. A pending invitation to the same address is replaced.
+pub async fn invite(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    invited_by: Uuid,
+    email: &str,
+    role: Role,
+) -> Result<(invitations::Model, String), DomainError> {
+    let email = crate::auth::normalize_email(email)?;
+    if role == Role::Owner {
+        return Err(DomainError::invalid("role", "invite as admin, editor or viewer; ownership moves by transfer"));
+    }
+    let tx = scope.begin(db).await?;
+    if members_in(&tx, None).await?.iter().any(|m| m.email.eq_ignore_ascii_case(&email)) {
+        return Err(DomainError::Conflict(format!("{email} is already a member")));
+    }
+    let now = Utc::now().fixed_offset();
+    invitations::Entity::update_many()
+        .col_expr(invitations::Column::RevokedAt, Expr::value(now))
+        .filter(invitations::Column::OrgId.eq(tx.org_id()))
+        .filter(invitations::Column::Email.eq(email.as_str()))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .exec(&*tx)
+        .await?;
+    let token = tokens::generate("rpe_");
+    let invitation = invitations::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(tx.org_id()),
+        email: Set(email),
+        role: Set(role),
+        token_hash: Set(tokens::hash(&token)),
+        invited_by: Set(Some(invited_by)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        expires_at: Set(now + INVITATION_TTL),
+        accepted_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&*tx)
+    .await?;
+    tx.commit().await?;
+    Ok((invitation, token))
+}
+
+pub async fn invitations(db: &DatabaseConnection, scope: &OrgScope) -> Result<Vec<invitations::Model>, DomainError> {
+    let tx = scope.begin(db).await?;
+    Ok(tx.find::<invitations::Entity>().order_by_desc(invitations::Column::CreatedAt).all(&*tx).await?)
+}
+
+pub async fn revoke_invitation(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    let revoked = invitations::Entity::update_many()
+        .col_expr(invitations::Column::RevokedAt, Expr::value(Utc::now().fixed_offset()))
+        .filter(invitations::Column::OrgId.eq(tx.org_id()))
+        .filter(invitations::Column::Id.eq(id))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .exec(&*tx)
+        .await?;
+    if revoked.rows_affected == 0 {
+        return Err(DomainError::NotFound("invitation"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accepts an invitation for the signed-in user, whose address must be the
+/// one invited. Works once, before it expires or is revoked.
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    token: &str,
+) -> Result<(organizations::Model, Role), DomainError> {
+    let unusable = || DomainError::invalid("token", "is invalid, expired, revoked or already used");
+    // Found by its secret token, before any org is known.
+    let invitation = invitations::Entity::find()
+        .filter(invitations::Column::TokenHash.eq(tokens::hash(token)))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::RevokedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now().fixed_offset()))
+        .one(db)
+        .await?
+        .ok_or_else(unusable)?;
+    let user = crate::auth::me(db, user_id).await?;
+    if !user.email.eq_ignore_ascii_case(&invitation.email) {
+        return Err(DomainError::invalid("token", "this invitation was sent to another email address"));
+    }
+    let tx = OrgScope::new(invitation.org_id).begin(db).await?;
+    let now = Utc::now().fixed_offset();
+    let claimed = invitations::Entity::update_many()
+        .col_expr(invitations::Column::AcceptedAt, Expr::value(now))
+        .filter(invitations::Column::Id.eq(invitation.id))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .exec(&*tx)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Err(unusable());
+    }
+    tx.execute(Statement::from_sql_and_values(
+        tx.get_database_backend(),
+        "INSERT INTO memberships (id, org_id, user_id, role) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id, user_id) DO NOTHING",
+        [Uuid::now_v7().into(), invitation.org_id.into(), user_id.into(), String::from("viewer").into()],
+    ))
+    .await?;
+    // The invited role applies unless the user already had one.
+    memberships::Entity::update_many()
+        .col_expr(memberships::Column::Role, Expr::value(invitation.role))
+        .filter(memberships::Column::OrgId.eq(invitation.org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .filter(memberships::Column::Role.eq(Role::Viewer))
+        .exec(&*tx)
+        .await?;
+    let org = get_in(&tx).await?;
+    let role = member_in(&tx, user_id).await?.role;
+    tx.commit().await?;
+    Ok((org, role))
 }
 
 /// A URL-safe slug: the name's ASCII letters and digits, with a suffix from
@@ -51,11 +346,7 @@ fn slug_for(name: &str, id: Uuid) -> String {
     }
     let base: String = base.trim_end_matches('-').chars().take(40).collect();
     let suffix = &id.simple().to_string()[24..];
-    if base.is_empty() {
-        format!("org-{suffix}")
-    } else {
-        format!("{base}-{suffix}")
-    }
+    if base.is_empty() { format!("org-{suffix}") } else { format!("{base}-{suffix}") }
 }
 
 #[cfg(test)]

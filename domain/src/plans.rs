@@ -1,12 +1,12 @@
-use crate::{DomainError, OrgScope, projects};
+use crate::{DomainError, OrgScope, TenantTxn, projects};
 use chrono::{Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use entities::{
     plans::{self, PlanStatus},
     slots::{self, SlotStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -17,20 +17,20 @@ pub const PLAN_DAYS: i32 = 30;
 /// `pending`. Returns whether it was created, so a repeated request meets
 /// the same plan instead of making a second one.
 pub async fn find_or_create(
-    db: &impl TransactionTrait,
+    db: &DatabaseConnection,
     scope: &OrgScope,
     project_id: Uuid,
     start_date: NaiveDate,
     workflow_id: impl FnOnce(Uuid) -> String,
 ) -> Result<(plans::Model, bool), DomainError> {
-    let txn = db.begin().await?;
-    let project = projects::get(&txn, scope, project_id).await?;
+    let tx = scope.begin(db).await?;
+    let project = projects::get_in(&tx, project_id).await?;
     let slots_per_day = projects::posting_times(&project)?.len() as i32;
     let id = Uuid::now_v7();
     let now = Utc::now().fixed_offset();
     let inserted = plans::Entity::insert(plans::ActiveModel {
         id: Set(id),
-        org_id: Set(scope.org_id()),
+        org_id: Set(tx.org_id()),
         project_id: Set(project.id),
         start_date: Set(start_date),
         days: Set(PLAN_DAYS),
@@ -41,62 +41,52 @@ pub async fn find_or_create(
         created_at: Set(now),
         updated_at: Set(now),
     })
-    .on_conflict(
-        OnConflict::columns([plans::Column::ProjectId, plans::Column::StartDate])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
+    .on_conflict(OnConflict::columns([plans::Column::ProjectId, plans::Column::StartDate]).do_nothing().to_owned())
+    .exec_without_returning(&*tx)
     .await?;
-    let plan = scope
+    let plan = tx
         .find::<plans::Entity>()
         .filter(plans::Column::ProjectId.eq(project.id))
         .filter(plans::Column::StartDate.eq(start_date))
-        .one(&txn)
+        .one(&*tx)
         .await?
         .ok_or(DomainError::NotFound("plan"))?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok((plan, inserted == 1))
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    scope: &OrgScope,
-    id: Uuid,
-) -> Result<plans::Model, DomainError> {
-    scope
-        .find_by_id::<plans::Entity>(id)
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound("plan"))
+pub async fn get(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<plans::Model, DomainError> {
+    get_in(&scope.begin(db).await?, id).await
+}
+
+async fn get_in(tx: &TenantTxn, id: Uuid) -> Result<plans::Model, DomainError> {
+    tx.find_by_id::<plans::Entity>(id).one(&**tx).await?.ok_or(DomainError::NotFound("plan"))
 }
 
 pub async fn list_for_project(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     scope: &OrgScope,
     project_id: Uuid,
 ) -> Result<Vec<plans::Model>, DomainError> {
-    projects::get(db, scope, project_id).await?;
-    Ok(scope
+    let tx = scope.begin(db).await?;
+    projects::get_in(&tx, project_id).await?;
+    Ok(tx
         .find::<plans::Entity>()
         .filter(plans::Column::ProjectId.eq(project_id))
         .order_by_desc(plans::Column::StartDate)
-        .all(db)
+        .all(&*tx)
         .await?)
 }
 
-pub async fn slots(
-    db: &impl ConnectionTrait,
-    scope: &OrgScope,
-    plan_id: Uuid,
-) -> Result<Vec<slots::Model>, DomainError> {
-    get(db, scope, plan_id).await?;
-    Ok(scope
+pub async fn slots(db: &DatabaseConnection, scope: &OrgScope, plan_id: Uuid) -> Result<Vec<slots::Model>, DomainError> {
+    let tx = scope.begin(db).await?;
+    get_in(&tx, plan_id).await?;
+    Ok(tx
         .find::<slots::Entity>()
         .filter(slots::Column::PlanId.eq(plan_id))
         .order_by_asc(slots::Column::DayIndex)
         .order_by_asc(slots::Column::SlotIndex)
-        .all(db)
+        .all(&*tx)
         .await?)
 }
 
@@ -108,11 +98,12 @@ struct StatusCount {
 
 /// How many of the plan's slots are in each status.
 pub async fn slot_counts(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     scope: &OrgScope,
     plan_id: Uuid,
 ) -> Result<Vec<(SlotStatus, i64)>, DomainError> {
-    let rows = scope
+    let tx = scope.begin(db).await?;
+    let rows = tx
         .find::<slots::Entity>()
         .filter(slots::Column::PlanId.eq(plan_id))
         .select_only()
@@ -120,7 +111,7 @@ pub async fn slot_counts(
         .column_as(slots::Column::Id.count(), "count")
         .group_by(slots::Column::Status)
         .into_model::<StatusCount>()
-        .all(db)
+        .all(&*tx)
         .await?;
     Ok(rows.into_iter().map(|r| (r.status, r.count)).collect())
 }
@@ -131,10 +122,7 @@ pub async fn slot_counts(
 fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> chrono::DateTime<Utc> {
     let naive = date.and_time(time);
     (0..=4)
-        .find_map(|half_hours| {
-            tz.from_local_datetime(&(naive + chrono::Duration::minutes(30 * half_hours)))
-                .earliest()
-        })
+        .find_map(|half_hours| tz.from_local_datetime(&(naive + chrono::Duration::minutes(30 * half_hours))).earliest())
         .expect("no time zone has a gap longer than two hours")
         .with_timezone(&Utc)
 }
@@ -142,17 +130,15 @@ fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> chrono::
 /// Lays out the plan's slot grid (idempotent: existing slots are kept) and
 /// marks the plan ready. Returns (slots inserted now, slots in the plan).
 pub async fn create_slot_grid(
-    db: &impl TransactionTrait,
+    db: &DatabaseConnection,
     scope: &OrgScope,
     plan_id: Uuid,
 ) -> Result<(u32, u32), DomainError> {
-    let txn = db.begin().await?;
-    let plan = get(&txn, scope, plan_id).await?;
-    let project = projects::get(&txn, scope, plan.project_id).await?;
-    let tz: chrono_tz::Tz = project
-        .timezone
-        .parse()
-        .map_err(|_| DomainError::invalid("timezone", "the project's time zone is unknown"))?;
+    let tx = scope.begin(db).await?;
+    let plan = get_in(&tx, plan_id).await?;
+    let project = projects::get_in(&tx, plan.project_id).await?;
+    let tz: chrono_tz::Tz =
+        project.timezone.parse().map_err(|_| DomainError::invalid("timezone", "the project's time zone is unknown"))?;
     let times = projects::posting_times(&project)?;
     let now = Utc::now().fixed_offset();
     let mut grid = Vec::with_capacity(plan.days as usize * times.len());
@@ -161,7 +147,7 @@ pub async fn create_slot_grid(
         for (index, time) in times.iter().enumerate() {
             grid.push(slots::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                org_id: Set(scope.org_id()),
+                org_id: Set(tx.org_id()),
                 project_id: Set(plan.project_id),
                 plan_id: Set(plan.id),
                 day_index: Set(day),
@@ -184,44 +170,36 @@ pub async fn create_slot_grid(
             });
         }
     }
-    let total = grid.len() as u32;
     let inserted = slots::Entity::insert_many(grid)
         .on_conflict(
-            OnConflict::columns([
-                slots::Column::PlanId,
-                slots::Column::DayIndex,
-                slots::Column::SlotIndex,
-            ])
-            .do_nothing()
-            .to_owned(),
+            OnConflict::columns([slots::Column::PlanId, slots::Column::DayIndex, slots::Column::SlotIndex])
+                .do_nothing()
+                .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(&*tx)
         .await?;
-    let in_plan = scope
-        .find::<slots::Entity>()
-        .filter(slots::Column::PlanId.eq(plan.id))
-        .count(&txn)
-        .await?;
+    let in_plan = tx.find::<slots::Entity>().filter(slots::Column::PlanId.eq(plan.id)).count(&*tx).await?;
     let mut ready: plans::ActiveModel = plan.into();
     ready.status = Set(PlanStatus::Ready);
     ready.failure = Set(None);
-    ready.update(&txn).await?;
-    txn.commit().await?;
-    debug_assert_eq!(in_plan as u32, total);
+    ready.update(&*tx).await?;
+    tx.commit().await?;
     Ok((inserted as u32, in_plan as u32))
 }
 
 /// Records that the plan's workflow failed, with the step and reason.
 pub async fn mark_failed(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     scope: &OrgScope,
     plan_id: Uuid,
     reason: &str,
 ) -> Result<(), DomainError> {
-    let mut failed: plans::ActiveModel = get(db, scope, plan_id).await?.into();
+    let tx = scope.begin(db).await?;
+    let mut failed: plans::ActiveModel = get_in(&tx, plan_id).await?.into();
     failed.status = Set(PlanStatus::Failed);
     failed.failure = Set(Some(reason.chars().take(2000).collect()));
-    failed.update(db).await?;
+    failed.update(&*tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -238,11 +216,8 @@ mod tests {
         let summer = local_to_utc(tz, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(), t);
         assert_eq!(summer.to_rfc3339(), "2026-07-01T07:00:00+00:00");
         // 02:30 does not exist on 2026-03-29 in Berlin: it moves to 03:00 local.
-        let gap = local_to_utc(
-            tz,
-            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
-            NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
-        );
+        let gap =
+            local_to_utc(tz, NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(), NaiveTime::from_hms_opt(2, 30, 0).unwrap());
         assert_eq!(gap.to_rfc3339(), "2026-03-29T01:00:00+00:00");
     }
 }

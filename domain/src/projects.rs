@@ -1,7 +1,7 @@
-use crate::{DomainError, OrgScope, error::on_unique_violation};
+use crate::{DomainError, OrgScope, TenantTxn, error::on_unique_violation};
 use chrono::{NaiveTime, Utc};
 use entities::projects;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, QueryOrder, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ pub struct NewProject {
 }
 
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     scope: &OrgScope,
     new: NewProject,
 ) -> Result<projects::Model, DomainError> {
@@ -35,30 +35,19 @@ pub async fn create(
     }
     let timezone = new.timezone.unwrap_or_else(|| "UTC".to_owned());
     if timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(DomainError::invalid(
-            "timezone",
-            format!("{timezone:?} is not an IANA time zone"),
-        ));
+        return Err(DomainError::invalid("timezone", format!("{timezone:?} is not an IANA time zone")));
     }
     let language = new.language.unwrap_or_else(|| "en".to_owned());
-    if !(2..=8).contains(&language.len())
-        || !language
-            .chars()
-            .all(|c| c.is_ascii_alphabetic() || c == '-')
-    {
-        return Err(DomainError::invalid(
-            "language",
-            "must be a language tag such as en or pt-BR",
-        ));
+    if !(2..=8).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+        return Err(DomainError::invalid("language", "must be a language tag such as en or pt-BR"));
     }
-    let posting_times = parse_posting_times(
-        new.posting_times
-            .unwrap_or_else(|| DEFAULT_POSTING_TIMES.map(str::to_owned).to_vec()),
-    )?;
+    let posting_times =
+        parse_posting_times(new.posting_times.unwrap_or_else(|| DEFAULT_POSTING_TIMES.map(str::to_owned).to_vec()))?;
     let now = Utc::now().fixed_offset();
+    let tx = scope.begin(db).await?;
     let project = projects::ActiveModel {
         id: Set(Uuid::now_v7()),
-        org_id: Set(scope.org_id()),
+        org_id: Set(tx.org_id()),
         name: Set(name.clone()),
         niche: Set(new.niche),
         audience: Set(new.audience),
@@ -71,44 +60,32 @@ pub async fn create(
         brand_voice: Set(new.brand_voice),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    project
-        .insert(db)
-        .await
-        .map_err(|e| on_unique_violation(e, || format!("a project named {name:?} already exists")))
+    }
+    .insert(&*tx)
+    .await
+    .map_err(|e| on_unique_violation(e, || format!("a project named {name:?} already exists")))?;
+    tx.commit().await?;
+    Ok(project)
 }
 
-pub async fn list(
-    db: &impl ConnectionTrait,
-    scope: &OrgScope,
-) -> Result<Vec<projects::Model>, DomainError> {
-    Ok(scope
-        .find::<projects::Entity>()
-        .order_by_asc(projects::Column::Name)
-        .all(db)
-        .await?)
+pub async fn list(db: &DatabaseConnection, scope: &OrgScope) -> Result<Vec<projects::Model>, DomainError> {
+    let tx = scope.begin(db).await?;
+    Ok(tx.find::<projects::Entity>().order_by_asc(projects::Column::Name).all(&*tx).await?)
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    scope: &OrgScope,
-    id: Uuid,
-) -> Result<projects::Model, DomainError> {
-    scope
-        .find_by_id::<projects::Entity>(id)
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound("project"))
+pub async fn get(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<projects::Model, DomainError> {
+    get_in(&scope.begin(db).await?, id).await
+}
+
+pub(crate) async fn get_in(tx: &TenantTxn, id: Uuid) -> Result<projects::Model, DomainError> {
+    tx.find_by_id::<projects::Entity>(id).one(&**tx).await?.ok_or(DomainError::NotFound("project"))
 }
 
 /// The project's posting times, parsed ("HH:MM", ascending).
 pub fn posting_times(project: &projects::Model) -> Result<Vec<NaiveTime>, DomainError> {
     let raw: Vec<String> = serde_json::from_value(project.posting_times.clone())
         .map_err(|_| DomainError::invalid("posting_times", "must be a list of HH:MM strings"))?;
-    parse_posting_times(raw)?
-        .iter()
-        .map(|t| parse_time(t))
-        .collect()
+    parse_posting_times(raw)?.iter().map(|t| parse_time(t)).collect()
 }
 
 fn parse_time(t: &str) -> Result<NaiveTime, DomainError> {
@@ -119,27 +96,15 @@ fn parse_time(t: &str) -> Result<NaiveTime, DomainError> {
 /// Validates and normalises posting times: 1 to 6 distinct times, sorted.
 fn parse_posting_times(raw: Vec<String>) -> Result<Vec<String>, DomainError> {
     if raw.is_empty() || raw.len() > 6 {
-        return Err(DomainError::invalid(
-            "posting_times",
-            "give between 1 and 6 times a day",
-        ));
+        return Err(DomainError::invalid("posting_times", "give between 1 and 6 times a day"));
     }
-    let mut times = raw
-        .iter()
-        .map(|t| parse_time(t))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut times = raw.iter().map(|t| parse_time(t)).collect::<Result<Vec<_>, _>>()?;
     times.sort();
     times.dedup();
     if times.len() != raw.len() {
-        return Err(DomainError::invalid(
-            "posting_times",
-            "times must be distinct",
-        ));
+        return Err(DomainError::invalid("posting_times", "times must be distinct"));
     }
-    Ok(times
-        .iter()
-        .map(|t| t.format("%H:%M").to_string())
-        .collect())
+    Ok(times.iter().map(|t| t.format("%H:%M").to_string()).collect())
 }
 
 #[cfg(test)]

@@ -1,10 +1,18 @@
-//! The one guard every tenant-owned query goes through: an [`OrgScope`]
-//! only hands out queries already filtered by its org.
+//! The one guard every tenant-owned query goes through. Two walls:
+//!
+//! 1. an [`OrgScope`] only hands out queries inside a [`TenantTxn`], whose
+//!    `find`/`find_by_id` filter by the org;
+//! 2. a `TenantTxn` runs as the `reelpilot_app` role with `app.org_id` set
+//!    for the transaction, so PostgreSQL's row-level security hides (and
+//!    refuses writes to) every other org's rows even if a query forgets
+//!    the filter.
 
-use entities::{
-    assets, audit_log, memberships, plans, projects, publications, slots, usage_ledger,
+use entities::{assets, audit_log, invitations, memberships, plans, projects, publications, slots, usage_ledger};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
+    Statement, TransactionTrait,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use std::ops::Deref;
 use uuid::Uuid;
 
 /// An entity whose rows belong to one organisation.
@@ -21,16 +29,7 @@ macro_rules! tenant_owned {
         }
     )*};
 }
-tenant_owned!(
-    memberships,
-    projects,
-    plans,
-    slots,
-    assets,
-    publications,
-    usage_ledger,
-    audit_log
-);
+tenant_owned!(memberships, projects, plans, slots, assets, publications, usage_ledger, audit_log, invitations);
 
 /// The organisation a request or activity acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +38,38 @@ pub struct OrgScope {
 }
 
 impl OrgScope {
-    /// Only callers that have established the org (the API's tenant
-    /// extractor, activities re-checking their input) construct scopes.
+    /// Only callers that have established the org construct scopes: the
+    /// API's membership extractor, and activities after checking their
+    /// input against the workflow id they run under.
     pub fn new(org_id: Uuid) -> Self {
         OrgScope { org_id }
     }
 
+    pub fn org_id(&self) -> Uuid {
+        self.org_id
+    }
+
+    /// Opens a transaction confined to this org by row-level security.
+    pub async fn begin(&self, db: &DatabaseConnection) -> Result<TenantTxn, DbErr> {
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SET LOCAL ROLE reelpilot_app").await?;
+        txn.execute(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "SELECT set_config('app.org_id', $1, true)",
+            [self.org_id.to_string().into()],
+        ))
+        .await?;
+        Ok(TenantTxn { txn, org_id: self.org_id })
+    }
+}
+
+/// A transaction confined to one org (see the module docs).
+pub struct TenantTxn {
+    txn: DatabaseTransaction,
+    org_id: Uuid,
+}
+
+impl TenantTxn {
     pub fn org_id(&self) -> Uuid {
         self.org_id
     }
@@ -57,5 +82,17 @@ impl OrgScope {
     /// One row of `E` by id, only if it is in this org.
     pub fn find_by_id<E: TenantOwned>(&self, id: Uuid) -> Select<E> {
         self.find::<E>().filter(E::id_column().eq(id))
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Deref for TenantTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
     }
 }

@@ -1,22 +1,27 @@
 //! sea-orm entity models of Reelpilot's schema (see `migration/`). Plain
 //! data and relations only; behaviour lives in the `domain` crate.
 
+pub mod access_tokens;
 pub mod assets;
 pub mod audit_log;
+pub mod email_tokens;
+pub mod invitations;
 pub mod memberships;
 pub mod organizations;
 pub mod plans;
 pub mod projects;
 pub mod publications;
+pub mod refresh_tokens;
+pub mod sessions;
 pub mod slots;
 pub mod usage_ledger;
 pub mod users;
 
 pub mod prelude {
     pub use crate::{
-        assets::Entity as Assets, audit_log::Entity as AuditLog,
-        memberships::Entity as Memberships, organizations::Entity as Organizations,
-        plans::Entity as Plans, projects::Entity as Projects, publications::Entity as Publications,
-        slots::Entity as Slots, usage_ledger::Entity as UsageLedger, users::Entity as Users,
+        assets::Entity as Assets, audit_log::Entity as AuditLog, memberships::Entity as Memberships,
+        organizations::Entity as Organizations, plans::Entity as Plans, projects::Entity as Projects,
+        publications::Entity as Publications, slots::Entity as Slots, usage_ledger::Entity as UsageLedger,
+        users::Entity as Users,
     };
 }

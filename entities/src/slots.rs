@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// draft -> approved -> rendered -> publish_approved -> published | failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum SlotStatus {
@@ -55,11 +55,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::plans::Entity",
-        from = "Column::PlanId",
-        to = "super::plans::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::plans::Entity", from = "Column::PlanId", to = "super::plans::Column::Id")]
     Plan,
 }
 

@@ -18,89 +18,41 @@ pub struct EnvVar {
 }
 
 const fn var(name: &'static str, default: Option<&'static str>, help: &'static str) -> EnvVar {
-    EnvVar {
-        name,
-        default,
-        secret: false,
-        help,
-    }
+    EnvVar { name, default, secret: false, help }
 }
 
 const fn secret(name: &'static str, help: &'static str) -> EnvVar {
-    EnvVar {
-        name,
-        default: None,
-        secret: true,
-        help,
-    }
+    EnvVar { name, default: None, secret: true, help }
 }
 
 /// Every environment variable Reelpilot's binaries read.
 pub const ENV_VARS: &[EnvVar] = &[
-    secret(
-        "DATABASE_URL",
-        "PostgreSQL URL, e.g. postgres://user:pass@host:5432/reelpilot",
-    ),
-    var(
-        "DATABASE_MAX_CONNECTIONS",
-        Some("10"),
-        "connection pool size",
-    ),
+    secret("DATABASE_URL", "PostgreSQL URL, e.g. postgres://user:pass@host:5432/reelpilot"),
+    var("DATABASE_MAX_CONNECTIONS", Some("10"), "connection pool size"),
     var("API_HOST", Some("127.0.0.1"), "address the API listens on"),
     var("API_PORT", Some("8080"), "port the API listens on"),
-    var(
-        "PUBLIC_BASE_URL",
-        None,
-        "external URL of the API (defaults to http://API_HOST:API_PORT)",
-    ),
-    var(
-        "TEMPORAL_ADDRESS",
-        Some("http://127.0.0.1:7233"),
-        "Temporal frontend gRPC address",
-    ),
+    var("PUBLIC_BASE_URL", None, "external URL of the API (defaults to http://API_HOST:API_PORT)"),
+    var("PUBLIC_WEB_URL", Some("http://127.0.0.1:5173"), "external URL of the web app, for links in emails"),
+    var("TRUST_FORWARDED_FOR", Some("false"), "take the client IP from X-Forwarded-For (only behind your own proxy)"),
+    var("TEMPORAL_ADDRESS", Some("http://127.0.0.1:7233"), "Temporal frontend gRPC address"),
     var("TEMPORAL_NAMESPACE", Some("default"), "Temporal namespace"),
-    var(
-        "TEMPORAL_TASK_QUEUE_PREFIX",
-        Some(""),
-        "prefix for every task queue (isolates test runs)",
-    ),
-    var(
-        "TEMPORAL_UI_URL",
-        Some("http://127.0.0.1:8233"),
-        "Temporal Web UI, for links to runs",
-    ),
-    var(
-        "TEMPORAL_CONNECT_TIMEOUT_SECS",
-        Some("30"),
-        "how long to retry the first Temporal connection",
-    ),
-    var(
-        "STORAGE_BACKEND",
-        Some("local"),
-        "object storage backend: local",
-    ),
-    var(
-        "STORAGE_LOCAL_DIR",
-        Some(".reelpilot/storage"),
-        "directory of the local storage backend",
-    ),
-    var(
-        "SECRET_STORE",
-        Some("embedded"),
-        "secret store backend: embedded",
-    ),
-    var(
-        "SECRETS_DIR",
-        Some(".reelpilot/secrets"),
-        "directory of the embedded secret store",
-    ),
+    var("TEMPORAL_TASK_QUEUE_PREFIX", Some(""), "prefix for every task queue (isolates test runs)"),
+    var("TEMPORAL_UI_URL", Some("http://127.0.0.1:8233"), "Temporal Web UI, for links to runs"),
+    var("TEMPORAL_CONNECT_TIMEOUT_SECS", Some("30"), "how long to retry the first Temporal connection"),
+    var("STORAGE_BACKEND", Some("local"), "object storage backend: local"),
+    var("STORAGE_LOCAL_DIR", Some(".reelpilot/storage"), "directory of the local storage backend"),
+    var("SECRET_STORE", Some("embedded"), "secret store backend: embedded"),
+    var("SECRETS_DIR", Some(".reelpilot/secrets"), "directory of the embedded secret store"),
+    EnvVar {
+        name: "SMTP_URL",
+        default: Some("smtp://127.0.0.1:1025"),
+        secret: true,
+        help: "outgoing mail: smtp://host:port (plain), smtp://user:pass@host:587?tls=required, smtps://...",
+    },
+    var("MAIL_FROM", Some("Reelpilot <no-reply@reelpilot.local>"), "sender of account emails"),
     var("LOG_FORMAT", Some("json"), "json or pretty"),
     var("RUST_LOG", Some("info"), "tracing filter directives"),
-    var(
-        "WORKER_MAX_CONCURRENT_ACTIVITIES",
-        Some("16"),
-        "activity slots of the main worker",
-    ),
+    var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -120,6 +72,13 @@ pub struct Config {
     pub secrets: SecretStoreConfig,
     pub telemetry: TelemetryConfig,
     pub worker: WorkerConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp_url: SecretString,
+    pub from: String,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +91,8 @@ pub struct DatabaseConfig {
 pub struct ApiConfig {
     pub listen: SocketAddr,
     pub public_base_url: String,
+    pub public_web_url: String,
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -190,35 +151,22 @@ impl Config {
             .to_owned();
 
         let storage = match vars.get("STORAGE_BACKEND")?.as_str() {
-            "local" => StorageConfig::Local {
-                dir: vars.get("STORAGE_LOCAL_DIR")?.into(),
-            },
+            "local" => StorageConfig::Local { dir: vars.get("STORAGE_LOCAL_DIR")?.into() },
             other => {
-                return Err(invalid(
-                    "STORAGE_BACKEND",
-                    format!("unknown backend {other:?}"),
-                ));
+                return Err(invalid("STORAGE_BACKEND", format!("unknown backend {other:?}")));
             }
         };
         let secrets = match vars.get("SECRET_STORE")?.as_str() {
-            "embedded" => SecretStoreConfig::Embedded {
-                dir: vars.get("SECRETS_DIR")?.into(),
-            },
+            "embedded" => SecretStoreConfig::Embedded { dir: vars.get("SECRETS_DIR")?.into() },
             other => {
-                return Err(invalid(
-                    "SECRET_STORE",
-                    format!("unknown backend {other:?}"),
-                ));
+                return Err(invalid("SECRET_STORE", format!("unknown backend {other:?}")));
             }
         };
         let format = match vars.get("LOG_FORMAT")?.as_str() {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
             other => {
-                return Err(invalid(
-                    "LOG_FORMAT",
-                    format!("expected json or pretty, got {other:?}"),
-                ));
+                return Err(invalid("LOG_FORMAT", format!("expected json or pretty, got {other:?}")));
             }
         };
 
@@ -236,26 +184,21 @@ impl Config {
             api: ApiConfig {
                 listen,
                 public_base_url,
+                public_web_url: vars.get("PUBLIC_WEB_URL")?.trim_end_matches('/').to_owned(),
+                trust_forwarded_for: vars.parse("TRUST_FORWARDED_FOR")?,
             },
             temporal: TemporalConfig {
                 address: vars.parse("TEMPORAL_ADDRESS")?,
                 namespace: vars.get("TEMPORAL_NAMESPACE")?,
                 task_queue_prefix: vars.get("TEMPORAL_TASK_QUEUE_PREFIX")?,
-                ui_url: vars
-                    .get("TEMPORAL_UI_URL")?
-                    .trim_end_matches('/')
-                    .to_owned(),
+                ui_url: vars.get("TEMPORAL_UI_URL")?.trim_end_matches('/').to_owned(),
                 connect_timeout: Duration::from_secs(vars.parse("TEMPORAL_CONNECT_TIMEOUT_SECS")?),
             },
             storage,
             secrets,
-            telemetry: TelemetryConfig {
-                format,
-                filter: vars.get("RUST_LOG")?,
-            },
-            worker: WorkerConfig {
-                max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")?,
-            },
+            telemetry: TelemetryConfig { format, filter: vars.get("RUST_LOG")? },
+            worker: WorkerConfig { max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")? },
+            mail: MailConfig { smtp_url: SecretString::from(vars.get("SMTP_URL")?), from: vars.get("MAIL_FROM")? },
         })
     }
 }
@@ -288,8 +231,7 @@ impl Vars<'_> {
     }
 
     fn get(&self, name: &str) -> Result<String, ConfigError> {
-        self.optional(name)
-            .ok_or(ConfigError::Missing(Self::declared(name).name))
+        self.optional(name).ok_or(ConfigError::Missing(Self::declared(name).name))
     }
 
     fn parse<T: FromStr>(&self, name: &str) -> Result<T, ConfigError>
@@ -299,11 +241,7 @@ impl Vars<'_> {
         let declared = Self::declared(name);
         let raw = self.get(name)?;
         raw.parse().map_err(|e: T::Err| {
-            let reason = if declared.secret {
-                e.to_string()
-            } else {
-                format!("{raw:?}: {e}")
-            };
+            let reason = if declared.secret { e.to_string() } else { format!("{raw:?}: {e}") };
             invalid(declared.name, reason)
         })
     }
@@ -315,10 +253,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -338,45 +273,22 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_variable() {
-        let err = Config::from_lookup(lookup(&[
-            ("DATABASE_URL", "postgres://h/db"),
-            ("API_PORT", "eighty"),
-        ]))
-        .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Invalid {
-                    var: "API_PORT",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let err = Config::from_lookup(lookup(&[
-            ("DATABASE_URL", "postgres://h/db"),
-            ("STORAGE_BACKEND", "floppy"),
-        ]))
-        .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                var: "STORAGE_BACKEND",
-                ..
-            }
-        ));
+        let err =
+            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://h/db"), ("API_PORT", "eighty")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { var: "API_PORT", .. }), "{err:?}");
+        let err = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://h/db"), ("STORAGE_BACKEND", "floppy")]))
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { var: "STORAGE_BACKEND", .. }));
     }
 
     #[test]
     fn the_database_password_never_appears_in_debug_output_or_errors() {
-        let cfg =
-            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://u:hunter2@h/db")])).unwrap();
+        let cfg = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://u:hunter2@h/db")])).unwrap();
         let printed = format!("{cfg:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert_eq!(cfg.database.url(), "postgres://u:hunter2@h/db");
 
-        let err =
-            Config::from_lookup(lookup(&[("DATABASE_URL", "mysql://u:hunter2@h/db")])).unwrap_err();
+        let err = Config::from_lookup(lookup(&[("DATABASE_URL", "mysql://u:hunter2@h/db")])).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
@@ -385,9 +297,7 @@ mod tests {
         let example = include_str!("../../.env.example");
         for v in ENV_VARS {
             assert!(
-                example.lines().any(|l| l
-                    .trim_start_matches("# ")
-                    .starts_with(&format!("{}=", v.name))),
+                example.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{}=", v.name))),
                 "{} is missing from .env.example",
                 v.name
             );

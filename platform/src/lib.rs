@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod db;
+pub mod mail;
 pub mod readiness;
 pub mod secrets;
 pub mod storage;

@@ -17,10 +17,7 @@ impl Probe {
         F: std::future::Future<Output = Result<(), E>> + Send + 'static,
         E: std::fmt::Display,
     {
-        Probe {
-            name,
-            check: Box::pin(async move { check.await.map_err(|e| e.to_string()) }),
-        }
+        Probe { name, check: Box::pin(async move { check.await.map_err(|e| e.to_string()) }) }
     }
 }
 
@@ -43,32 +40,15 @@ pub struct Report {
 pub async fn run(probes: Vec<Probe>, deadline: Duration) -> Report {
     let results = futures::future::join_all(probes.into_iter().map(|p| async move {
         let outcome = match tokio::time::timeout(deadline, p.check).await {
-            Ok(Ok(())) => CheckResult {
-                ok: true,
-                error: None,
-            },
-            Ok(Err(e)) => CheckResult {
-                ok: false,
-                error: Some(e),
-            },
-            Err(_) => CheckResult {
-                ok: false,
-                error: Some(format!("no answer within {deadline:?}")),
-            },
+            Ok(Ok(())) => CheckResult { ok: true, error: None },
+            Ok(Err(e)) => CheckResult { ok: false, error: Some(e) },
+            Err(_) => CheckResult { ok: false, error: Some(format!("no answer within {deadline:?}")) },
         };
         (p.name, outcome)
     }))
     .await;
-    let failed = results
-        .iter()
-        .filter(|(_, r)| !r.ok)
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>();
-    Report {
-        ready: failed.is_empty(),
-        failed,
-        checks: results.into_iter().collect(),
-    }
+    let failed = results.iter().filter(|(_, r)| !r.ok).map(|(n, _)| *n).collect::<Vec<_>>();
+    Report { ready: failed.is_empty(), failed, checks: results.into_iter().collect() }
 }
 
 #[cfg(test)]
@@ -91,10 +71,7 @@ mod tests {
         .await;
         assert!(!report.ready);
         assert_eq!(report.failed, vec!["broken", "slow"]);
-        assert_eq!(
-            report.checks["broken"].error.as_deref(),
-            Some("connection refused")
-        );
+        assert_eq!(report.checks["broken"].error.as_deref(), Some("connection refused"));
         assert!(report.checks["fast"].ok);
     }
 }

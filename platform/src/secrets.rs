@@ -14,10 +14,7 @@ pub const MASTER_KEY_LEN: usize = 32;
 #[derive(Debug, thiserror::Error)]
 pub enum SecretStoreError {
     #[error("secret store at {path} is not usable: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("master key {path} is invalid: {reason}")]
     InvalidKey { path: String, reason: String },
 }
@@ -47,18 +44,10 @@ impl EmbeddedStore {
     /// Loads the master key, creating it (0600, random) on first use.
     fn load_or_create_master_key(&self) -> Result<Vec<u8>, SecretStoreError> {
         let path = self.key_path();
-        let io = |source| SecretStoreError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        let io = |source| SecretStoreError::Io { path: path.display().to_string(), source };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
             Ok(mut file) => {
                 let mut key = vec![0u8; MASTER_KEY_LEN];
                 getrandom::getrandom(&mut key).map_err(|e| io(std::io::Error::other(e)))?;
@@ -68,22 +57,14 @@ impl EmbeddedStore {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io(e)),
         }
-        let invalid = |reason: String| SecretStoreError::InvalidKey {
-            path: path.display().to_string(),
-            reason,
-        };
+        let invalid = |reason: String| SecretStoreError::InvalidKey { path: path.display().to_string(), reason };
         let mode = std::fs::metadata(&path).map_err(io)?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(invalid(format!(
-                "permissions {mode:o} let others read it; expected 600"
-            )));
+            return Err(invalid(format!("permissions {mode:o} let others read it; expected 600")));
         }
         let key = std::fs::read(&path).map_err(io)?;
         if key.len() != MASTER_KEY_LEN {
-            return Err(invalid(format!(
-                "expected {MASTER_KEY_LEN} bytes, found {}",
-                key.len()
-            )));
+            return Err(invalid(format!("expected {MASTER_KEY_LEN} bytes, found {}", key.len())));
         }
         Ok(key)
     }
@@ -115,18 +96,10 @@ mod tests {
         store.check().await.unwrap();
         let first = std::fs::read(store.key_path()).unwrap();
         assert_eq!(first.len(), MASTER_KEY_LEN);
-        let mode = std::fs::metadata(store.key_path())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode = std::fs::metadata(store.key_path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         store.check().await.unwrap();
-        assert_eq!(
-            std::fs::read(store.key_path()).unwrap(),
-            first,
-            "the key must never be regenerated"
-        );
+        assert_eq!(std::fs::read(store.key_path()).unwrap(), first, "the key must never be regenerated");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

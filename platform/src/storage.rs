@@ -35,13 +35,8 @@ impl ObjectStore for LocalStore {
     }
 
     async fn check(&self) -> Result<(), StorageError> {
-        let unusable = |source| StorageError::Unusable {
-            dir: self.root.display().to_string(),
-            source,
-        };
-        tokio::fs::create_dir_all(&self.root)
-            .await
-            .map_err(unusable)?;
+        let unusable = |source| StorageError::Unusable { dir: self.root.display().to_string(), source };
+        tokio::fs::create_dir_all(&self.root).await.map_err(unusable)?;
         let probe = self.root.join(format!(".probe-{}", uuid::Uuid::new_v4()));
         tokio::fs::write(&probe, b"ok").await.map_err(unusable)?;
         tokio::fs::remove_file(&probe).await.map_err(unusable)

@@ -11,12 +11,7 @@ pub fn init(cfg: &TelemetryConfig) {
     match cfg.format {
         LogFormat::Json => registry
             .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_target(true),
+                fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false).with_target(true),
             )
             .init(),
         LogFormat::Pretty => registry.with(fmt::layer().compact()).init(),

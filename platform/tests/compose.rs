@@ -18,10 +18,7 @@ fn compose() -> Value {
 }
 
 fn environment(service: &Value) -> BTreeMap<String, String> {
-    let env = service
-        .get("environment")
-        .and_then(Value::as_mapping)
-        .expect("service has an environment map");
+    let env = service.get("environment").and_then(Value::as_mapping).expect("service has an environment map");
     env.iter()
         .map(|(k, v)| {
             let v = match v {
@@ -52,25 +49,13 @@ fn compose_has_the_production_like_stack() {
     ] {
         assert!(services.contains_key(name), "service {name} is missing");
     }
-    assert!(
-        compose["services"]["postgres"]["image"]
-            .as_str()
-            .unwrap()
-            .contains("pgvector")
-    );
+    assert!(compose["services"]["postgres"]["image"].as_str().unwrap().contains("pgvector"));
     let setup = serde_yaml::to_string(&compose["services"]["temporal-setup"]).unwrap();
     for attribute in ["OrgId", "ProjectId", "SlotId"] {
-        assert!(
-            setup.contains(attribute),
-            "search attribute {attribute} is not registered"
-        );
+        assert!(setup.contains(attribute), "search attribute {attribute} is not registered");
     }
     for (_, service) in services {
-        if let Some(file) = service
-            .get("build")
-            .and_then(|b| b.get("dockerfile"))
-            .and_then(Value::as_str)
-        {
+        if let Some(file) = service.get("build").and_then(|b| b.get("dockerfile")).and_then(Value::as_str) {
             assert!(root().join(file).is_file(), "{file} does not exist");
         }
     }
@@ -82,17 +67,10 @@ fn app_services_set_only_variables_the_code_reads_and_their_config_parses() {
     for name in ["api", "worker", "migrate"] {
         let env = environment(&compose["services"][name]);
         for key in env.keys() {
-            assert!(
-                ENV_VARS.iter().any(|v| v.name == key),
-                "{name} sets {key}, which the code never reads"
-            );
+            assert!(ENV_VARS.iter().any(|v| v.name == key), "{name} sets {key}, which the code never reads");
         }
         let config = Config::from_lookup(|k| env.get(k).cloned())
             .unwrap_or_else(|e| panic!("{name}'s environment does not configure the app: {e}"));
-        assert_eq!(
-            config.temporal.address.host_str(),
-            Some("temporal"),
-            "{name} must reach the compose Temporal"
-        );
+        assert_eq!(config.temporal.address.host_str(), Some("temporal"), "{name} must reach the compose Temporal");
     }
 }

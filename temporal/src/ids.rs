@@ -18,9 +18,7 @@ pub fn tiktok_refresh_workflow_id(org_id: Uuid, account_id: Uuid) -> String {
 /// The org a workflow id belongs to, for checks that a run seen through the
 /// API is the caller's.
 pub fn org_of_workflow_id(workflow_id: &str) -> Option<Uuid> {
-    workflow_id
-        .split_once(':')
-        .and_then(|(org, _)| org.parse().ok())
+    workflow_id.split_once(':').and_then(|(org, _)| org.parse().ok())
 }
 
 #[cfg(test)]

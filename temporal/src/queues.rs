@@ -14,12 +14,7 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 4] = [
-        Workload::Main,
-        Workload::Render,
-        Workload::Publish,
-        Workload::Asr,
-    ];
+    pub const ALL: [Workload; 4] = [Workload::Main, Workload::Render, Workload::Publish, Workload::Asr];
 
     pub fn suffix(self) -> &'static str {
         match self {
@@ -41,10 +36,7 @@ impl Workload {
     /// prefix; it only reads the workflow's own task queue, so it is
     /// deterministic.
     pub fn beside(self, current: &str) -> String {
-        let prefix = Workload::ALL
-            .iter()
-            .find_map(|w| current.strip_suffix(w.suffix()))
-            .unwrap_or("");
+        let prefix = Workload::ALL.iter().find_map(|w| current.strip_suffix(w.suffix())).unwrap_or("");
         self.queue(prefix)
     }
 }

@@ -6,11 +6,7 @@ use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("Temporal at {address} is unreachable after {waited:?}: {last}")]
-    Unreachable {
-        address: String,
-        waited: Duration,
-        last: String,
-    },
+    Unreachable { address: String, waited: Duration, last: String },
     #[error("Temporal client options are invalid: {0}")]
     Options(String),
 }
@@ -26,9 +22,7 @@ pub async fn connect(
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
-        let opts = ConnectionOptions::new(address.clone())
-            .identity(identity.to_owned())
-            .build();
+        let opts = ConnectionOptions::new(address.clone()).identity(identity.to_owned()).build();
         match Connection::connect(opts).await {
             Ok(conn) => {
                 return Client::new(conn, ClientOptions::new(namespace.to_owned()).build())

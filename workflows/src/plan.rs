@@ -1,11 +1,7 @@
 use std::time::Duration;
-use temporal::plan::{
-    CreateMonthPlanInput, CreateMonthPlanOutput, MarkPlanFailedInput, PlanActivities, PlanRef,
-};
+use temporal::plan::{CreateMonthPlanInput, CreateMonthPlanOutput, MarkPlanFailedInput, PlanActivities, PlanRef};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::{
-    ActivityOptions, RetryPolicy, WorkflowContext, WorkflowContextView, WorkflowResult,
-};
+use temporalio_workflow::{ActivityOptions, RetryPolicy, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 /// Lays out a project's month: the plan's slot grid (30 days x its daily
 /// posting times), each slot at its local posting time. Drafting content
@@ -47,20 +43,9 @@ impl CreateMonthPlanWorkflow {
         ctx: &mut WorkflowContext<Self>,
         input: CreateMonthPlanInput,
     ) -> WorkflowResult<CreateMonthPlanOutput> {
-        let plan = PlanRef {
-            org_id: input.org_id,
-            plan_id: input.plan_id,
-            meta: input.meta,
-        };
+        let plan = PlanRef { org_id: input.org_id, plan_id: input.plan_id, meta: input.meta };
         ctx.state_mut(|s| s.stage = Stage::CreatingSlots);
-        match ctx
-            .execute_activity(
-                PlanActivities::create_slots,
-                plan.clone(),
-                db_activity_options(),
-            )
-            .await
-        {
+        match ctx.execute_activity(PlanActivities::create_slots, plan.clone(), db_activity_options()).await {
             Ok(created) => {
                 ctx.state_mut(|s| s.stage = Stage::Done);
                 Ok(CreateMonthPlanOutput {

@@ -26,33 +26,18 @@ const FORBIDDEN_PREFIXES: &[&str] = &[
     "postgres",
     "rustls",
 ];
-const FORBIDDEN_TEMPORAL_RUNTIME: &[&str] =
-    &["temporalio-sdk", "temporalio-sdk-core", "temporalio-client"];
+const FORBIDDEN_TEMPORAL_RUNTIME: &[&str] = &["temporalio-sdk", "temporalio-sdk-core", "temporalio-client"];
 
 /// `cargo tree -p workflows` resolves features for this crate alone, unlike
 /// `cargo metadata`, whose graph is unified across the workspace.
 fn dependency_lines(extra: &[&str]) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "-p",
-            "workflows",
-            "-e",
-            "normal,build",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ])
+        .args(["tree", "-p", "workflows", "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
         .args(extra)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "cargo tree failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -64,14 +49,8 @@ fn dependency_lines(extra: &[&str]) -> Vec<String> {
 #[test]
 fn workflows_cannot_reach_io_crates() {
     let all: BTreeSet<String> = dependency_lines(&[]).into_iter().collect();
-    let runtime: Vec<_> = all
-        .iter()
-        .filter(|p| FORBIDDEN_TEMPORAL_RUNTIME.contains(&p.as_str()))
-        .collect();
-    assert!(
-        runtime.is_empty(),
-        "workflows depends on the Temporal network runtime: {runtime:?}"
-    );
+    let runtime: Vec<_> = all.iter().filter(|p| FORBIDDEN_TEMPORAL_RUNTIME.contains(&p.as_str())).collect();
+    assert!(runtime.is_empty(), "workflows depends on the Temporal network runtime: {runtime:?}");
 
     let mut prune = Vec::new();
     for sdk_crate in all.iter().filter(|p| p.starts_with("temporalio-")) {
@@ -80,18 +59,9 @@ fn workflows_cannot_reach_io_crates() {
     let prune: Vec<&str> = prune.iter().map(String::as_str).collect();
     let reachable: BTreeSet<String> = dependency_lines(&prune).into_iter().collect();
 
-    let offending: Vec<_> = reachable
-        .iter()
-        .filter(|p| FORBIDDEN_PREFIXES.iter().any(|f| p.starts_with(f)))
-        .collect();
-    assert!(
-        offending.is_empty(),
-        "workflows reaches I/O crates outside the Temporal SDK: {offending:?}"
-    );
-    assert!(
-        reachable.contains("temporal"),
-        "the walk must cover the contracts crate"
-    );
+    let offending: Vec<_> = reachable.iter().filter(|p| FORBIDDEN_PREFIXES.iter().any(|f| p.starts_with(f))).collect();
+    assert!(offending.is_empty(), "workflows reaches I/O crates outside the Temporal SDK: {offending:?}");
+    assert!(reachable.contains("temporal"), "the walk must cover the contracts crate");
 }
 
 #[test]
@@ -121,11 +91,7 @@ fn workflow_sources_avoid_nondeterministic_apis() {
             .collect::<Vec<_>>()
             .join("\n");
         for b in banned {
-            assert!(
-                !code.contains(b),
-                "{} uses {b}; use the workflow context instead",
-                path.display()
-            );
+            assert!(!code.contains(b), "{} uses {b}; use the workflow context instead", path.display());
         }
     }
 }

@@ -1,24 +1,80 @@
-//! Routes, one module per area. Handlers parse, scope, call a service and
-//! map the result.
+//! Routes, one module per area. Handlers parse, authorise through the one
+//! policy (`OrgCtx::authorize`), call a service and map the result. Every
+//! route is registered through utoipa, so the OpenAPI document lists them all.
 
+pub(crate) mod auth;
 mod health;
+mod me;
 mod orgs;
 mod plans;
 mod projects;
-mod tenant;
 
 use crate::{ApiError, AppState};
-use axum::{Router, routing::get};
+use axum::{Json, Router, extract::State, response::Redirect, routing::get};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::router::OpenApiRouter;
 
-pub use tenant::Tenant;
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Reelpilot API", description = "Plan, render and publish short videos to TikTok. \
+        Errors are `{\"error\": {\"code\", \"message\", \"request_id\"}}`; every response carries `X-Request-Id`."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and tokens"),
+        (name = "me", description = "The signed-in user and their sessions"),
+        (name = "orgs", description = "Organisations"),
+        (name = "members", description = "Members, roles, ownership and invitations"),
+        (name = "projects", description = "Projects"),
+        (name = "plans", description = "Month plans and their slots"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An access token from /api/auth/login or /api/auth/refresh"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route, and the OpenAPI document describing them.
+pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(me::router())
         .merge(orgs::router())
         .merge(projects::router())
         .merge(plans::router())
+        .split_for_parts()
+}
+
+pub fn router() -> Router<AppState> {
+    let (routes, spec) = documented();
+    let spec = std::sync::Arc::new(spec);
+    routes
+        .route("/api/openapi.json", get(move || std::future::ready(Json(spec.as_ref().clone()))))
+        .route("/api/docs", get(docs))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
+
+/// The interactive docs live in the web app, which serves Swagger UI
+/// without reaching the internet.
+async fn docs(State(state): State<AppState>) -> Redirect {
+    Redirect::temporary(&format!("{}/api-docs.html", state.config.api.public_web_url))
 }

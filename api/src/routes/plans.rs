@@ -1,26 +1,48 @@
 use crate::{
     ApiError, AppState,
+    auth::OrgCtx,
+    error::ErrorResponses,
     extract::{ApiJson, ApiPath},
-    routes::Tenant,
     runs::{self, RunView},
 };
-use axum::{Router, extract::State, routing::get};
+use axum::extract::State;
 use chrono::NaiveDate;
+use domain::policy::Action;
 use entities::{plans, slots};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show)).routes(routes!(list_slots))
+}
+
 #[derive(Deserialize)]
+pub(crate) struct ProjectPath {
+    #[allow(dead_code)]
+    org_id: Uuid,
+    project_id: Uuid,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PlanPath {
+    #[allow(dead_code)]
+    org_id: Uuid,
+    plan_id: Uuid,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewPlan {
+pub(crate) struct NewPlan {
     /// First day of the plan, in the project's time zone.
     start_date: NaiveDate,
 }
 
-#[derive(Serialize)]
-struct PlanView {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PlanView {
     id: Uuid,
     org_id: Uuid,
     project_id: Uuid,
@@ -28,22 +50,33 @@ struct PlanView {
     days: i32,
     slots_per_day: i32,
     status: plans::PlanStatus,
+    /// The failed step and its cause, when status is failed.
     failure: Option<String>,
     slot_counts: BTreeMap<String, i64>,
     run: RunView,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
-#[derive(Serialize)]
-struct PlanStarted {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PlanSummary {
+    id: Uuid,
+    start_date: NaiveDate,
+    days: i32,
+    status: plans::PlanStatus,
+    workflow_id: String,
+    failure: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PlanStarted {
     plan_id: Uuid,
     /// false when this plan already existed: the request met it.
     created: bool,
     run: RunView,
 }
 
-#[derive(Serialize)]
-struct SlotView {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SlotView {
     id: Uuid,
     day_index: i32,
     slot_index: i32,
@@ -56,73 +89,65 @@ struct SlotView {
     locked: bool,
 }
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/orgs/{org_id}/projects/{project_id}/plans",
-            get(list).post(create),
-        )
-        .route("/api/orgs/{org_id}/plans/{plan_id}", get(show))
-        .route("/api/orgs/{org_id}/plans/{plan_id}/slots", get(list_slots))
-}
-
-/// Creates the project's plan for `start_date` and starts its workflow;
-/// repeating the request returns the same plan and run.
+/// Creates the project's plan for `start_date` and starts its workflow
+/// (editor and up); repeating the request returns the same plan and run.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/projects/{project_id}/plans", tag = "plans",
+    security(("bearer" = [])), params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)), request_body = NewPlan,
+    responses((status = 202, body = PlanStarted, description = "Plan created, workflow started"),
+              (status = 200, body = PlanStarted, description = "The plan existed already"), ErrorResponses))]
 async fn create(
     State(state): State<AppState>,
-    Tenant(scope): Tenant,
-    ApiPath((_, project_id)): ApiPath<(Uuid, Uuid)>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
     ApiJson(body): ApiJson<NewPlan>,
 ) -> Result<(StatusCode, ApiJson<PlanStarted>), ApiError> {
-    let (plan, created) =
-        domain::plans::find_or_create(&state.db, &scope, project_id, body.start_date, |plan_id| {
-            temporal::ids::plan_workflow_id(scope.org_id(), plan_id)
-        })
-        .await?;
+    let scope = ctx.authorize(Action::EditContent)?;
+    let (plan, created) = domain::plans::find_or_create(&state.db, &scope, project_id, body.start_date, |plan_id| {
+        temporal::ids::plan_workflow_id(scope.org_id(), plan_id)
+    })
+    .await?;
     let run = if plan.status == plans::PlanStatus::Ready {
         runs::describe(&state, &plan.workflow_id).await
     } else {
         runs::start_month_plan(&state, &plan).await?
     };
-    let status = if created {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        ApiJson(PlanStarted {
-            plan_id: plan.id,
-            created,
-            run,
-        }),
-    ))
+    let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, ApiJson(PlanStarted { plan_id: plan.id, created, run })))
 }
 
+#[utoipa::path(get, path = "/api/orgs/{org_id}/projects/{project_id}/plans", tag = "plans",
+    security(("bearer" = [])), params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<PlanSummary>), ErrorResponses))]
 async fn list(
     State(state): State<AppState>,
-    Tenant(scope): Tenant,
-    ApiPath((_, project_id)): ApiPath<(Uuid, Uuid)>,
-) -> Result<ApiJson<Vec<serde_json::Value>>, ApiError> {
-    let plans = domain::plans::list_for_project(&state.db, &scope, project_id).await?;
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+) -> Result<ApiJson<Vec<PlanSummary>>, ApiError> {
+    let plans = domain::plans::list_for_project(&state.db, &ctx.authorize(Action::Read)?, project_id).await?;
     Ok(ApiJson(
         plans
             .into_iter()
-            .map(|p| {
-                serde_json::json!({
-                    "id": p.id, "start_date": p.start_date, "days": p.days, "status": p.status,
-                    "workflow_id": p.workflow_id, "failure": p.failure,
-                })
+            .map(|p| PlanSummary {
+                id: p.id,
+                start_date: p.start_date,
+                days: p.days,
+                status: p.status,
+                workflow_id: p.workflow_id,
+                failure: p.failure,
             })
             .collect(),
     ))
 }
 
+/// The plan, its slot counts by status, and its run.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/plans/{plan_id}", tag = "plans", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("plan_id" = Uuid, Path)), responses((status = 200, body = PlanView), ErrorResponses))]
 async fn show(
     State(state): State<AppState>,
-    Tenant(scope): Tenant,
-    ApiPath((_, plan_id)): ApiPath<(Uuid, Uuid)>,
+    ctx: OrgCtx,
+    ApiPath(PlanPath { plan_id, .. }): ApiPath<PlanPath>,
 ) -> Result<ApiJson<PlanView>, ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
     let plan = domain::plans::get(&state.db, &scope, plan_id).await?;
     let counts = domain::plans::slot_counts(&state.db, &scope, plan_id).await?;
     let run = runs::describe(&state, &plan.workflow_id).await;
@@ -137,28 +162,22 @@ async fn show(
         failure: plan.failure,
         slot_counts: counts
             .into_iter()
-            .map(|(status, n)| {
-                (
-                    serde_json::to_value(status)
-                        .unwrap()
-                        .as_str()
-                        .unwrap_or("")
-                        .to_owned(),
-                    n,
-                )
-            })
+            .map(|(status, n)| (serde_json::to_value(status).unwrap().as_str().unwrap_or("").to_owned(), n))
             .collect(),
         run,
         created_at: plan.created_at,
     }))
 }
 
+#[utoipa::path(get, path = "/api/orgs/{org_id}/plans/{plan_id}/slots", tag = "plans", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("plan_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<SlotView>), ErrorResponses))]
 async fn list_slots(
     State(state): State<AppState>,
-    Tenant(scope): Tenant,
-    ApiPath((_, plan_id)): ApiPath<(Uuid, Uuid)>,
+    ctx: OrgCtx,
+    ApiPath(PlanPath { plan_id, .. }): ApiPath<PlanPath>,
 ) -> Result<ApiJson<Vec<SlotView>>, ApiError> {
-    let slots = domain::plans::slots(&state.db, &scope, plan_id).await?;
+    let slots = domain::plans::slots(&state.db, &ctx.authorize(Action::Read)?, plan_id).await?;
     Ok(ApiJson(
         slots
             .into_iter()

@@ -7,80 +7,59 @@ use serde_json::json;
 #[tokio::test]
 async fn malformed_requests_get_coded_4xx_errors() {
     let app = TestApp::spawn().await;
-    let org = app.create_org("Errors Inc").await;
+    let owner = app.user("errors").await;
+    let org = app.create_org(&owner, "Errors Inc").await;
     let projects = format!("/api/orgs/{org}/projects");
+    let post_raw = |body: &'static str, json_type: bool| {
+        let mut req = app.http.post(app.url(&projects)).bearer_auth(&owner.token).body(body);
+        if json_type {
+            req = req.header("content-type", "application/json");
+        }
+        req.send()
+    };
 
-    let res = app
-        .http
-        .post(app.url(&projects))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_error(res, 400, "malformed_json").await;
+    assert_error(post_raw("{not json", true).await.unwrap(), 400, "malformed_json").await;
+    assert_error(post_raw(r#"{"name":"x"}"#, false).await.unwrap(), 415, "unsupported_media_type").await;
 
-    let res = app
-        .http
-        .post(app.url(&projects))
-        .body(r#"{"name":"x"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_error(res, 415, "unsupported_media_type").await;
-
-    let res = app
-        .post_json(&projects, json!({"name": "x", "colour": "red"}))
-        .await;
+    let res = app.post_json(&projects, &owner, json!({"name": "x", "colour": "red"})).await;
     assert_error(res, 400, "invalid_body").await;
 
-    let res = app.post_json(&projects, json!({"name": 42})).await;
+    let res = app.post_json(&projects, &owner, json!({"name": 42})).await;
     assert_error(res, 400, "invalid_body").await;
 
-    let res = app
-        .post_json(&projects, json!({"name": "x", "timezone": "Mars/Olympus"}))
-        .await;
+    let res = app.post_json(&projects, &owner, json!({"name": "x", "timezone": "Mars/Olympus"})).await;
     let body = assert_error(res, 422, "validation_failed").await;
     assert_eq!(body["error"]["field"], "timezone");
 
-    let res = app
-        .post_json(&projects, json!({"name": "x", "posting_times": ["9am"]}))
-        .await;
+    let res = app.post_json(&projects, &owner, json!({"name": "x", "posting_times": ["9am"]})).await;
     assert_error(res, 422, "validation_failed").await;
 
-    let res = app.get("/api/orgs/not-a-uuid/projects").await;
-    assert_error(res, 400, "invalid_path_parameter").await;
-
-    let res = app
-        .get(&format!("/api/orgs/{org}/projects/not-a-uuid"))
-        .await;
-    assert_error(res, 400, "invalid_path_parameter").await;
-
-    let res = app
-        .get(&format!("/api/orgs/{}/projects", uuid::Uuid::new_v4()))
-        .await;
+    assert_error(app.get("/api/orgs/not-a-uuid/projects", &owner).await, 400, "invalid_path_parameter").await;
+    assert_error(app.get(&format!("{projects}/not-a-uuid"), &owner).await, 400, "invalid_path_parameter").await;
+    let res = app.get(&format!("/api/orgs/{}/projects", uuid::Uuid::new_v4()), &owner).await;
     assert_error(res, 404, "not_found").await;
-
-    let res = app.get("/api/nothing-here").await;
-    assert_error(res, 404, "not_found").await;
+    assert_error(app.get("/api/nothing-here", &owner).await, 404, "not_found").await;
 
     let res = app.http.delete(app.url("/healthz")).send().await.unwrap();
     assert_error(res, 405, "method_not_allowed").await;
 
     let huge = "x".repeat(3 * 1024 * 1024);
-    let res = app.post_json(&projects, json!({"name": huge})).await;
+    assert_error(app.post_json(&projects, &owner, json!({"name": huge})).await, 413, "payload_too_large").await;
+    let res = app.call("POST", "/api/auth/login", None, Some(json!({"email": "a@b.test", "password": huge}))).await;
     assert_error(res, 413, "payload_too_large").await;
 
     let res = app
-        .post_json(
-            &format!("/api/orgs/{org}/projects/{}/plans", uuid::Uuid::new_v4()),
-            json!({"start_date": "2031-02-30"}),
-        )
+        .post_json(&format!("{projects}/{}/plans", uuid::Uuid::new_v4()), &owner, json!({"start_date": "2031-02-30"}))
         .await;
     assert_error(res, 400, "invalid_body").await;
 
-    let res = app.post_json(&projects, json!({"name": "dup"})).await;
-    assert_eq!(res.status(), 201);
-    let res = app.post_json(&projects, json!({"name": "dup"})).await;
-    assert_error(res, 409, "conflict").await;
+    assert_eq!(app.post_json(&projects, &owner, json!({"name": "dup"})).await.status(), 201);
+    assert_error(app.post_json(&projects, &owner, json!({"name": "dup"})).await, 409, "conflict").await;
+
+    // Without a token, or with a bad one: 401 with the same shape.
+    let res = app.call("GET", &projects, None, None).await;
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    assert_error(res, 401, "unauthenticated").await;
+    let res = app.http.get(app.url(&projects)).bearer_auth("rpa_forged").send().await.unwrap();
+    assert_error(res, 401, "unauthenticated").await;
 }

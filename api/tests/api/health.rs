@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, json, state_for, test_config};
+use crate::helpers::{TestApp, json_body, state_for, test_config};
 use axum::body::Body;
 use http::Request;
 use tower::ServiceExt;
@@ -6,44 +6,25 @@ use tower::ServiceExt;
 #[tokio::test]
 async fn healthz_answers_and_every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
-    let res = app.get("/healthz").await;
+    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let generated = res.headers()["x-request-id"].to_str().unwrap().to_owned();
-    assert!(
-        uuid::Uuid::parse_str(&generated).is_ok(),
-        "generated ids are UUIDs: {generated}"
-    );
+    assert!(uuid::Uuid::parse_str(&generated).is_ok(), "generated ids are UUIDs: {generated}");
 
-    let res = app
-        .http
-        .get(app.url("/healthz"))
-        .header("x-request-id", "trace-abc-123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.headers()["x-request-id"],
-        "trace-abc-123",
-        "a caller's id is kept"
-    );
+    let res = app.http.get(app.url("/healthz")).header("x-request-id", "trace-abc-123").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-abc-123", "a caller's id is kept");
 
     // An id that would pollute logs is replaced, not echoed.
-    let res = app
-        .http
-        .get(app.url("/healthz"))
-        .header("x-request-id", "a b\tc")
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(app.url("/healthz")).header("x-request-id", "a b\tc").send().await.unwrap();
     assert_ne!(res.headers()["x-request-id"], "a b\tc");
 }
 
 #[tokio::test]
 async fn readyz_is_200_when_every_dependency_answers() {
     let app = TestApp::spawn().await;
-    let res = app.get("/readyz").await;
+    let res = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let body = json(res).await;
+    let body = json_body(res).await;
     assert_eq!(body["ready"], true, "{body}");
     for dep in ["postgres", "temporal", "storage", "secret_store"] {
         assert_eq!(body["checks"][dep]["ok"], true, "{dep}: {body}");
@@ -54,28 +35,14 @@ async fn readyz_is_200_when_every_dependency_answers() {
 async fn readyz_is_503_naming_postgres_when_it_is_down() {
     // A port nobody listens on: the pool is lazy, so the API starts and
     // reports PostgreSQL as the failing dependency.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = test_config(&format!(
-        "postgres://postgres:pw@127.0.0.1:{closed}/nowhere?sslmode=disable"
-    ));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = test_config(&format!("postgres://postgres:pw@127.0.0.1:{closed}/nowhere?sslmode=disable"));
     let state = state_for(config).await;
-    let res = api::app(state)
-        .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let res = api::app(state).oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(res.status(), 503);
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
     let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["failed"], serde_json::json!(["postgres"]), "{body}");
     assert_eq!(body["checks"]["temporal"]["ok"], true);
-    assert!(
-        !body.to_string().contains(":pw@"),
-        "the database password must not leak: {body}"
-    );
+    assert!(!body.to_string().contains(":pw@"), "the database password must not leak: {body}");
 }

@@ -2,32 +2,25 @@ use api::{AppState, app};
 use migration::{Migrator, MigratorTrait};
 use platform::Config;
 use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 use temporalio_sdk::Runtime;
 use uuid::Uuid;
 
 pub fn required_env(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is not set: run the tests through `make test`"))
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through `make test`"))
 }
 
 /// A fresh database, migrated, for one test.
 pub async fn fresh_database() -> String {
     let admin_url = required_env("TEST_DATABASE_ADMIN_URL");
-    let admin = Database::connect(&admin_url)
-        .await
-        .expect("connecting to the test PostgreSQL");
+    let admin = Database::connect(&admin_url).await.expect("connecting to the test PostgreSQL");
     let name = format!("test_{}", Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
     admin.close().await.unwrap();
     let url = admin_url.replacen("/postgres?", &format!("/{name}?"), 1);
     let db = Database::connect(&url).await.unwrap();
-    Migrator::up(&db, None)
-        .await
-        .expect("migrations apply to a fresh database");
+    Migrator::up(&db, None).await.expect("migrations apply to a fresh database");
     db.close().await.unwrap();
     url
 }
@@ -41,28 +34,15 @@ pub fn temp_dir(kind: &str) -> PathBuf {
 pub fn test_config(database_url: &str) -> Config {
     let mut vars = BTreeMap::from([
         ("DATABASE_URL".to_owned(), database_url.to_owned()),
-        (
-            "TEMPORAL_ADDRESS".to_owned(),
-            required_env("TEST_TEMPORAL_ADDRESS"),
-        ),
-        (
-            "TEMPORAL_UI_URL".to_owned(),
-            required_env("TEST_TEMPORAL_UI_URL"),
-        ),
-        (
-            "TEMPORAL_TASK_QUEUE_PREFIX".to_owned(),
-            format!("t{}-", Uuid::new_v4().simple()),
-        ),
+        ("TEMPORAL_ADDRESS".to_owned(), required_env("TEST_TEMPORAL_ADDRESS")),
+        ("TEMPORAL_UI_URL".to_owned(), required_env("TEST_TEMPORAL_UI_URL")),
+        ("TEMPORAL_TASK_QUEUE_PREFIX".to_owned(), format!("t{}-", Uuid::new_v4().simple())),
         ("TEMPORAL_CONNECT_TIMEOUT_SECS".to_owned(), "10".to_owned()),
-        (
-            "STORAGE_LOCAL_DIR".to_owned(),
-            temp_dir("storage").display().to_string(),
-        ),
-        (
-            "SECRETS_DIR".to_owned(),
-            temp_dir("secrets").display().to_string(),
-        ),
+        ("STORAGE_LOCAL_DIR".to_owned(), temp_dir("storage").display().to_string()),
+        ("SECRETS_DIR".to_owned(), temp_dir("secrets").display().to_string()),
         ("API_PORT".to_owned(), "0".to_owned()),
+        ("SMTP_URL".to_owned(), required_env("TEST_SMTP_URL")),
+        ("PUBLIC_WEB_URL".to_owned(), "http://web.test".to_owned()),
     ]);
     vars.insert("WORKER_MAX_CONCURRENT_ACTIVITIES".into(), "4".into());
     Config::from_lookup(move |k| vars.get(k).cloned()).expect("test configuration is valid")
@@ -83,6 +63,7 @@ pub async fn state_for(config: Config) -> AppState {
         temporal,
         storage: platform::storage::from_config(&config.storage),
         secrets: platform::secrets::from_config(&config.secrets),
+        mailer: platform::mail::Mailer::new(&config.mail).unwrap(),
         config: Arc::new(config),
     }
 }
@@ -91,25 +72,25 @@ pub async fn state_for(config: Config) -> AppState {
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
+    pub database_url: String,
     stop_worker: Option<Box<dyn Fn() + Send + Sync>>,
     worker_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let config = test_config(&fresh_database().await);
+        let database_url = fresh_database().await;
+        let config = test_config(&database_url);
         let state = state_for(config.clone()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(axum::serve(listener, app(state)).into_future());
+        let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(axum::serve(listener, service).into_future());
 
         // The SDK's worker future is not Send: it gets a thread and runtime of its own.
         let (tx, rx) = std::sync::mpsc::channel();
         let worker_thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
                 let runtime = Runtime::from_current_tokio(Default::default()).unwrap();
                 let db = platform::db::connect(&config.database).await.unwrap();
@@ -129,17 +110,15 @@ impl TestApp {
                     activities::worker::Dependencies { db },
                 )
                 .unwrap();
-                tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>)
-                    .unwrap();
+                tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
                 worker.run().await.unwrap();
             });
         });
-        let stop_worker = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("worker started");
+        let stop_worker = rx.recv_timeout(Duration::from_secs(30)).expect("worker started");
         TestApp {
             base,
             http: reqwest::Client::new(),
+            database_url,
             stop_worker: Some(stop_worker),
             worker_thread: Some(worker_thread),
         }
@@ -149,34 +128,118 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+    /// A request as `user` (or anonymous), with an optional JSON body.
+    pub async fn call(&self, method: &str, path: &str, user: Option<&User>, body: Option<Value>) -> reqwest::Response {
+        let mut req = self.http.request(method.parse().unwrap(), self.url(path));
+        if let Some(user) = user {
+            req = req.bearer_auth(&user.token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).send().await.unwrap()
+    pub async fn post_json(&self, path: &str, user: &User, body: Value) -> reqwest::Response {
+        self.call("POST", path, Some(user), Some(body)).await
     }
 
-    pub async fn create_org(&self, name: &str) -> Uuid {
-        let res = self
-            .post_json("/api/orgs", serde_json::json!({"name": name}))
-            .await;
+    pub async fn get(&self, path: &str, user: &User) -> reqwest::Response {
+        self.call("GET", path, Some(user), None).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call("POST", "/api/auth/register", None, Some(json!({"email": email, "password": password}))).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call("POST", "/api/auth/login", None, Some(json!({"email": email, "password": password}))).await
+    }
+
+    /// A new account, signed in.
+    pub async fn user(&self, label: &str) -> User {
+        let email = unique_email(label);
+        assert_eq!(self.register(&email, PASSWORD).await.status(), 202);
+        let res = self.login(&email, PASSWORD).await;
+        assert_eq!(res.status(), 200);
+        let body = json_body(res).await;
+        User {
+            id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
+            email,
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn create_org(&self, owner: &User, name: &str) -> Uuid {
+        let res = self.post_json("/api/orgs", owner, json!({"name": name})).await;
         assert_eq!(res.status(), 201);
-        json(res).await["id"].as_str().unwrap().parse().unwrap()
+        json_body(res).await["id"].as_str().unwrap().parse().unwrap()
     }
 
-    pub async fn create_project(&self, org: Uuid, body: serde_json::Value) -> Uuid {
+    /// A new account that joined `org` with `role` through an emailed invitation.
+    pub async fn member(&self, org: Uuid, inviter: &User, role: &str) -> User {
+        let user = self.user(role).await;
         let res = self
-            .post_json(&format!("/api/orgs/{org}/projects"), body)
+            .post_json(&format!("/api/orgs/{org}/invitations"), inviter, json!({"email": user.email, "role": role}))
             .await;
-        assert_eq!(res.status(), 201);
-        json(res).await["id"].as_str().unwrap().parse().unwrap()
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let token = token_in(&mail_to(&user.email, "Join").await);
+        let res = self.post_json("/api/invitations/accept", &user, json!({"token": token})).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        user
     }
+
+    pub async fn create_project(&self, user: &User, org: Uuid, body: Value) -> Uuid {
+        let res = self.post_json(&format!("/api/orgs/{org}/projects"), user, body).await;
+        assert_eq!(res.status(), 201);
+        json_body(res).await["id"].as_str().unwrap().parse().unwrap()
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery 42";
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub fn unique_email(label: &str) -> String {
+    format!("{label}-{}@example.test", Uuid::new_v4().simple())
+}
+
+/// The body of the newest mail to `to` whose subject contains `subject`,
+/// waiting briefly for it to arrive at the catcher.
+pub async fn mail_to(to: &str, subject: &str) -> String {
+    try_mail_to(to, subject, Duration::from_secs(10)).await.unwrap_or_else(|| panic!("no mail {subject:?} to {to}"))
+}
+
+pub async fn try_mail_to(to: &str, subject: &str, wait: Duration) -> Option<String> {
+    let api = required_env("TEST_MAIL_API_URL");
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let mails: Value = reqwest::get(format!("{api}/email")).await.unwrap().json().await.unwrap();
+        let found = mails.as_array().unwrap().iter().rev().find(|m| {
+            m["to"].as_array().is_some_and(|t| t.iter().any(|a| a["address"] == to))
+                && m["subject"].as_str().is_some_and(|s| s.contains(subject))
+        });
+        if let Some(mail) = found {
+            return Some(mail["text"].as_str().unwrap().to_owned());
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The token of the link in a mail body.
+pub fn token_in(body: &str) -> String {
+    let start = body.find("token=").expect("the mail has a link with a token") + "token=".len();
+    body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect()
 }
 
 impl Drop for TestApp {
@@ -190,31 +253,19 @@ impl Drop for TestApp {
     }
 }
 
-pub async fn json(res: reqwest::Response) -> serde_json::Value {
+pub async fn json_body(res: reqwest::Response) -> serde_json::Value {
     let status = res.status();
     let text = res.text().await.unwrap();
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"))
 }
 
 /// Asserts the API's error shape and returns the body.
 pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(res.status(), status, "unexpected status");
-    let header_id = res
-        .headers()
-        .get("x-request-id")
-        .expect("x-request-id on errors")
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let body = json(res).await;
+    let header_id = res.headers().get("x-request-id").expect("x-request-id on errors").to_str().unwrap().to_owned();
+    let body = json_body(res).await;
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     assert_eq!(body["error"]["request_id"], header_id.as_str(), "{body}");
     body
 }

@@ -1,26 +1,18 @@
 //! The first workflow end to end: HTTP -> Temporal -> activity -> PostgreSQL
 //! -> HTTP, and visible in the Temporal UI filtered by OrgId.
 
-use crate::helpers::{TestApp, assert_error, json, required_env};
+use crate::helpers::{TestApp, User, assert_error, json_body, required_env};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-async fn wait_for_plan(
-    app: &TestApp,
-    org: uuid::Uuid,
-    plan: &str,
-    status: &str,
-) -> serde_json::Value {
+async fn wait_for_plan(app: &TestApp, user: &User, org: uuid::Uuid, plan: &str, status: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let body = json(app.get(&format!("/api/orgs/{org}/plans/{plan}")).await).await;
+        let body = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}"), user).await).await;
         if body["status"] == status {
             return body;
         }
-        assert!(
-            Instant::now() < deadline,
-            "plan never became {status}: {body}"
-        );
+        assert!(Instant::now() < deadline, "plan never became {status}: {body}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -28,40 +20,38 @@ async fn wait_for_plan(
 #[tokio::test]
 async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     let app = TestApp::spawn().await;
-    let org = app.create_org("Plan Studio").await;
+    let owner = app.user("planner").await;
+    let org = app.create_org(&owner, "Plan Studio").await;
+    let editor = app.member(org, &owner, "editor").await;
     let project = app
-        .create_project(org, json!({"name": "Cooking", "timezone": "Europe/Berlin", "posting_times": ["19:00", "09:00", "13:00"]}))
+        .create_project(
+            &owner,
+            org,
+            json!({"name": "Cooking", "timezone": "Europe/Berlin", "posting_times": ["19:00", "09:00", "13:00"]}),
+        )
         .await;
 
     let res = app
         .http
         .post(app.url(&format!("/api/orgs/{org}/projects/{project}/plans")))
+        .bearer_auth(&editor.token)
         .header("x-request-id", "plan-req-0001")
         .json(&json!({"start_date": "2031-03-28"}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 202);
-    let started = json(res).await;
+    let started = json_body(res).await;
     let plan_id = started["plan_id"].as_str().unwrap().to_owned();
     let workflow_id = started["run"]["workflow_id"].as_str().unwrap().to_owned();
     assert_eq!(workflow_id, format!("{org}:plan:{plan_id}"));
-    assert!(
-        started["run"]["temporal_ui_url"]
-            .as_str()
-            .unwrap()
-            .ends_with(&workflow_id)
-    );
+    assert!(started["run"]["temporal_ui_url"].as_str().unwrap().ends_with(&workflow_id));
 
-    let plan = wait_for_plan(&app, org, &plan_id, "ready").await;
+    let plan = wait_for_plan(&app, &editor, org, &plan_id, "ready").await;
     assert_eq!(plan["slot_counts"]["empty"], 90, "{plan}");
     assert_eq!(plan["run"]["status"], "completed", "{plan}");
 
-    let slots = json(
-        app.get(&format!("/api/orgs/{org}/plans/{plan_id}/slots"))
-            .await,
-    )
-    .await;
+    let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan_id}/slots"), &editor).await).await;
     let slots = slots.as_array().unwrap();
     assert_eq!(slots.len(), 90);
     // Day 0 is 2031-03-28 in Berlin (UTC+1); day 2 is after the switch to summer time (UTC+2).
@@ -73,37 +63,21 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
 
     // Asking again meets the same plan: no second plan, no second grid.
     let again = app
-        .post_json(
-            &format!("/api/orgs/{org}/projects/{project}/plans"),
-            json!({"start_date": "2031-03-28"}),
-        )
+        .post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), &owner, json!({"start_date": "2031-03-28"}))
         .await;
     assert_eq!(again.status(), 200);
-    let again = json(again).await;
+    let again = json_body(again).await;
     assert_eq!(again["plan_id"], plan_id.as_str());
     assert_eq!(again["created"], false);
-    let listed = json(
-        app.get(&format!("/api/orgs/{org}/projects/{project}/plans"))
-            .await,
-    )
-    .await;
+    let listed = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/plans"), &owner).await).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
 
-    // Another org cannot see it, by the same id.
-    let other = app.create_org("Someone Else").await;
-    assert_error(
-        app.get(&format!("/api/orgs/{other}/plans/{plan_id}")).await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        app.get(&format!("/api/orgs/{other}/plans/{plan_id}/slots"))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
+    // Another org cannot see it, by the same id, even through its own org.
+    let stranger = app.user("stranger").await;
+    let other = app.create_org(&stranger, "Someone Else").await;
+    assert_error(app.get(&format!("/api/orgs/{other}/plans/{plan_id}"), &stranger).await, 404, "not_found").await;
+    assert_error(app.get(&format!("/api/orgs/{other}/plans/{plan_id}/slots"), &stranger).await, 404, "not_found").await;
+    assert_error(app.get(&format!("/api/orgs/{org}/plans/{plan_id}"), &stranger).await, 404, "not_found").await;
 
     // The Temporal UI lists the run when filtered by OrgId, with its
     // project and the request id that started it.
@@ -119,23 +93,15 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
         .json()
         .await
         .unwrap();
-    let executions = listed["executions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{listed}"));
+    let executions = listed["executions"].as_array().unwrap_or_else(|| panic!("{listed}"));
     assert_eq!(executions.len(), 1, "{listed}");
     let run = &executions[0];
     assert_eq!(run["execution"]["workflowId"], workflow_id.as_str());
     assert_eq!(run["type"]["name"], "CreateMonthPlan");
     let text = run.to_string();
-    assert!(
-        text.contains("ProjectId"),
-        "search attributes carry the project: {text}"
-    );
+    assert!(text.contains("ProjectId"), "search attributes carry the project: {text}");
     let encoded_request_id = base64_of("\"plan-req-0001\"");
-    assert!(
-        text.contains(&encoded_request_id),
-        "the memo carries the request id: {text}"
-    );
+    assert!(text.contains(&encoded_request_id), "the memo carries the request id: {text}");
 }
 
 fn base64_of(s: &str) -> String {
@@ -146,16 +112,10 @@ fn base64_of(s: &str) -> String {
 #[tokio::test]
 async fn a_plan_for_an_unknown_project_is_404_and_starts_nothing() {
     let app = TestApp::spawn().await;
-    let org = app.create_org("Lonely").await;
-    let res = app
-        .post_json(
-            &format!("/api/orgs/{org}/projects/{}/plans", uuid::Uuid::new_v4()),
-            json!({"start_date": "2031-01-01"}),
-        )
-        .await;
-    assert_error(res, 404, "not_found").await;
-    let res = app
-        .get(&format!("/api/orgs/{org}/plans/{}", uuid::Uuid::new_v4()))
-        .await;
+    let owner = app.user("lonely").await;
+    let org = app.create_org(&owner, "Lonely").await;
+    let path = format!("/api/orgs/{org}/projects/{}/plans", uuid::Uuid::new_v4());
+    assert_error(app.post_json(&path, &owner, json!({"start_date": "2031-01-01"})).await, 404, "not_found").await;
+    let res = app.get(&format!("/api/orgs/{org}/plans/{}", uuid::Uuid::new_v4()), &owner).await;
     assert_error(res, 404, "not_found").await;
 }

@@ -1,0 +1,110 @@
+//! Who may do what: the one permission matrix every handler consults.
+//! Roles are ordered (viewer < editor < admin < owner) and every action
+//! names the least role that may perform it.
+
+use entities::memberships::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    /// See the organisation, its members, projects, plans and slots.
+    Read,
+    /// Edit content: generate plans, edit and approve slots.
+    EditContent,
+    /// Create and change projects.
+    ManageProjects,
+    /// Invite, remove and change the roles of members; see invitations.
+    ManageMembers,
+    /// Rename the organisation.
+    RenameOrg,
+    /// Provider credentials and TikTok accounts.
+    ManageCredentials,
+    /// Billing and subscription.
+    ManageBilling,
+    /// Delete the organisation.
+    DeleteOrg,
+    /// Hand ownership to another member.
+    TransferOwnership,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Read,
+        Action::EditContent,
+        Action::ManageProjects,
+        Action::ManageMembers,
+        Action::RenameOrg,
+        Action::ManageCredentials,
+        Action::ManageBilling,
+        Action::DeleteOrg,
+        Action::TransferOwnership,
+    ];
+
+    /// The least role allowed to perform this action.
+    pub fn least_role(self) -> Role {
+        match self {
+            Action::Read => Role::Viewer,
+            Action::EditContent => Role::Editor,
+            Action::ManageProjects | Action::ManageMembers | Action::RenameOrg | Action::ManageCredentials => {
+                Role::Admin
+            }
+            Action::ManageBilling | Action::DeleteOrg | Action::TransferOwnership => Role::Owner,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Read => "reading this organisation",
+            Action::EditContent => "editing content",
+            Action::ManageProjects => "managing projects",
+            Action::ManageMembers => "managing members",
+            Action::RenameOrg => "renaming the organisation",
+            Action::ManageCredentials => "managing credentials",
+            Action::ManageBilling => "managing billing",
+            Action::DeleteOrg => "deleting the organisation",
+            Action::TransferOwnership => "transferring ownership",
+        }
+    }
+}
+
+pub const ROLES: [Role; 4] = [Role::Viewer, Role::Editor, Role::Admin, Role::Owner];
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Viewer => 0,
+        Role::Editor => 1,
+        Role::Admin => 2,
+        Role::Owner => 3,
+    }
+}
+
+/// Whether `role` may perform `action`.
+pub fn allows(role: Role, action: Action) -> bool {
+    rank(role) >= rank(action.least_role())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_matches_the_product_rules() {
+        use Action::*;
+        // (action, viewer, editor, admin, owner)
+        let expected = [
+            (Read, true, true, true, true),
+            (EditContent, false, true, true, true),
+            (ManageProjects, false, false, true, true),
+            (ManageMembers, false, false, true, true),
+            (RenameOrg, false, false, true, true),
+            (ManageCredentials, false, false, true, true),
+            (ManageBilling, false, false, false, true),
+            (DeleteOrg, false, false, false, true),
+            (TransferOwnership, false, false, false, true),
+        ];
+        assert_eq!(expected.len(), Action::ALL.len(), "every action has a row");
+        for (action, viewer, editor, admin, owner) in expected {
+            let got = ROLES.map(|r| allows(r, action));
+            assert_eq!(got, [viewer, editor, admin, owner], "{action:?}");
+        }
+    }
+}
