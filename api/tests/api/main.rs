@@ -2,7 +2,11 @@
 //! Black-box tests of the API against the real PostgreSQL and Temporal
 //! servers that `make test` starts (one binary, to keep link time down).
 
+mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod isolation;
+mod members;
 mod plans;
+mod policy;

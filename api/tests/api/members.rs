@@ -1,0 +1,109 @@
+//! Organisations, invitations, roles and ownership through the API.
+
+use crate::helpers::{TestApp, assert_error, json_body, mail_to, token_in, unique_email};
+use serde_json::json;
+
+#[tokio::test]
+async fn invitations_are_mailed_single_use_and_bound_to_the_invited_address() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Invite Co").await;
+    let invitee = app.user("invitee").await;
+    let intruder = app.user("intruder").await;
+
+    let res = app
+        .post_json(&format!("/api/orgs/{org}/invitations"), &owner, json!({"email": invitee.email, "role": "editor"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let mail = mail_to(&invitee.email, "Join Invite Co").await;
+    assert!(mail.contains("as editor") && mail.contains("http://web.test/invitations/accept?token="), "{mail}");
+    let token = json!({"token": token_in(&mail)});
+
+    let res = app.post_json("/api/invitations/accept", &intruder, token.clone()).await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = app.post_json("/api/invitations/accept", &invitee, token.clone()).await;
+    assert_eq!(res.status(), 200);
+    let joined = json_body(res).await;
+    assert_eq!(joined["id"], org.to_string());
+    assert_eq!(joined["role"], "editor");
+    assert_error(app.post_json("/api/invitations/accept", &invitee, token).await, 422, "validation_failed").await;
+    let mine = json_body(app.get("/api/me", &invitee).await).await;
+    assert_eq!(mine["orgs"][0]["role"], "editor");
+
+    // Inviting a member again is a conflict; a revoked invitation cannot be used.
+    let res = app
+        .post_json(&format!("/api/orgs/{org}/invitations"), &owner, json!({"email": invitee.email, "role": "viewer"}))
+        .await;
+    assert_error(res, 409, "conflict").await;
+    let late = unique_email("late");
+    let res =
+        app.post_json(&format!("/api/orgs/{org}/invitations"), &owner, json!({"email": late, "role": "viewer"})).await;
+    let invitation = json_body(res).await["id"].as_str().unwrap().to_owned();
+    let late_token = token_in(&mail_to(&late, "Join").await);
+    let res = app.call("DELETE", &format!("/api/orgs/{org}/invitations/{invitation}"), Some(&owner), None).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.register(&late, crate::helpers::PASSWORD).await.status(), 202);
+    let late_user = json_body(app.login(&late, crate::helpers::PASSWORD).await).await;
+    let res = app
+        .http
+        .post(app.url("/api/invitations/accept"))
+        .bearer_auth(late_user["access_token"].as_str().unwrap())
+        .json(&json!({"token": late_token}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 422, "validation_failed").await;
+    let listed = json_body(app.get(&format!("/api/orgs/{org}/invitations"), &owner).await).await;
+    let statuses: Vec<&str> = listed.as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["revoked", "accepted"]);
+
+    let res =
+        app.post_json(&format!("/api/orgs/{org}/invitations"), &owner, json!({"email": late, "role": "owner"})).await;
+    assert_error(res, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn roles_change_members_leave_and_ownership_moves_with_exactly_one_owner() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Roles Ltd").await;
+    let admin = app.member(org, &owner, "admin").await;
+    let editor = app.member(org, &owner, "editor").await;
+    let members_path = format!("/api/orgs/{org}/members");
+    let members = |user| app.get(&members_path, user);
+
+    let res = app
+        .call("PATCH", &format!("/api/orgs/{org}/members/{}", editor.id), Some(&admin), Some(json!({"role": "viewer"})))
+        .await;
+    assert_eq!(json_body(res).await["role"], "viewer");
+    let res = app
+        .call("PATCH", &format!("/api/orgs/{org}/members/{}", owner.id), Some(&admin), Some(json!({"role": "viewer"})))
+        .await;
+    assert_error(res, 409, "conflict").await;
+    let res = app
+        .call("PATCH", &format!("/api/orgs/{org}/members/{}", editor.id), Some(&admin), Some(json!({"role": "owner"})))
+        .await;
+    assert_error(res, 422, "validation_failed").await;
+    let res = app.call("DELETE", &format!("/api/orgs/{org}/members/{}", owner.id), Some(&admin), None).await;
+    assert_error(res, 409, "conflict").await;
+
+    let res = app.call("DELETE", &format!("/api/orgs/{org}/members/{}", editor.id), Some(&admin), None).await;
+    assert_eq!(res.status(), 204);
+    assert_error(members(&editor).await, 404, "not_found").await;
+
+    let res = app.post_json(&format!("/api/orgs/{org}/transfer-ownership"), &owner, json!({"user_id": admin.id})).await;
+    assert_eq!(res.status(), 204);
+    let list = json_body(members(&admin).await).await;
+    let owners: Vec<_> = list.as_array().unwrap().iter().filter(|m| m["role"] == "owner").collect();
+    assert_eq!(owners.len(), 1);
+    assert_eq!(owners[0]["user_id"], admin.id.to_string());
+    assert!(list.as_array().unwrap().iter().any(|m| m["user_id"] == owner.id.to_string() && m["role"] == "admin"));
+
+    // The former owner is an admin now: renaming yes, deleting no.
+    let res = app.call("PATCH", &format!("/api/orgs/{org}"), Some(&owner), Some(json!({"name": "Renamed Ltd"}))).await;
+    assert_eq!(json_body(res).await["name"], "Renamed Ltd");
+    assert_error(app.call("DELETE", &format!("/api/orgs/{org}"), Some(&owner), None).await, 403, "forbidden").await;
+    assert_eq!(app.call("DELETE", &format!("/api/orgs/{org}"), Some(&admin), None).await.status(), 204);
+    assert_error(members(&admin).await, 404, "not_found").await;
+    assert!(json_body(app.get("/api/orgs", &owner).await).await.as_array().unwrap().is_empty());
+}

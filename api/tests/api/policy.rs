@@ -1,0 +1,195 @@
+//! Walks every route of the OpenAPI document with every role and checks the
+//! answer against the one permission matrix (`domain::policy`).
+
+use crate::helpers::{TestApp, User, json_body, unique_email};
+use domain::policy::{self, Action};
+use entities::memberships::Role;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    Public,
+    SignedIn,
+    Org(Action),
+}
+
+/// Every route, what it requires; the test fails if the OpenAPI document
+/// and this table ever disagree, so a new route cannot skip this walk.
+const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/readyz", Access::Public),
+    ("POST", "/api/auth/register", Access::Public),
+    ("POST", "/api/auth/verify-email", Access::Public),
+    ("POST", "/api/auth/login", Access::Public),
+    ("POST", "/api/auth/refresh", Access::Public),
+    ("POST", "/api/auth/password/forgot", Access::Public),
+    ("POST", "/api/auth/password/reset", Access::Public),
+    ("POST", "/api/auth/verify-email/resend", Access::SignedIn),
+    ("POST", "/api/auth/logout", Access::SignedIn),
+    ("GET", "/api/me", Access::SignedIn),
+    ("GET", "/api/me/sessions", Access::SignedIn),
+    ("DELETE", "/api/me/sessions/{session_id}", Access::SignedIn),
+    ("POST", "/api/me/sessions/revoke-others", Access::SignedIn),
+    ("GET", "/api/orgs", Access::SignedIn),
+    ("POST", "/api/orgs", Access::SignedIn),
+    ("POST", "/api/invitations/accept", Access::SignedIn),
+    ("GET", "/api/orgs/{org_id}", Access::Org(Action::Read)),
+    ("PATCH", "/api/orgs/{org_id}", Access::Org(Action::RenameOrg)),
+    ("GET", "/api/orgs/{org_id}/members", Access::Org(Action::Read)),
+    ("PATCH", "/api/orgs/{org_id}/members/{user_id}", Access::Org(Action::ManageMembers)),
+    ("DELETE", "/api/orgs/{org_id}/members/{user_id}", Access::Org(Action::ManageMembers)),
+    ("POST", "/api/orgs/{org_id}/transfer-ownership", Access::Org(Action::TransferOwnership)),
+    ("GET", "/api/orgs/{org_id}/invitations", Access::Org(Action::ManageMembers)),
+    ("POST", "/api/orgs/{org_id}/invitations", Access::Org(Action::ManageMembers)),
+    ("DELETE", "/api/orgs/{org_id}/invitations/{invitation_id}", Access::Org(Action::ManageMembers)),
+    ("GET", "/api/orgs/{org_id}/projects", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/projects", Access::Org(Action::ManageProjects)),
+    ("GET", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/projects/{project_id}/plans", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/projects/{project_id}/plans", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/plans/{plan_id}", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/plans/{plan_id}/slots", Access::Org(Action::Read)),
+    // Last: it deletes the organisation the walk uses.
+    ("DELETE", "/api/orgs/{org_id}", Access::Org(Action::DeleteOrg)),
+];
+
+async fn spec_operations(app: &TestApp) -> BTreeSet<(String, String)> {
+    let spec: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut ops = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["responses"].as_object().is_some_and(|r| r.keys().any(|k| k.starts_with('4')))
+                    || path.ends_with("z"),
+                "{method} {path} documents no error responses"
+            );
+            ops.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    ops
+}
+
+/// A valid body, so a refusal can only come from the policy, not validation.
+fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
+    let body = match (method, path) {
+        ("PATCH", "/api/orgs/{org_id}") => json!({"name": format!("Renamed {n}")}),
+        ("PATCH", "/api/orgs/{org_id}/members/{user_id}") => json!({"role": "viewer"}),
+        ("POST", "/api/orgs/{org_id}/transfer-ownership") => json!({"user_id": Uuid::new_v4()}),
+        ("POST", "/api/orgs/{org_id}/invitations") => json!({"email": unique_email("invitee"), "role": "viewer"}),
+        ("POST", "/api/orgs/{org_id}/projects") => json!({"name": format!("Project {n}")}),
+        ("POST", "/api/orgs/{org_id}/projects/{project_id}/plans") => {
+            json!({"start_date": format!("2032-01-{:02}", n % 28 + 1)})
+        }
+        _ => return None,
+    };
+    Some(body)
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_policy_says() {
+    let app = TestApp::spawn().await;
+
+    let documented = spec_operations(&app).await;
+    let listed: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(documented, listed, "the route table and the OpenAPI document must list the same routes");
+
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Policy Walk").await;
+    let mut members: Vec<(Role, User)> = vec![
+        (Role::Viewer, app.member(org, &owner, "viewer").await),
+        (Role::Editor, app.member(org, &owner, "editor").await),
+        (Role::Admin, app.member(org, &owner, "admin").await),
+    ];
+    members.push((Role::Owner, owner.clone()));
+    let target = app.member(org, &owner, "viewer").await;
+    let project = app.create_project(&owner, org, json!({"name": "Walked"})).await;
+    let plan = json_body(
+        app.post_json(
+            &format!("/api/orgs/{org}/projects/{project}/plans"),
+            &owner,
+            json!({"start_date": "2032-06-01"}),
+        )
+        .await,
+    )
+    .await["plan_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invitation = json_body(
+        app.post_json(
+            &format!("/api/orgs/{org}/invitations"),
+            &owner,
+            json!({"email": unique_email("x"), "role": "editor"}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut n = 0;
+    for (method, template, access) in ROUTES {
+        let path = template
+            .replace("{org_id}", &org.to_string())
+            .replace("{project_id}", &project.to_string())
+            .replace("{plan_id}", &plan)
+            .replace("{user_id}", &target.id.to_string())
+            .replace("{invitation_id}", &invitation)
+            .replace("{session_id}", &Uuid::new_v4().to_string());
+        match access {
+            Access::Public => {
+                n += 1;
+                let res = app.call(method, &path, None, body_for(method, template, n).or(Some(json!({})))).await;
+                assert_ne!(res.status(), 401, "{method} {template} is public");
+            }
+            Access::SignedIn => {
+                let res = app.call(method, &path, None, Some(json!({}))).await;
+                assert_eq!(res.status(), 401, "{method} {template} must require a token");
+            }
+            Access::Org(action) => {
+                let res = app.call(method, &path, None, body_for(method, template, n)).await;
+                assert_eq!(res.status(), 401, "{method} {template} must require a token");
+                for (role, user) in &members {
+                    n += 1;
+                    let res = app.call(method, &path, Some(user), body_for(method, template, n)).await;
+                    let status = res.status().as_u16();
+                    let text = res.text().await.unwrap();
+                    if policy::allows(*role, *action) {
+                        assert!(
+                            status < 500 && status != 401 && status != 403,
+                            "{role:?} may {action:?}: {method} {template} gave {status} {text}"
+                        );
+                    } else {
+                        assert_eq!(
+                            status, 403,
+                            "{role:?} may not {action:?}: {method} {template} gave {status} {text}"
+                        );
+                        assert!(text.contains("\"forbidden\""), "{text}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_cannot_change_anything() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Read Only").await;
+    let viewer = app.member(org, &owner, "viewer").await;
+    let project = app.create_project(&owner, org, json!({"name": "Visible"})).await;
+
+    assert_eq!(app.get(&format!("/api/orgs/{org}/projects/{project}"), &viewer).await.status(), 200);
+    let res = app
+        .post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), &viewer, json!({"start_date": "2032-01-01"}))
+        .await;
+    assert_eq!(res.status(), 403);
+    let plans = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/plans"), &viewer).await).await;
+    assert_eq!(plans.as_array().unwrap().len(), 0, "a refused request changes nothing");
+    let res = app.post_json(&format!("/api/orgs/{org}/projects"), &viewer, json!({"name": "Mine"})).await;
+    assert_eq!(res.status(), 403);
+}
