@@ -53,6 +53,6 @@ fi
 
 if [ -f web/package.json ]; then
   log "running web tests"
-  (cd web && npm test --silent)
+  (cd web && npm test --silent && npm run --silent build >/dev/null)
 fi
 log "all tests passed"

@@ -1,13 +1,21 @@
-//! Account emails. Sending is best effort inside the request: a failure is
-//! logged (without the link) and never changes the HTTP answer, which must
-//! not reveal whether an address has an account.
+//! Account emails. They are sent after the response, on their own task: a
+//! failure is logged (without the link) and neither the answer nor its
+//! timing may reveal whether an address has an account.
 
 use crate::AppState;
+use tracing::Instrument;
 
 async fn send(state: &AppState, to: &str, subject: &str, body: String) {
-    if let Err(e) = state.mailer.send(to, subject, body).await {
-        tracing::error!(error = %e, subject, "sending mail failed");
-    }
+    let mailer = state.mailer.clone();
+    let (to, subject) = (to.to_owned(), subject.to_owned());
+    tokio::spawn(
+        async move {
+            if let Err(e) = mailer.send(&to, &subject, body).await {
+                tracing::error!(error = %e, subject, "sending mail failed");
+            }
+        }
+        .instrument(tracing::Span::current()),
+    );
 }
 
 fn link(state: &AppState, path: &str, token: &str) -> String {

@@ -8,5 +8,6 @@ mod health;
 mod helpers;
 mod isolation;
 mod members;
+mod openapi;
 mod plans;
 mod policy;

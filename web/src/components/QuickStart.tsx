@@ -20,6 +20,7 @@ export function QuickStart() {
     setError(null);
     try {
       const org = await api<{ id: string }>("/api/orgs", { method: "POST", body: JSON.stringify({ name: "My studio" }) });
+      // The creator owns the org, so may create projects and plans in it.
       const project = await api<{ id: string }>(`/api/orgs/${org.id}/projects`, {
         method: "POST",
         body: JSON.stringify({ name: "First project", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
