@@ -8,7 +8,7 @@ use chrono::{Days, Utc};
 use domain::{auth::Registration, projects::NewProject};
 
 pub const DEMO_EMAIL: &str = "demo@reelpilot.local";
-pub const DEMO_PASSWORD: &str = "reelpilot demo 2026";
+pub const DEMO_PASSWORD: &str = "plum cinnamon harbour 2026";
 pub const DEMO_ORG: &str = "Demo Studio";
 pub const DEMO_PROJECT: &str = "Daily cooking tips";
 

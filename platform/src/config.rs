@@ -51,7 +51,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     },
     var("MAIL_FROM", Some("Reelpilot <no-reply@reelpilot.local>"), "sender of account emails"),
     var("LOG_FORMAT", Some("json"), "json or pretty"),
-    var("RUST_LOG", Some("info"), "tracing filter directives"),
+    var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
 ];
 

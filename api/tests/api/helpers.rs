@@ -73,6 +73,7 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub database_url: String,
+    pub config: Config,
     stop_worker: Option<Box<dyn Fn() + Send + Sync>>,
     worker_thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -82,6 +83,7 @@ impl TestApp {
         let database_url = fresh_database().await;
         let config = test_config(&database_url);
         let state = state_for(config.clone()).await;
+        let app_config = config.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -119,6 +121,7 @@ impl TestApp {
             base,
             http: reqwest::Client::new(),
             database_url,
+            config: app_config,
             stop_worker: Some(stop_worker),
             worker_thread: Some(worker_thread),
         }

@@ -11,3 +11,4 @@ mod members;
 mod openapi;
 mod plans;
 mod policy;
+mod seed;
