@@ -5,13 +5,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_schema_v1;
 mod m20261121_000002_identity_and_rls;
+mod m20261121_000003_users_rls;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_schema_v1::Migration), Box::new(m20261121_000002_identity_and_rls::Migration)]
+        vec![
+            Box::new(m20261121_000001_schema_v1::Migration),
+            Box::new(m20261121_000002_identity_and_rls::Migration),
+            Box::new(m20261121_000003_users_rls::Migration),
+        ]
     }
 }
 

@@ -122,6 +122,11 @@ async fn row_level_security_blocks_a_query_that_forgets_the_org() {
     assert_eq!(updated.rows_affected(), 0);
     let memberships = tx.query_all(sql("SELECT user_id FROM memberships")).await.unwrap();
     assert_eq!(memberships.len(), 1);
+    let emails = tx.query_all(sql("SELECT email FROM users")).await.unwrap();
+    let emails: Vec<String> = emails.iter().map(|r| r.try_get("", "email").unwrap()).collect();
+    assert_eq!(emails, vec![alice.email.clone()], "only the org's own members are visible");
+    drop(tx);
+    let tx = OrgScope::new(org_a).begin(&db).await.unwrap();
     let hashes = tx.query_all(sql("SELECT password_hash FROM users")).await;
     assert!(hashes.is_err(), "scoped transactions cannot read password hashes");
     drop(tx);
