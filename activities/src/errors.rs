@@ -16,7 +16,8 @@ pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
         | DomainError::Invalid { .. }
         | DomainError::Conflict(_)
         | DomainError::Unauthenticated(_)
-        | DomainError::Forbidden(_) => {
+        | DomainError::Forbidden(_)
+        | DomainError::BudgetExceeded(_) => {
             tracing::error!(step, error = %err, "permanent activity failure");
             permanent(message)
         }

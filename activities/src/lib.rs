@@ -4,5 +4,6 @@
 //! workflow's call and an implementation does not compile.
 
 pub mod errors;
+pub mod llm;
 pub mod plan;
 pub mod worker;

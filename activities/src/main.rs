@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
         client,
         &config.temporal.task_queue_prefix,
         config.worker.max_concurrent_activities,
-        activities::worker::Dependencies { db },
+        activities::worker::Dependencies { db, llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)) },
     )?;
 
     // Finish the tasks in hand on Ctrl-C / SIGTERM instead of dropping them.

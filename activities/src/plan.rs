@@ -1,34 +1,51 @@
-use crate::errors::{from_domain, permanent};
-use domain::OrgScope;
+use crate::{
+    errors::{from_domain, permanent},
+    llm::{Completion, LlmClient, LlmError},
+};
+use domain::{
+    OrgScope,
+    drafting::{self, DraftContext, NotesBySlot},
+    generation::{self, DraftSlot},
+    llm_usage::{self, LlmCall},
+};
 use sea_orm::DatabaseConnection;
+use serde_json::Value;
 use std::sync::Arc;
 use temporal::{
+    RunMeta,
     ids::org_of_workflow_id,
-    plan::{CreateSlots, CreateSlotsOutput, MarkFailed, MarkPlanFailedInput, PlanRef},
+    plan::{
+        CreateSlots, CreateSlotsOutput, DraftBatch, DraftBatchInput, DraftBatchOutput, Finish, ImproveSlot,
+        ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, StartPlanInput,
+    },
 };
 use temporalio_macros::activities;
-use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::{
+    ApplicationFailure,
+    activities::{ActivityContext, ActivityError},
+};
 use tracing::Instrument;
+use uuid::Uuid;
 
 pub struct PlanActivitiesImpl {
     pub db: DatabaseConnection,
+    pub llm: Arc<LlmClient>,
 }
 
 /// The org an activity acts for, re-checked against the workflow id it
 /// runs under: a workflow input naming another org is refused.
-fn scope_for(ctx: &ActivityContext, plan: &PlanRef) -> Result<OrgScope, ActivityError> {
+fn scope_for(ctx: &ActivityContext, org_id: Uuid) -> Result<OrgScope, ActivityError> {
     let workflow_org = ctx.info().workflow_id.as_deref().and_then(org_of_workflow_id);
-    if workflow_org != Some(plan.org_id) {
+    if workflow_org != Some(org_id) {
         return Err(permanent(format!(
-            "activity input names org {} but runs under workflow {:?}",
-            plan.org_id,
+            "activity input names org {org_id} but runs under workflow {:?}",
             ctx.info().workflow_id
         )));
     }
-    Ok(OrgScope::new(plan.org_id))
+    Ok(OrgScope::new(org_id))
 }
 
-fn span(ctx: &ActivityContext, plan: &PlanRef) -> tracing::Span {
+fn span(ctx: &ActivityContext, org_id: Uuid, meta: &RunMeta) -> tracing::Span {
     let info = ctx.info();
     tracing::info_span!(
         "activity",
@@ -36,10 +53,121 @@ fn span(ctx: &ActivityContext, plan: &PlanRef) -> tracing::Span {
         activity_id = %info.activity_id,
         attempt = info.attempt,
         workflow_id = info.workflow_id.as_deref().unwrap_or(""),
-        request_id = plan.meta.request_id.as_deref().unwrap_or(""),
-        org_id = %plan.org_id,
-        plan_id = %plan.plan_id,
+        request_id = meta.request_id.as_deref().unwrap_or(""),
+        org_id = %org_id,
     )
+}
+
+/// What an LLM call is about, for its audit record.
+struct CallSite<'a> {
+    scope: &'a OrgScope,
+    project_id: Uuid,
+    plan_id: Uuid,
+    slot_id: Option<Uuid>,
+    workflow_id: Option<String>,
+    attempt: i32,
+    prompt_versions: Value,
+}
+
+impl PlanActivitiesImpl {
+    async fn audit(
+        &self,
+        site: &CallSite<'_>,
+        purpose: &str,
+        result: Result<&Completion, &LlmError>,
+        outcome: &'static str,
+        error: Option<String>,
+    ) {
+        let (tokens_in, tokens_out, cost_micros, latency_ms) = match result {
+            Ok(c) => (c.tokens_in, c.tokens_out, c.cost_micros, c.latency.as_millis() as i32),
+            Err(_) => (0, 0, 0, 0),
+        };
+        let call = LlmCall {
+            project_id: Some(site.project_id),
+            plan_id: Some(site.plan_id),
+            slot_id: site.slot_id,
+            purpose: purpose.to_owned(),
+            prompt_versions: site.prompt_versions.clone(),
+            model: self.llm.model().to_owned(),
+            tokens_in,
+            tokens_out,
+            cost_micros,
+            latency_ms,
+            outcome,
+            error,
+            workflow_id: site.workflow_id.clone(),
+            attempt: site.attempt,
+        };
+        // A failed audit write must not lose the model's work; it is logged loudly.
+        if let Err(e) = llm_usage::record(&self.db, site.scope, call).await {
+            tracing::error!(error = %e, "recording an LLM call failed");
+        }
+    }
+
+    /// One model answer. A failed call is audited; a transient failure (still
+    /// failing after the client's own retries) is left to Temporal's retry
+    /// policy, a permanent one (a refused request) fails at once.
+    async fn answer(
+        &self,
+        site: &CallSite<'_>,
+        purpose: &str,
+        messages: &[Value],
+        schema: &Value,
+    ) -> Result<Completion, ActivityError> {
+        match self.llm.complete(messages, schema).await {
+            Ok(completion) => Ok(completion),
+            Err(err) => {
+                self.audit(site, purpose, Err(&err), err.outcome(), Some(err.to_string())).await;
+                let message = format!("{purpose}: {err}");
+                if err.is_transient() {
+                    tracing::warn!(error = %err, "LLM call failed; the activity will be retried");
+                    Err(ActivityError::Application(Box::new(ApplicationFailure::new(message))))
+                } else {
+                    Err(permanent(message))
+                }
+            }
+        }
+    }
+
+    /// Drafts the context's slots: asks the model, validates the answer
+    /// against the schema, reviews it (policy, similarity) and, while there
+    /// are problems and repairs left, sends them back to the model.
+    async fn draft(
+        &self,
+        site: &CallSite<'_>,
+        context: &DraftContext,
+        instruction: Option<&str>,
+    ) -> Result<(Vec<DraftSlot>, NotesBySlot, u32), ActivityError> {
+        let expected = context.expected();
+        let schema = generation::batch_schema(expected.len());
+        let mut messages = context.messages(instruction);
+        let repairs = self.llm.repair_attempts();
+        for round in 0..=repairs {
+            let purpose = if round == 0 { "draft" } else { "repair" };
+            let completion = self.answer(site, purpose, &messages, &schema).await?;
+            match generation::validate_batch(&completion.content, &expected) {
+                Ok(drafts) => {
+                    self.audit(site, purpose, Ok(&completion), "ok", None).await;
+                    let (problems, notes) = context.review(&drafts);
+                    if problems.is_empty() || round == repairs {
+                        return Ok((drafts, notes, round));
+                    }
+                    DraftContext::repair(&mut messages, &completion.content, &problems);
+                }
+                Err(errors) => {
+                    let summary = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                    self.audit(site, purpose, Ok(&completion), "invalid_output", Some(summary.clone())).await;
+                    if round == repairs {
+                        return Err(permanent(format!(
+                            "the model's answer was still invalid after {repairs} repairs: {summary}"
+                        )));
+                    }
+                    DraftContext::repair(&mut messages, &completion.content, &errors);
+                }
+            }
+        }
+        unreachable!("the last round returns")
+    }
 }
 
 #[activities]
@@ -48,16 +176,112 @@ impl PlanActivitiesImpl {
     pub async fn create_slots(
         self: Arc<Self>,
         ctx: ActivityContext,
-        input: PlanRef,
+        input: StartPlanInput,
     ) -> Result<CreateSlotsOutput, ActivityError> {
-        let span = span(&ctx, &input);
+        let span = span(&ctx, input.plan.org_id, &input.plan.meta);
         async move {
-            let scope = scope_for(&ctx, &input)?;
-            let (created, total) = domain::plans::create_slot_grid(&self.db, &scope, input.plan_id)
+            let scope = scope_for(&ctx, input.plan.org_id)?;
+            let plan_id = input.plan.plan_id;
+            let (created, total) = domain::plans::create_slot_grid(&self.db, &scope, plan_id)
+                .await
+                .map_err(|e| from_domain("plan.create_slots", e))?;
+            let plan =
+                domain::plans::get(&self.db, &scope, plan_id).await.map_err(|e| from_domain("plan.create_slots", e))?;
+            let prompts = domain::prompts::current(&self.db, &scope, plan.project_id)
+                .await
+                .map_err(|e| from_domain("plan.create_slots", e))?;
+            drafting::start(&self.db, &scope, plan_id, input.batches_total as i32, &prompts.versions())
                 .await
                 .map_err(|e| from_domain("plan.create_slots", e))?;
             tracing::info!(slots_created = created, slots_total = total, "slot grid ready");
             Ok(CreateSlotsOutput { slots_created: created, slots_total: total })
+        }
+        .instrument(span)
+        .await
+    }
+
+    #[activity(definition = DraftBatch)]
+    pub async fn draft_batch(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: DraftBatchInput,
+    ) -> Result<DraftBatchOutput, ActivityError> {
+        let span = span(&ctx, input.plan.org_id, &input.plan.meta);
+        async move {
+            let scope = scope_for(&ctx, input.plan.org_id)?;
+            let plan_id = input.plan.plan_id;
+            let step = "plan.draft_batch";
+            let context = drafting::batch_context(&self.db, &scope, plan_id, input.first_day as i32, input.days as i32)
+                .await
+                .map_err(|e| from_domain(step, e))?;
+            let (written, repairs, flagged) = if context.targets.is_empty() {
+                (0, 0, 0)
+            } else {
+                let site = CallSite {
+                    scope: &scope,
+                    project_id: context.project.id,
+                    plan_id,
+                    slot_id: None,
+                    workflow_id: ctx.info().workflow_id.clone(),
+                    attempt: ctx.info().attempt as i32,
+                    prompt_versions: context.prompts.versions(),
+                };
+                let (drafts, notes, repairs) = self.draft(&site, &context, None).await?;
+                let written = drafting::write_drafts(&self.db, &scope, plan_id, &drafts, &notes, &site.prompt_versions)
+                    .await
+                    .map_err(|e| from_domain(step, e))?;
+                (written, repairs, notes.len() as u32)
+            };
+            drafting::batch_done(&self.db, &scope, plan_id, input.batch_index as i32 + 1)
+                .await
+                .map_err(|e| from_domain(step, e))?;
+            tracing::info!(written, repairs, flagged, first_day = input.first_day, "batch drafted");
+            Ok(DraftBatchOutput { written, repairs, flagged })
+        }
+        .instrument(span)
+        .await
+    }
+
+    #[activity(definition = Finish)]
+    pub async fn finish(self: Arc<Self>, ctx: ActivityContext, input: PlanRef) -> Result<(), ActivityError> {
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let scope = scope_for(&ctx, input.org_id)?;
+            drafting::finish(&self.db, &scope, input.plan_id).await.map_err(|e| from_domain("plan.finish", e))?;
+            tracing::info!(plan_id = %input.plan_id, "plan ready");
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    #[activity(definition = ImproveSlot)]
+    pub async fn improve_slot(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: ImproveSlotInput,
+    ) -> Result<ImproveSlotOutput, ActivityError> {
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let scope = scope_for(&ctx, input.org_id)?;
+            let step = "slot.improve";
+            let context =
+                drafting::slot_context(&self.db, &scope, input.slot_id).await.map_err(|e| from_domain(step, e))?;
+            let site = CallSite {
+                scope: &scope,
+                project_id: context.project.id,
+                plan_id: context.plan_id,
+                slot_id: Some(input.slot_id),
+                workflow_id: ctx.info().workflow_id.clone(),
+                attempt: ctx.info().attempt as i32,
+                prompt_versions: context.prompts.versions(),
+            };
+            let (drafts, notes, repairs) = self.draft(&site, &context, input.instruction.as_deref()).await?;
+            let written =
+                drafting::write_drafts(&self.db, &scope, context.plan_id, &drafts, &notes, &site.prompt_versions)
+                    .await
+                    .map_err(|e| from_domain(step, e))?;
+            Ok(ImproveSlotOutput { slot_id: input.slot_id, written: written == 1, repairs })
         }
         .instrument(span)
         .await
@@ -69,9 +293,9 @@ impl PlanActivitiesImpl {
         ctx: ActivityContext,
         input: MarkPlanFailedInput,
     ) -> Result<(), ActivityError> {
-        let span = span(&ctx, &input.plan);
+        let span = span(&ctx, input.plan.org_id, &input.plan.meta);
         async move {
-            let scope = scope_for(&ctx, &input.plan)?;
+            let scope = scope_for(&ctx, input.plan.org_id)?;
             domain::plans::mark_failed(&self.db, &scope, input.plan.plan_id, &input.reason)
                 .await
                 .map_err(|e| from_domain("plan.mark_failed", e))?;

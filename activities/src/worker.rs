@@ -1,17 +1,19 @@
 //! Worker wiring: which workflows and activities run on which task queue.
 
-use crate::plan::PlanActivitiesImpl;
+use crate::{llm::LlmClient, plan::PlanActivitiesImpl};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use temporal::queues::Workload;
 use temporalio_client::Client;
 use temporalio_sdk::{
     Worker, WorkerOptions,
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
-use workflows::CreateMonthPlanWorkflow;
+use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
 
 pub struct Dependencies {
     pub db: DatabaseConnection,
+    pub llm: Arc<LlmClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +33,11 @@ pub fn main_worker(
     deps: Dependencies,
 ) -> Result<Worker, BuildError> {
     let options = WorkerOptions::new(Workload::Main.queue(task_queue_prefix))
-        .register_workflow::<CreateMonthPlanWorkflow>()
+        .register_workflow::<GenerateMonthPlanWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
-        .register_activities(PlanActivitiesImpl { db: deps.db })
+        .register_workflow::<ImproveSlotWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_activities(PlanActivitiesImpl { db: deps.db, llm: deps.llm })
         .tuner(
             TunerHolder::builder()
                 .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(100))

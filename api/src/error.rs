@@ -27,6 +27,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    BudgetExceeded(String),
     #[error("request body is larger than allowed")]
     PayloadTooLarge,
     #[error("expected Content-Type: application/json")]
@@ -57,6 +59,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::BudgetExceeded(_) => (StatusCode::PAYMENT_REQUIRED, "budget_exceeded"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -75,6 +78,7 @@ impl From<DomainError> for ApiError {
             DomainError::Unauthenticated(message) => ApiError::Unauthenticated(message),
             DomainError::Forbidden(action) => ApiError::Forbidden(action),
             DomainError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+            DomainError::BudgetExceeded(message) => ApiError::BudgetExceeded(message),
             DomainError::Db(e) => {
                 if matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) {
                     ApiError::Unavailable { dependency: "postgres", cause: e.to_string() }
@@ -127,6 +131,9 @@ pub enum ErrorResponses {
     /// A field failed validation; `field` names it.
     #[response(status = 422)]
     Validation(ErrorEnvelope),
+    /// A budget of the project would be exceeded; the message says which.
+    #[response(status = 402)]
+    BudgetExceeded(ErrorEnvelope),
     /// Too many attempts; see `Retry-After`.
     #[response(status = 429)]
     RateLimited(ErrorEnvelope),

@@ -5,15 +5,15 @@ use entities::plans;
 use serde::Serialize;
 use temporal::{
     MEMO_REQUEST_ID, RunMeta,
-    plan::CreateMonthPlanInput,
+    plan::{GenerateMonthPlanInput, ImproveSlotInput},
     queues::Workload,
-    search::{ORG_ID, PROJECT_ID},
+    search::{ORG_ID, PROJECT_ID, SLOT_ID},
 };
 use temporalio_client::{
     WorkflowDescribeOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions,
 };
 use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
-use workflows::CreateMonthPlanWorkflow;
+use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
 
 /// A workflow run as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -30,31 +30,52 @@ fn ui_url(state: &AppState, workflow_id: &str) -> String {
     format!("{}/namespaces/{}/workflows/{}", t.ui_url, t.namespace, workflow_id)
 }
 
-/// Starts the plan's workflow, or meets the one already running for it: the
-/// workflow id is the plan's, and a start for a running id returns that run.
-pub async fn start_month_plan(state: &AppState, plan: &plans::Model) -> Result<RunView, ApiError> {
+fn meta_and_memo() -> (RunMeta, MemoValues) {
     let meta = RunMeta { request_id: crate::request_id::current() };
     let mut memo = MemoValues::new();
     memo.insert(MEMO_REQUEST_ID, meta.request_id.clone().unwrap_or_default());
-    let options = WorkflowStartOptions::new(
-        Workload::Main.queue(&state.config.temporal.task_queue_prefix),
-        plan.workflow_id.clone(),
-    )
-    .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
-    .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
-    .search_attributes(SearchAttributes::new([
+    (meta, memo)
+}
+
+/// Options of an idempotent start: the workflow id is the business key, and
+/// a start for a running id joins that run instead of starting another.
+fn start_options(
+    state: &AppState,
+    workflow_id: &str,
+    attributes: SearchAttributes,
+    memo: MemoValues,
+    summary: String,
+) -> WorkflowStartOptions {
+    WorkflowStartOptions::new(Workload::Main.queue(&state.config.temporal.task_queue_prefix), workflow_id.to_owned())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .search_attributes(attributes)
+        .memo(memo)
+        .static_summary(summary)
+        .build()
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Unavailable { dependency: "temporal", cause: e.to_string() }
+}
+
+/// Starts (or joins) the run that lays out and drafts the plan.
+pub async fn start_month_plan(state: &AppState, plan: &plans::Model) -> Result<RunView, ApiError> {
+    let (meta, memo) = meta_and_memo();
+    let attributes = SearchAttributes::new([
         ORG_ID.value_set(plan.org_id.to_string()),
         PROJECT_ID.value_set(plan.project_id.to_string()),
-    ]))
-    .memo(memo)
-    .static_summary(format!("Month plan starting {}", plan.start_date))
-    .build();
-    let input = CreateMonthPlanInput { org_id: plan.org_id, project_id: plan.project_id, plan_id: plan.id, meta };
-    state
-        .temporal
-        .start_workflow(CreateMonthPlanWorkflow::run, input, options)
-        .await
-        .map_err(|e| ApiError::Unavailable { dependency: "temporal", cause: e.to_string() })?;
+    ]);
+    let options =
+        start_options(state, &plan.workflow_id, attributes, memo, format!("Month plan starting {}", plan.start_date));
+    let input = GenerateMonthPlanInput {
+        org_id: plan.org_id,
+        project_id: plan.project_id,
+        plan_id: plan.id,
+        batch_days: state.config.llm.batch_days,
+        meta,
+    };
+    state.temporal.start_workflow(GenerateMonthPlanWorkflow::run, input, options).await.map_err(unavailable)?;
     tracing::info!(workflow_id = %plan.workflow_id, "month plan workflow started");
     Ok(RunView {
         workflow_id: plan.workflow_id.clone(),
@@ -63,10 +84,33 @@ pub async fn start_month_plan(state: &AppState, plan: &plans::Model) -> Result<R
     })
 }
 
+/// Starts (or joins) the "AI improve" run of a slot.
+pub async fn start_improve(
+    state: &AppState,
+    slot: &entities::slots::Model,
+    instruction: Option<String>,
+) -> Result<RunView, ApiError> {
+    let (meta, memo) = meta_and_memo();
+    let workflow_id = temporal::ids::slot_improve_workflow_id(slot.org_id, slot.id);
+    let attributes = SearchAttributes::new([
+        ORG_ID.value_set(slot.org_id.to_string()),
+        PROJECT_ID.value_set(slot.project_id.to_string()),
+        SLOT_ID.value_set(slot.id.to_string()),
+    ]);
+    let options = start_options(state, &workflow_id, attributes, memo, "Improve one slot".into());
+    let input = ImproveSlotInput { org_id: slot.org_id, slot_id: slot.id, instruction, meta };
+    state.temporal.start_workflow(ImproveSlotWorkflow::run, input, options).await.map_err(unavailable)?;
+    Ok(RunView {
+        workflow_id: workflow_id.clone(),
+        status: "running".into(),
+        temporal_ui_url: ui_url(state, &workflow_id),
+    })
+}
+
 /// The current state of a run; `unknown` rather than an error when Temporal
 /// cannot answer, so the data the database holds is still served.
 pub async fn describe(state: &AppState, workflow_id: &str) -> RunView {
-    let handle = state.temporal.get_workflow_handle::<CreateMonthPlanWorkflow>(workflow_id);
+    let handle = state.temporal.get_workflow_handle::<GenerateMonthPlanWorkflow>(workflow_id);
     let status = match handle.describe(WorkflowDescribeOptions::default()).await {
         Ok(d) => format!("{:?}", d.status()).to_lowercase(),
         Err(e) => {

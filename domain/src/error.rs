@@ -17,6 +17,9 @@ pub enum DomainError {
     /// The caller's role does not allow the action.
     #[error("your role does not allow {0}")]
     Forbidden(&'static str),
+    /// A budget or quota would be exceeded; the message says which and what to do.
+    #[error("{0}")]
+    BudgetExceeded(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]

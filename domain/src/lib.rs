@@ -3,14 +3,19 @@
 //! transactions run under PostgreSQL row-level security.
 
 pub mod auth;
+pub mod drafting;
 pub mod error;
+pub mod generation;
+pub mod llm_usage;
 pub mod orgs;
 pub mod passwords;
 pub mod plans;
 pub mod policy;
 pub mod projects;
+pub mod prompts;
 pub mod ratelimit;
 pub mod scope;
+pub mod slots;
 pub mod tokens;
 
 pub use error::DomainError;

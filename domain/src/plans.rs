@@ -40,6 +40,7 @@ pub async fn find_or_create(
         failure: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     })
     .on_conflict(OnConflict::columns([plans::Column::ProjectId, plans::Column::StartDate]).do_nothing().to_owned())
     .exec_without_returning(&*tx)
@@ -127,8 +128,8 @@ fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> chrono::
         .with_timezone(&Utc)
 }
 
-/// Lays out the plan's slot grid (idempotent: existing slots are kept) and
-/// marks the plan ready. Returns (slots inserted now, slots in the plan).
+/// Lays out the plan's slot grid (idempotent: existing slots are kept).
+/// Returns (slots inserted now, slots in the plan).
 pub async fn create_slot_grid(
     db: &DatabaseConnection,
     scope: &OrgScope,
@@ -167,6 +168,7 @@ pub async fn create_slot_grid(
                 approved_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                ..Default::default()
             });
         }
     }
@@ -179,10 +181,6 @@ pub async fn create_slot_grid(
         .exec_without_returning(&*tx)
         .await?;
     let in_plan = tx.find::<slots::Entity>().filter(slots::Column::PlanId.eq(plan.id)).count(&*tx).await?;
-    let mut ready: plans::ActiveModel = plan.into();
-    ready.status = Set(PlanStatus::Ready);
-    ready.failure = Set(None);
-    ready.update(&*tx).await?;
     tx.commit().await?;
     Ok((inserted as u32, in_plan as u32))
 }

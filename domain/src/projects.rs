@@ -1,8 +1,8 @@
 use crate::{DomainError, OrgScope, TenantTxn, error::on_unique_violation};
 use chrono::{NaiveTime, Utc};
 use entities::projects;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, QueryOrder, Set};
-use serde::Deserialize;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub const DEFAULT_POSTING_TIMES: [&str; 3] = ["09:00", "13:00", "19:00"];
@@ -33,14 +33,8 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 120 {
         return Err(DomainError::invalid("name", "must be 1 to 120 characters"));
     }
-    let timezone = new.timezone.unwrap_or_else(|| "UTC".to_owned());
-    if timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(DomainError::invalid("timezone", format!("{timezone:?} is not an IANA time zone")));
-    }
-    let language = new.language.unwrap_or_else(|| "en".to_owned());
-    if !(2..=8).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
-        return Err(DomainError::invalid("language", "must be a language tag such as en or pt-BR"));
-    }
+    let timezone = validate_timezone(new.timezone.unwrap_or_else(|| "UTC".to_owned()))?;
+    let language = validate_language(new.language.unwrap_or_else(|| "en".to_owned()))?;
     let posting_times =
         parse_posting_times(new.posting_times.unwrap_or_else(|| DEFAULT_POSTING_TIMES.map(str::to_owned).to_vec()))?;
     let now = Utc::now().fixed_offset();
@@ -57,15 +51,146 @@ pub async fn create(
         autopilot: Set(false),
         gates: Set(serde_json::json!({"approve_slot": true, "approve_publish": true})),
         budgets: Set(serde_json::json!({})),
-        brand_voice: Set(new.brand_voice),
+        brand_voice: Set(new.brand_voice.trim().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
     }
     .insert(&*tx)
     .await
     .map_err(|e| on_unique_violation(e, || format!("a project named {name:?} already exists")))?;
+    if !project.brand_voice.is_empty() {
+        crate::prompts::add_version_in(&tx, project.id, crate::prompts::BRAND_VOICE, &project.brand_voice, None)
+            .await?;
+    }
     tx.commit().await?;
     Ok(project)
+}
+
+/// Changes to a project; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectChanges {
+    pub name: Option<String>,
+    pub niche: Option<String>,
+    pub audience: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub posting_times: Option<Vec<String>>,
+    pub autopilot: Option<bool>,
+    pub gates: Option<Gates>,
+    pub budgets: Option<Budgets>,
+    /// A new brand voice becomes a new version in the prompt library.
+    pub brand_voice: Option<String>,
+}
+
+/// Which steps wait for a person.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gates {
+    pub approve_slot: bool,
+    pub approve_publish: bool,
+}
+
+/// Monthly and daily limits; absent means unlimited.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budgets {
+    /// LLM spend per calendar month, in micro-dollars (1 000 000 = $1).
+    pub monthly_llm_micros: Option<i64>,
+    /// Rendered video seconds per calendar month.
+    pub monthly_video_seconds: Option<i64>,
+    pub posts_per_day: Option<i32>,
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    id: Uuid,
+    changes: ProjectChanges,
+    actor: Uuid,
+) -> Result<projects::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let current = get_in(&tx, id).await?;
+    let mut project: projects::ActiveModel = current.clone().into();
+    if let Some(name) = changes.name {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(DomainError::invalid("name", "must be 1 to 120 characters"));
+        }
+        project.name = Set(name);
+    }
+    if let Some(niche) = changes.niche {
+        project.niche = Set(niche);
+    }
+    if let Some(audience) = changes.audience {
+        project.audience = Set(audience);
+    }
+    if let Some(language) = changes.language {
+        project.language = Set(validate_language(language)?);
+    }
+    if let Some(timezone) = changes.timezone {
+        project.timezone = Set(validate_timezone(timezone)?);
+    }
+    if let Some(times) = changes.posting_times {
+        project.posting_times = Set(serde_json::json!(parse_posting_times(times)?));
+    }
+    if let Some(autopilot) = changes.autopilot {
+        project.autopilot = Set(autopilot);
+    }
+    if let Some(gates) = changes.gates {
+        project.gates = Set(serde_json::json!(gates));
+    }
+    if let Some(budgets) = changes.budgets {
+        if [budgets.monthly_llm_micros, budgets.monthly_video_seconds].iter().flatten().any(|v| *v < 0)
+            || budgets.posts_per_day.is_some_and(|p| !(0..=50).contains(&p))
+        {
+            return Err(DomainError::invalid("budgets", "limits must be positive (posts_per_day at most 50)"));
+        }
+        project.budgets = Set(serde_json::json!(budgets));
+    }
+    let project = project
+        .update(&*tx)
+        .await
+        .map_err(|e| on_unique_violation(e, || "another project has that name".to_owned()))?;
+    let project = match changes.brand_voice {
+        Some(voice) if voice.trim() != current.brand_voice => {
+            crate::prompts::add_version_in(&tx, id, crate::prompts::BRAND_VOICE, &voice, Some(actor)).await?;
+            get_in(&tx, id).await?
+        }
+        _ => project,
+    };
+    tx.commit().await?;
+    Ok(project)
+}
+
+pub(crate) async fn set_brand_voice_in(tx: &TenantTxn, id: Uuid, voice: &str) -> Result<(), DomainError> {
+    let mut project: projects::ActiveModel = get_in(tx, id).await?.into();
+    project.brand_voice = Set(voice.to_owned());
+    project.update(&**tx).await?;
+    Ok(())
+}
+
+/// Deletes a project with its plans, slots and prompts.
+pub async fn delete(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    let project = get_in(&tx, id).await?;
+    projects::Entity::delete_by_id(project.id).exec(&*tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn validate_language(language: String) -> Result<String, DomainError> {
+    if !(2..=8).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+        return Err(DomainError::invalid("language", "must be a language tag such as en or pt-BR"));
+    }
+    Ok(language)
+}
+
+fn validate_timezone(timezone: String) -> Result<String, DomainError> {
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(DomainError::invalid("timezone", format!("{timezone:?} is not an IANA time zone")));
+    }
+    Ok(timezone)
 }
 
 pub async fn list(db: &DatabaseConnection, scope: &OrgScope) -> Result<Vec<projects::Model>, DomainError> {

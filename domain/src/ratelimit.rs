@@ -15,6 +15,8 @@ pub struct Limit {
 pub const LOGIN_PER_ACCOUNT: Limit = Limit { name: "login:account", max: 5, window_secs: 300 };
 pub const LOGIN_PER_IP: Limit = Limit { name: "login:ip", max: 30, window_secs: 300 };
 pub const REGISTER_PER_IP: Limit = Limit { name: "register:ip", max: 20, window_secs: 600 };
+/// Bounds the mail one address can be sent by strangers registering it.
+pub const REGISTER_PER_ACCOUNT: Limit = Limit { name: "register:account", max: 3, window_secs: 3600 };
 pub const REFRESH_PER_IP: Limit = Limit { name: "refresh:ip", max: 120, window_secs: 60 };
 pub const RESET_PER_ACCOUNT: Limit = Limit { name: "reset:account", max: 3, window_secs: 900 };
 pub const RESET_PER_IP: Limit = Limit { name: "reset:ip", max: 20, window_secs: 600 };

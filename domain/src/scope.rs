@@ -7,7 +7,9 @@
 //!    refuses writes to) every other org's rows even if a query forgets
 //!    the filter.
 
-use entities::{assets, audit_log, invitations, memberships, plans, projects, publications, slots, usage_ledger};
+use entities::{
+    assets, audit_log, invitations, llm_calls, memberships, plans, projects, prompts, publications, slots, usage_ledger,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
     Statement, TransactionTrait,
@@ -29,7 +31,19 @@ macro_rules! tenant_owned {
         }
     )*};
 }
-tenant_owned!(memberships, projects, plans, slots, assets, publications, usage_ledger, audit_log, invitations);
+tenant_owned!(
+    memberships,
+    projects,
+    plans,
+    slots,
+    assets,
+    publications,
+    usage_ledger,
+    audit_log,
+    invitations,
+    prompts,
+    llm_calls
+);
 
 /// The organisation a request or activity acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

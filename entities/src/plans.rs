@@ -30,6 +30,10 @@ pub struct Model {
     pub status: PlanStatus,
     pub workflow_id: String,
     pub failure: Option<String>,
+    pub batches_total: i32,
+    pub batches_done: i32,
+    /// The prompt versions the drafting used: `{"brand_voice": 3, "instructions": 1}`.
+    pub prompt_versions: Json,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -49,6 +49,9 @@ pub struct Model {
     pub version: i32,
     pub approved_by: Option<Uuid>,
     pub approved_at: Option<DateTimeWithTimeZone>,
+    /// Policy and similarity findings for the reviewer: `[{"check", "reason"}]`.
+    pub review_notes: Json,
+    pub prompt_versions: Json,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_schema_v1;
 mod m20261121_000002_identity_and_rls;
 mod m20261121_000003_users_rls;
+mod m20261121_000004_generation;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_schema_v1::Migration),
             Box::new(m20261121_000002_identity_and_rls::Migration),
             Box::new(m20261121_000003_users_rls::Migration),
+            Box::new(m20261121_000004_generation::Migration),
         ]
     }
 }

@@ -50,6 +50,18 @@ pub const ENV_VARS: &[EnvVar] = &[
         help: "outgoing mail: smtp://host:port (plain), smtp://user:pass@host:587?tls=required, smtps://...",
     },
     var("MAIL_FROM", Some("Reelpilot <no-reply@reelpilot.local>"), "sender of account emails"),
+    var(
+        "LLM_BASE_URL",
+        Some("https://openrouter.ai/api/v1"),
+        "OpenAI-compatible API: OpenRouter, OpenAI, or a local server",
+    ),
+    secret("LLM_API_KEY", "key of the LLM API (optional for local servers)"),
+    var("LLM_MODEL", Some("openai/gpt-4o-mini"), "model name as the API knows it"),
+    var("LLM_TIMEOUT_SECS", Some("120"), "timeout of one LLM request"),
+    var("LLM_REPAIR_ATTEMPTS", Some("2"), "times the model may correct an invalid answer"),
+    var("LLM_PRICE_IN_MICROS_PER_MTOK", Some("150000"), "price of a million input tokens in micro-dollars"),
+    var("LLM_PRICE_OUT_MICROS_PER_MTOK", Some("600000"), "price of a million output tokens in micro-dollars"),
+    var("PLAN_BATCH_DAYS", Some("7"), "days drafted per LLM call"),
     var("LOG_FORMAT", Some("json"), "json or pretty"),
     var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
@@ -73,6 +85,19 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub worker: WorkerConfig,
     pub mail: MailConfig,
+    pub llm: LlmConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout: Duration,
+    pub repair_attempts: u32,
+    pub price_in_micros_per_mtok: i64,
+    pub price_out_micros_per_mtok: i64,
+    pub batch_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +224,16 @@ impl Config {
             telemetry: TelemetryConfig { format, filter: vars.get("RUST_LOG")? },
             worker: WorkerConfig { max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")? },
             mail: MailConfig { smtp_url: SecretString::from(vars.get("SMTP_URL")?), from: vars.get("MAIL_FROM")? },
+            llm: LlmConfig {
+                base_url: vars.get("LLM_BASE_URL")?.trim_end_matches('/').to_owned(),
+                api_key: vars.optional("LLM_API_KEY").map(SecretString::from),
+                model: vars.get("LLM_MODEL")?,
+                timeout: Duration::from_secs(vars.parse("LLM_TIMEOUT_SECS")?),
+                repair_attempts: vars.parse("LLM_REPAIR_ATTEMPTS")?,
+                price_in_micros_per_mtok: vars.parse("LLM_PRICE_IN_MICROS_PER_MTOK")?,
+                price_out_micros_per_mtok: vars.parse("LLM_PRICE_OUT_MICROS_PER_MTOK")?,
+                batch_days: vars.parse::<u32>("PLAN_BATCH_DAYS")?.clamp(1, 30),
+            },
         })
     }
 }

@@ -11,6 +11,11 @@ pub fn slot_workflow_id(org_id: Uuid, slot_id: Uuid) -> String {
     format!("{org_id}:slot:{slot_id}")
 }
 
+/// "AI improve" of one slot: one at a time per slot.
+pub fn slot_improve_workflow_id(org_id: Uuid, slot_id: Uuid) -> String {
+    format!("{org_id}:slot-improve:{slot_id}")
+}
+
 pub fn tiktok_refresh_workflow_id(org_id: Uuid, account_id: Uuid) -> String {
     format!("{org_id}:tiktok-refresh:{account_id}")
 }

@@ -1,4 +1,6 @@
-//! Month plans: the workflow that lays out a project's 30 x 3 slot grid.
+//! Month plans: the workflow that lays out a project's 30 x 3 slot grid and
+//! drafts it with a language model, batch by batch; and the one that
+//! redrafts a single slot ("AI improve").
 
 use crate::RunMeta;
 use serde::{Deserialize, Serialize};
@@ -6,22 +8,72 @@ use temporalio_common::ActivityError;
 use temporalio_macros::activity_definitions;
 use uuid::Uuid;
 
-pub const CREATE_MONTH_PLAN_WORKFLOW: &str = "CreateMonthPlan";
+pub const GENERATE_MONTH_PLAN_WORKFLOW: &str = "GenerateMonthPlan";
+pub const IMPROVE_SLOT_WORKFLOW: &str = "ImproveSlot";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateMonthPlanInput {
+pub struct GenerateMonthPlanInput {
     pub org_id: Uuid,
     pub project_id: Uuid,
     pub plan_id: Uuid,
+    /// Days drafted per LLM call.
+    pub batch_days: u32,
     pub meta: RunMeta,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateMonthPlanOutput {
+pub struct GenerateMonthPlanOutput {
     pub plan_id: Uuid,
-    /// Slots this run inserted (0 when an earlier attempt already did).
-    pub slots_created: u32,
     pub slots_total: u32,
+    /// Slots the model drafted (locked and approved slots are left alone).
+    pub slots_drafted: u32,
+    /// Repair rounds the model needed, over all batches.
+    pub repairs: u32,
+}
+
+/// Where a plan run is, for the `progress` query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanProgress {
+    pub batches_done: u32,
+    pub batches_total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartPlanInput {
+    pub plan: PlanRef,
+    pub batches_total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftBatchInput {
+    pub plan: PlanRef,
+    pub first_day: u32,
+    pub days: u32,
+    /// 0-based; progress counts batches done.
+    pub batch_index: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftBatchOutput {
+    pub written: u32,
+    pub repairs: u32,
+    /// Slots kept with policy or similarity notes for a person to review.
+    pub flagged: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImproveSlotInput {
+    pub org_id: Uuid,
+    pub slot_id: Uuid,
+    pub instruction: Option<String>,
+    pub meta: RunMeta,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImproveSlotOutput {
+    pub slot_id: Uuid,
+    pub written: bool,
+    pub repairs: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,9 +103,28 @@ pub struct PlanActivities;
 #[allow(clippy::unimplemented)]
 #[activity_definitions]
 impl PlanActivities {
-    /// Inserts the plan's slot grid (idempotent) and marks the plan ready.
+    /// Inserts the plan's slot grid (idempotent) and marks it drafting.
     #[activity(name = "plan.create_slots")]
-    pub fn create_slots(input: PlanRef) -> Result<CreateSlotsOutput, ActivityError> {
+    pub fn create_slots(input: StartPlanInput) -> Result<CreateSlotsOutput, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Drafts a batch of days with the model, repairs invalid answers,
+    /// reviews them (policy, similarity) and writes the drafts.
+    #[activity(name = "plan.draft_batch")]
+    pub fn draft_batch(input: DraftBatchInput) -> Result<DraftBatchOutput, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Marks the plan ready.
+    #[activity(name = "plan.finish")]
+    pub fn finish(input: PlanRef) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Redrafts one slot, with an optional instruction.
+    #[activity(name = "slot.improve")]
+    pub fn improve_slot(input: ImproveSlotInput) -> Result<ImproveSlotOutput, ActivityError> {
         unimplemented!()
     }
 
@@ -64,4 +135,22 @@ impl PlanActivities {
     }
 }
 
-pub use plan_activities::{CreateSlots, MarkFailed};
+pub use plan_activities::{CreateSlots, DraftBatch, Finish, ImproveSlot, MarkFailed};
+
+/// The batches of a plan: `(first_day, days)` for each, in order.
+pub fn batches(total_days: u32, batch_days: u32) -> Vec<(u32, u32)> {
+    let size = batch_days.max(1);
+    (0..total_days).step_by(size as usize).map(|first| (first, size.min(total_days - first))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_splits_into_weeks_and_a_remainder() {
+        assert_eq!(batches(30, 7), vec![(0, 7), (7, 7), (14, 7), (21, 7), (28, 2)]);
+        assert_eq!(batches(30, 30), vec![(0, 30)]);
+        assert_eq!(batches(3, 0), vec![(0, 1), (1, 1), (2, 1)]);
+    }
+}

@@ -1,9 +1,9 @@
 //! Workflow definitions. Deterministic code only: no I/O, no system time,
-//! no randomness outside the workflow context, `BTreeMap` not `HashMap` in
+//! no randomness outside the workflow context, `BTreeMap` not hash maps in
 //! state. Side effects happen in activities (the `activities` crate), which
 //! these workflows call through the definitions in the `temporal` crate.
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
 pub mod plan;
 
-pub use plan::CreateMonthPlanWorkflow;
+pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};

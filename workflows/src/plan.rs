@@ -1,27 +1,15 @@
 use std::time::Duration;
-use temporal::plan::{CreateMonthPlanInput, CreateMonthPlanOutput, MarkPlanFailedInput, PlanActivities, PlanRef};
+use temporal::plan::{
+    DraftBatchInput, GenerateMonthPlanInput, GenerateMonthPlanOutput, ImproveSlotInput, ImproveSlotOutput,
+    MarkPlanFailedInput, PlanActivities, PlanProgress, PlanRef, StartPlanInput, batches,
+};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::{ActivityOptions, RetryPolicy, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_workflow::{
+    ActivityExecutionError, ActivityOptions, RetryPolicy, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
 
-/// Lays out a project's month: the plan's slot grid (30 days x its daily
-/// posting times), each slot at its local posting time. Drafting content
-/// into the slots is the LLM's job in a later step.
-#[workflow]
-#[derive(Default)]
-pub struct CreateMonthPlanWorkflow {
-    stage: Stage,
-}
-
-/// Where a run is, for the `stage` query.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    #[default]
-    Starting,
-    CreatingSlots,
-    Done,
-    Failed,
-}
+/// Days in a month plan.
+pub const PLAN_DAYS: u32 = 30;
 
 fn db_activity_options() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
@@ -36,40 +24,113 @@ fn db_activity_options() -> ActivityOptions {
         .build()
 }
 
+/// An LLM batch makes several HTTP attempts itself; Temporal retries the
+/// whole batch a few times more, with a growing pause, for outages.
+fn llm_activity_options() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(15 * 60))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(2))
+                .backoff_coefficient(3.0)
+                .maximum_interval(Duration::from_secs(120))
+                .maximum_attempts(4)
+                .build(),
+        )
+        .build()
+}
+
+/// Lays out a project's month (30 days x its daily posting times) and drafts
+/// it with the language model a batch of days at a time. Locked and approved
+/// slots are never redrafted; re-running it redrafts the rest in place.
+#[workflow]
+#[derive(Default)]
+pub struct GenerateMonthPlanWorkflow {
+    progress: PlanProgress,
+}
+
 #[workflow_methods]
-impl CreateMonthPlanWorkflow {
-    #[run(name = "CreateMonthPlan")]
+impl GenerateMonthPlanWorkflow {
+    #[run(name = "GenerateMonthPlan")]
     pub async fn run(
         ctx: &mut WorkflowContext<Self>,
-        input: CreateMonthPlanInput,
-    ) -> WorkflowResult<CreateMonthPlanOutput> {
+        input: GenerateMonthPlanInput,
+    ) -> WorkflowResult<GenerateMonthPlanOutput> {
         let plan = PlanRef { org_id: input.org_id, plan_id: input.plan_id, meta: input.meta };
-        ctx.state_mut(|s| s.stage = Stage::CreatingSlots);
-        match ctx.execute_activity(PlanActivities::create_slots, plan.clone(), db_activity_options()).await {
-            Ok(created) => {
-                ctx.state_mut(|s| s.stage = Stage::Done);
-                Ok(CreateMonthPlanOutput {
-                    plan_id: plan.plan_id,
-                    slots_created: created.slots_created,
-                    slots_total: created.slots_total,
-                })
-            }
+        let batches = batches(PLAN_DAYS, input.batch_days);
+        let batches_total = batches.len() as u32;
+        ctx.state_mut(|s| s.progress.batches_total = batches_total);
+
+        let start = StartPlanInput { plan: plan.clone(), batches_total };
+        let grid = match ctx.execute_activity(PlanActivities::create_slots, start, db_activity_options()).await {
+            Ok(grid) => grid,
             Err(err) => {
-                ctx.state_mut(|s| s.stage = Stage::Failed);
-                let reason = format!("creating the slot grid failed: {err}");
-                ctx.execute_activity(
-                    PlanActivities::mark_failed,
-                    MarkPlanFailedInput { plan, reason },
-                    db_activity_options(),
-                )
-                .await?;
-                Err(err.into())
+                return fail(ctx, plan, format!("laying out the slots failed: {}", cause(&err)), err.into()).await;
+            }
+        };
+
+        let (mut drafted, mut repairs) = (0, 0);
+        for (index, (first_day, days)) in batches.into_iter().enumerate() {
+            let batch = DraftBatchInput { plan: plan.clone(), first_day, days, batch_index: index as u32 };
+            match ctx.execute_activity(PlanActivities::draft_batch, batch, llm_activity_options()).await {
+                Ok(out) => {
+                    drafted += out.written;
+                    repairs += out.repairs;
+                    ctx.state_mut(|s| s.progress.batches_done = index as u32 + 1);
+                }
+                Err(err) => {
+                    let reason =
+                        format!("drafting days {} to {} failed: {}", first_day + 1, first_day + days, cause(&err));
+                    return fail(ctx, plan, reason, err.into()).await;
+                }
             }
         }
+        if let Err(err) = ctx.execute_activity(PlanActivities::finish, plan.clone(), db_activity_options()).await {
+            return fail(ctx, plan, format!("finishing the plan failed: {}", cause(&err)), err.into()).await;
+        }
+        Ok(GenerateMonthPlanOutput {
+            plan_id: plan.plan_id,
+            slots_total: grid.slots_total,
+            slots_drafted: drafted,
+            repairs,
+        })
     }
 
-    #[query(name = "stage")]
-    pub fn stage(&self, _ctx: &WorkflowContextView) -> Stage {
-        self.stage
+    #[query(name = "progress")]
+    pub fn progress(&self, _ctx: &WorkflowContextView) -> PlanProgress {
+        self.progress
+    }
+}
+
+/// The root cause of an activity failure, as its activity reported it.
+fn cause(err: &ActivityExecutionError) -> String {
+    let Some(mut failure) = err.failure() else { return err.to_string() };
+    while let Some(inner) = failure.cause.as_deref() {
+        failure = inner;
+    }
+    failure.message.clone()
+}
+
+/// Records the failed step and its cause on the plan, then fails the run.
+async fn fail<T>(
+    ctx: &mut WorkflowContext<GenerateMonthPlanWorkflow>,
+    plan: PlanRef,
+    reason: String,
+    cause: temporalio_workflow::WorkflowTermination,
+) -> WorkflowResult<T> {
+    ctx.execute_activity(PlanActivities::mark_failed, MarkPlanFailedInput { plan, reason }, db_activity_options())
+        .await?;
+    Err(cause)
+}
+
+/// Redrafts one slot with an optional instruction ("AI improve").
+#[workflow]
+#[derive(Default)]
+pub struct ImproveSlotWorkflow;
+
+#[workflow_methods]
+impl ImproveSlotWorkflow {
+    #[run(name = "ImproveSlot")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: ImproveSlotInput) -> WorkflowResult<ImproveSlotOutput> {
+        Ok(ctx.execute_activity(PlanActivities::improve_slot, input, llm_activity_options()).await?)
     }
 }

@@ -141,6 +141,7 @@ async fn register(
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, ApiJson<Accepted>), ApiError> {
     ratelimit::hit(&state.db, ratelimit::REGISTER_PER_IP, &device.ip).await?;
+    ratelimit::hit(&state.db, ratelimit::REGISTER_PER_ACCOUNT, body.email.trim()).await?;
     match domain::auth::register(&state.db, &body.email, &body.password, &body.display_name).await? {
         Registration::Created { user, verify_token } => notify::verify_email(&state, &user.email, &verify_token).await,
         Registration::AlreadyRegistered { user } => notify::already_registered(&state, &user.email).await,

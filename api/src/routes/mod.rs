@@ -8,6 +8,7 @@ mod me;
 mod orgs;
 mod plans;
 mod projects;
+pub(crate) mod slots;
 
 use crate::{ApiError, AppState};
 use axum::{Json, Router, extract::State, response::Redirect, routing::get};
@@ -29,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "members", description = "Members, roles, ownership and invitations"),
         (name = "projects", description = "Projects"),
         (name = "plans", description = "Month plans and their slots"),
+        (name = "slots", description = "Editing, approving, locking and improving slots"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -60,6 +62,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(orgs::router())
         .merge(projects::router())
         .merge(plans::router())
+        .merge(slots::router())
         .split_for_parts()
 }
 

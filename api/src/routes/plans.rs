@@ -1,3 +1,4 @@
+use crate::routes::slots::SlotView;
 use crate::{
     ApiError, AppState,
     auth::OrgCtx,
@@ -8,7 +9,7 @@ use crate::{
 use axum::extract::State;
 use chrono::NaiveDate;
 use domain::policy::Action;
-use entities::{plans, slots};
+use entities::plans;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,7 +18,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show)).routes(routes!(list_slots))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(list_slots))
+        .routes(routes!(regenerate))
+        .routes(routes!(llm_calls))
 }
 
 #[derive(Deserialize)]
@@ -53,6 +59,11 @@ pub(crate) struct PlanView {
     /// The failed step and its cause, when status is failed.
     failure: Option<String>,
     slot_counts: BTreeMap<String, i64>,
+    /// Batches of days drafted so far, of all.
+    batches_done: i32,
+    batches_total: i32,
+    /// The prompt versions the drafting used.
+    prompt_versions: serde_json::Value,
     run: RunView,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
@@ -76,17 +87,19 @@ pub(crate) struct PlanStarted {
 }
 
 #[derive(Serialize, ToSchema)]
-pub(crate) struct SlotView {
+pub(crate) struct LlmCallView {
     id: Uuid,
-    day_index: i32,
-    slot_index: i32,
-    scheduled_at: chrono::DateTime<chrono::FixedOffset>,
-    status: slots::SlotStatus,
-    hook: String,
-    caption: String,
-    format: String,
-    confidence: Option<f32>,
-    locked: bool,
+    purpose: String,
+    model: String,
+    prompt_versions: serde_json::Value,
+    tokens_in: i32,
+    tokens_out: i32,
+    cost_micros: i64,
+    latency_ms: i32,
+    /// ok, invalid_output, http_error or timeout.
+    outcome: String,
+    error: Option<String>,
+    created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// Creates the project's plan for `start_date` and starts its workflow
@@ -102,6 +115,8 @@ async fn create(
     ApiJson(body): ApiJson<NewPlan>,
 ) -> Result<(StatusCode, ApiJson<PlanStarted>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
+    let project = domain::projects::get(&state.db, &scope, project_id).await?;
+    domain::llm_usage::ensure_budget(&state.db, &scope, &project).await?;
     let (plan, created) = domain::plans::find_or_create(&state.db, &scope, project_id, body.start_date, |plan_id| {
         temporal::ids::plan_workflow_id(scope.org_id(), plan_id)
     })
@@ -164,6 +179,9 @@ async fn show(
             .into_iter()
             .map(|(status, n)| (serde_json::to_value(status).unwrap().as_str().unwrap_or("").to_owned(), n))
             .collect(),
+        batches_done: plan.batches_done,
+        batches_total: plan.batches_total,
+        prompt_versions: plan.prompt_versions,
         run,
         created_at: plan.created_at,
     }))
@@ -178,20 +196,55 @@ async fn list_slots(
     ApiPath(PlanPath { plan_id, .. }): ApiPath<PlanPath>,
 ) -> Result<ApiJson<Vec<SlotView>>, ApiError> {
     let slots = domain::plans::slots(&state.db, &ctx.authorize(Action::Read)?, plan_id).await?;
+    Ok(ApiJson(slots.into_iter().map(Into::into).collect()))
+}
+
+/// Drafts the plan again (editor and up): every slot that is neither locked
+/// nor approved gets new content. Joins the run if one is going.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/plans/{plan_id}/regenerate", tag = "plans", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("plan_id" = Uuid, Path)),
+    responses((status = 202, body = PlanStarted), ErrorResponses))]
+async fn regenerate(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(PlanPath { plan_id, .. }): ApiPath<PlanPath>,
+) -> Result<(StatusCode, ApiJson<PlanStarted>), ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let plan = domain::plans::get(&state.db, &scope, plan_id).await?;
+    let project = domain::projects::get(&state.db, &scope, plan.project_id).await?;
+    domain::llm_usage::ensure_budget(&state.db, &scope, &project).await?;
+    let run = runs::start_month_plan(&state, &plan).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(PlanStarted { plan_id, created: false, run })))
+}
+
+/// Every LLM call made for the plan, with its prompt versions, tokens, cost
+/// and outcome.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/plans/{plan_id}/llm-calls", tag = "plans", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("plan_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<LlmCallView>), ErrorResponses))]
+async fn llm_calls(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(PlanPath { plan_id, .. }): ApiPath<PlanPath>,
+) -> Result<ApiJson<Vec<LlmCallView>>, ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
+    domain::plans::get(&state.db, &scope, plan_id).await?;
+    let calls = domain::llm_usage::calls_for_plan(&state.db, &scope, plan_id).await?;
     Ok(ApiJson(
-        slots
+        calls
             .into_iter()
-            .map(|s| SlotView {
-                id: s.id,
-                day_index: s.day_index,
-                slot_index: s.slot_index,
-                scheduled_at: s.scheduled_at,
-                status: s.status,
-                hook: s.hook,
-                caption: s.caption,
-                format: s.format,
-                confidence: s.confidence,
-                locked: s.locked,
+            .map(|c| LlmCallView {
+                id: c.id,
+                purpose: c.purpose,
+                model: c.model,
+                prompt_versions: c.prompt_versions,
+                tokens_in: c.tokens_in,
+                tokens_out: c.tokens_out,
+                cost_micros: c.cost_micros,
+                latency_ms: c.latency_ms,
+                outcome: c.outcome,
+                error: c.error,
+                created_at: c.created_at,
             })
             .collect(),
     ))

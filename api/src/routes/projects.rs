@@ -5,7 +5,10 @@ use crate::{
     extract::{ApiJson, ApiPath},
 };
 use axum::extract::State;
-use domain::{policy::Action, projects::NewProject};
+use domain::{
+    policy::Action,
+    projects::{Budgets, Gates, NewProject, ProjectChanges},
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +16,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, delete))
+        .routes(routes!(list_prompts, add_prompt))
+        .routes(routes!(usage))
 }
 
 #[derive(Deserialize)]
@@ -117,4 +124,175 @@ async fn show(
     ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
 ) -> Result<ApiJson<ProjectView>, ApiError> {
     Ok(ApiJson(domain::projects::get(&state.db, &ctx.authorize(Action::Read)?, project_id).await?.into()))
+}
+
+/// Changes to a project; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProjectPatch {
+    name: Option<String>,
+    niche: Option<String>,
+    audience: Option<String>,
+    language: Option<String>,
+    timezone: Option<String>,
+    posting_times: Option<Vec<String>>,
+    autopilot: Option<bool>,
+    gates: Option<GatesInput>,
+    budgets: Option<BudgetsInput>,
+    /// A new brand voice becomes a new version in the prompt library.
+    brand_voice: Option<String>,
+}
+
+/// Which steps wait for a person.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GatesInput {
+    approve_slot: bool,
+    approve_publish: bool,
+}
+
+/// Limits; absent means unlimited.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BudgetsInput {
+    /// LLM spend per calendar month in micro-dollars (1 000 000 = $1).
+    monthly_llm_micros: Option<i64>,
+    monthly_video_seconds: Option<i64>,
+    posts_per_day: Option<i32>,
+}
+
+/// Changes a project (admin, owner).
+#[utoipa::path(patch, path = "/api/orgs/{org_id}/projects/{project_id}", tag = "projects", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)), request_body = ProjectPatch,
+    responses((status = 200, body = ProjectView), ErrorResponses))]
+async fn update(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+    ApiJson(body): ApiJson<ProjectPatch>,
+) -> Result<ApiJson<ProjectView>, ApiError> {
+    let changes = ProjectChanges {
+        name: body.name,
+        niche: body.niche,
+        audience: body.audience,
+        language: body.language,
+        timezone: body.timezone,
+        posting_times: body.posting_times,
+        autopilot: body.autopilot,
+        gates: body.gates.map(|g| Gates { approve_slot: g.approve_slot, approve_publish: g.approve_publish }),
+        budgets: body.budgets.map(|b| Budgets {
+            monthly_llm_micros: b.monthly_llm_micros,
+            monthly_video_seconds: b.monthly_video_seconds,
+            posts_per_day: b.posts_per_day,
+        }),
+        brand_voice: body.brand_voice,
+    };
+    let scope = ctx.authorize(Action::ManageProjects)?;
+    Ok(ApiJson(domain::projects::update(&state.db, &scope, project_id, changes, ctx.auth.user_id).await?.into()))
+}
+
+/// Deletes a project with its plans, slots and prompts (admin, owner).
+#[utoipa::path(delete, path = "/api/orgs/{org_id}/projects/{project_id}", tag = "projects", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), ErrorResponses))]
+async fn delete(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+) -> Result<StatusCode, ApiError> {
+    domain::projects::delete(&state.db, &ctx.authorize(Action::ManageProjects)?, project_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PromptView {
+    id: Uuid,
+    /// brand_voice or instructions.
+    kind: String,
+    version: i32,
+    body: String,
+    created_by: Option<Uuid>,
+    created_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewPrompt {
+    /// brand_voice or instructions.
+    kind: String,
+    body: String,
+}
+
+/// The project's prompt library: every version, newest first per kind.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/projects/{project_id}/prompts", tag = "projects", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<PromptView>), ErrorResponses))]
+async fn list_prompts(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+) -> Result<ApiJson<Vec<PromptView>>, ApiError> {
+    let prompts = domain::prompts::list(&state.db, &ctx.authorize(Action::Read)?, project_id).await?;
+    Ok(ApiJson(
+        prompts
+            .into_iter()
+            .map(|p| PromptView {
+                id: p.id,
+                kind: p.kind,
+                version: p.version,
+                body: p.body,
+                created_by: p.created_by,
+                created_at: p.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Adds a new version of the brand voice or the instructions (admin, owner);
+/// the next generation uses it and records its version.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/projects/{project_id}/prompts", tag = "projects", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)), request_body = NewPrompt,
+    responses((status = 201, body = PromptView), ErrorResponses))]
+async fn add_prompt(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+    ApiJson(body): ApiJson<NewPrompt>,
+) -> Result<(StatusCode, ApiJson<PromptView>), ApiError> {
+    let scope = ctx.authorize(Action::ManageProjects)?;
+    let p =
+        domain::prompts::add_version(&state.db, &scope, project_id, &body.kind, &body.body, ctx.auth.user_id).await?;
+    let view = PromptView {
+        id: p.id,
+        kind: p.kind,
+        version: p.version,
+        body: p.body,
+        created_by: p.created_by,
+        created_at: p.created_at,
+    };
+    Ok((StatusCode::CREATED, ApiJson(view)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UsageView {
+    /// LLM spend of this project this calendar month, micro-dollars.
+    llm_cost_micros_this_month: i64,
+    monthly_llm_budget_micros: Option<i64>,
+}
+
+/// The project's LLM spend this month against its budget.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/projects/{project_id}/usage", tag = "projects", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)), responses((status = 200, body = UsageView), ErrorResponses))]
+async fn usage(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+) -> Result<ApiJson<UsageView>, ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
+    let project = domain::projects::get(&state.db, &scope, project_id).await?;
+    let spent = domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?;
+    Ok(ApiJson(UsageView {
+        llm_cost_micros_this_month: spent,
+        monthly_llm_budget_micros: project.budgets.get("monthly_llm_micros").and_then(serde_json::Value::as_i64),
+    }))
 }

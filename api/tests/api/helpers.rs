@@ -32,7 +32,15 @@ pub fn temp_dir(kind: &str) -> PathBuf {
 /// Configuration for one test: its own database, storage, secrets and task
 /// queue prefix, so tests run in parallel without meeting.
 pub fn test_config(database_url: &str) -> Config {
+    test_config_with(database_url, "http://127.0.0.1:9/v1")
+}
+
+pub fn test_config_with(database_url: &str, llm_base_url: &str) -> Config {
     let mut vars = BTreeMap::from([
+        ("LLM_BASE_URL".to_owned(), llm_base_url.to_owned()),
+        ("LLM_API_KEY".to_owned(), "sk-test-key".to_owned()),
+        ("LLM_MODEL".to_owned(), "sim/planner".to_owned()),
+        ("LLM_TIMEOUT_SECS".to_owned(), "5".to_owned()),
         ("DATABASE_URL".to_owned(), database_url.to_owned()),
         ("TEMPORAL_ADDRESS".to_owned(), required_env("TEST_TEMPORAL_ADDRESS")),
         ("TEMPORAL_UI_URL".to_owned(), required_env("TEST_TEMPORAL_UI_URL")),
@@ -71,6 +79,8 @@ pub async fn state_for(config: Config) -> AppState {
 /// The API on a real port plus a worker on the test's own task queues.
 pub struct TestApp {
     pub base: String,
+    /// The OpenAI-compatible simulator the worker's LLM client talks to.
+    pub llm: testkit::llm::LlmSimulator,
     pub http: reqwest::Client,
     pub database_url: String,
     pub config: Config,
@@ -81,7 +91,9 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let database_url = fresh_database().await;
-        let config = test_config(&database_url);
+        let llm = testkit::llm::LlmSimulator::new();
+        let llm_base = llm.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let config = test_config_with(&database_url, &llm_base);
         let state = state_for(config.clone()).await;
         let app_config = config.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -109,7 +121,10 @@ impl TestApp {
                     client,
                     &config.temporal.task_queue_prefix,
                     config.worker.max_concurrent_activities,
-                    activities::worker::Dependencies { db },
+                    activities::worker::Dependencies {
+                        db,
+                        llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
+                    },
                 )
                 .unwrap();
                 tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
@@ -120,6 +135,7 @@ impl TestApp {
         TestApp {
             base,
             http: reqwest::Client::new(),
+            llm,
             database_url,
             config: app_config,
             stop_worker: Some(stop_worker),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod errors;
+mod generation;
 mod health;
 mod helpers;
 mod isolation;

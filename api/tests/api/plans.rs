@@ -48,8 +48,10 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     assert!(started["run"]["temporal_ui_url"].as_str().unwrap().ends_with(&workflow_id));
 
     let plan = wait_for_plan(&app, &editor, org, &plan_id, "ready").await;
-    assert_eq!(plan["slot_counts"]["empty"], 90, "{plan}");
+    assert_eq!(plan["slot_counts"]["draft"], 90, "{plan}");
     assert_eq!(plan["run"]["status"], "completed", "{plan}");
+    assert_eq!((plan["batches_done"].as_i64(), plan["batches_total"].as_i64()), (Some(5), Some(5)), "{plan}");
+    assert_eq!(plan["prompt_versions"], json!({"brand_voice": 0, "instructions": 0}));
 
     let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan_id}/slots"), &editor).await).await;
     let slots = slots.as_array().unwrap();
@@ -60,6 +62,28 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     assert_eq!(slots[6]["scheduled_at"], "2031-03-30T07:00:00Z");
     assert_eq!(slots[89]["day_index"], 29);
     assert_eq!(slots[89]["slot_index"], 2);
+    for slot in slots {
+        let confidence = slot["confidence"].as_f64().expect("every slot has a confidence");
+        assert!((0.0..=1.0).contains(&confidence), "{slot}");
+        for field in ["hook", "script", "caption", "rationale", "format"] {
+            assert!(slot[field].as_str().is_some_and(|v| !v.is_empty()), "{field} of {slot}");
+        }
+        assert_eq!(slot["status"], "draft");
+    }
+
+    // One LLM call per batch of 7 days, audited and metered.
+    let calls = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan_id}/llm-calls"), &editor).await).await;
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), 5, "{calls:?}");
+    assert!(
+        calls.iter().all(|c| c["outcome"] == "ok" && c["model"] == "sim/planner" && c["tokens_in"].as_i64() > Some(0))
+    );
+    assert_eq!(app.llm.requests().len(), 5);
+    assert!(app.llm.authorizations().iter().all(|a| a.as_deref() == Some("Bearer sk-test-key")));
+    let usage = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/usage"), &editor).await).await;
+    let billed: i64 = calls.iter().map(|c| c["cost_micros"].as_i64().unwrap()).sum();
+    assert!(billed > 0);
+    assert_eq!(usage["llm_cost_micros_this_month"].as_i64(), Some(billed));
 
     // Asking again meets the same plan: no second plan, no second grid.
     let again = app
@@ -97,7 +121,7 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     assert_eq!(executions.len(), 1, "{listed}");
     let run = &executions[0];
     assert_eq!(run["execution"]["workflowId"], workflow_id.as_str());
-    assert_eq!(run["type"]["name"], "CreateMonthPlan");
+    assert_eq!(run["type"]["name"], "GenerateMonthPlan");
     let text = run.to_string();
     assert!(text.contains("ProjectId"), "search attributes carry the project: {text}");
     let encoded_request_id = base64_of("\"plan-req-0001\"");

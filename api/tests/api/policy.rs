@@ -51,6 +51,22 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/plans", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/plans/{plan_id}", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/plans/{plan_id}/slots", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/plans/{plan_id}/llm-calls", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/plans/{plan_id}/regenerate", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/slots/{slot_id}", Access::Org(Action::Read)),
+    ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/approve", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/unapprove", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/lock", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/unlock", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),
+    ("GET", "/api/orgs/{org_id}/projects/{project_id}/usage", Access::Org(Action::Read)),
+    ("PATCH", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
+    // Near the end: they delete what the walk uses.
+    ("DELETE", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
     // Last: it deletes the organisation the walk uses.
     ("DELETE", "/api/orgs/{org_id}", Access::Org(Action::DeleteOrg)),
 ];
@@ -82,6 +98,13 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/projects/{project_id}/plans") => {
             json!({"start_date": format!("2032-01-{:02}", n % 28 + 1)})
         }
+        ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => json!({"slot_ids": [Uuid::new_v4()]}),
+        ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
+        ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
+        ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts") => {
+            json!({"kind": "brand_voice", "body": format!("Voice {n}")})
+        }
+        ("PATCH", "/api/orgs/{org_id}/projects/{project_id}") => json!({"niche": format!("niche {n}")}),
         _ => return None,
     };
     Some(body)
@@ -117,6 +140,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
         .as_str()
         .unwrap()
         .to_owned();
+    let slot = wait_for_slots(&app, &owner, org, &plan).await;
     let invitation = json_body(
         app.post_json(
             &format!("/api/orgs/{org}/invitations"),
@@ -138,6 +162,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{plan_id}", &plan)
             .replace("{user_id}", &target.id.to_string())
             .replace("{invitation_id}", &invitation)
+            .replace("{slot_id}", &slot)
             .replace("{session_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
@@ -192,4 +217,17 @@ async fn a_viewer_reads_but_cannot_change_anything() {
     assert_eq!(plans.as_array().unwrap().len(), 0, "a refused request changes nothing");
     let res = app.post_json(&format!("/api/orgs/{org}/projects"), &viewer, json!({"name": "Mine"})).await;
     assert_eq!(res.status(), 403);
+}
+
+/// The first slot of a plan once its grid is laid out.
+async fn wait_for_slots(app: &TestApp, user: &User, org: Uuid, plan: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}/slots"), user).await).await;
+        if let Some(first) = slots.as_array().and_then(|s| s.first()) {
+            return first["id"].as_str().unwrap().to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "the plan's slots never appeared");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

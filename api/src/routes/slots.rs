@@ -1,0 +1,241 @@
+//! What people do with slots: edit, approve (one or many), unapprove, lock,
+//! and "AI improve".
+
+use crate::{
+    ApiError, AppState,
+    auth::OrgCtx,
+    error::ErrorResponses,
+    extract::{ApiJson, ApiPath},
+    runs::{self, RunView},
+};
+use axum::extract::State;
+use domain::{policy::Action, slots::SlotEdit};
+use entities::slots::{self, SlotStatus};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show, edit))
+        .routes(routes!(approve))
+        .routes(routes!(unapprove))
+        .routes(routes!(lock))
+        .routes(routes!(unlock))
+        .routes(routes!(improve))
+        .routes(routes!(approve_many))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SlotPath {
+    #[allow(dead_code)]
+    org_id: Uuid,
+    slot_id: Uuid,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PlanPath {
+    #[allow(dead_code)]
+    org_id: Uuid,
+    plan_id: Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SlotView {
+    id: Uuid,
+    plan_id: Uuid,
+    day_index: i32,
+    slot_index: i32,
+    scheduled_at: chrono::DateTime<chrono::FixedOffset>,
+    status: SlotStatus,
+    hook: String,
+    script: String,
+    caption: String,
+    hashtags: serde_json::Value,
+    format: String,
+    /// How likely the model thinks the post is to do well, 0 to 1.
+    confidence: Option<f32>,
+    rationale: String,
+    /// Policy and similarity findings for the reviewer.
+    review_notes: serde_json::Value,
+    locked: bool,
+    /// Bumped by every change; a regenerated slot has a higher version.
+    version: i32,
+    prompt_versions: serde_json::Value,
+    approved_by: Option<Uuid>,
+    approved_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+impl From<slots::Model> for SlotView {
+    fn from(s: slots::Model) -> Self {
+        SlotView {
+            id: s.id,
+            plan_id: s.plan_id,
+            day_index: s.day_index,
+            slot_index: s.slot_index,
+            scheduled_at: s.scheduled_at,
+            status: s.status,
+            hook: s.hook,
+            script: s.script,
+            caption: s.caption,
+            hashtags: s.hashtags,
+            format: s.format,
+            confidence: s.confidence,
+            rationale: s.rationale,
+            review_notes: s.review_notes,
+            locked: s.locked,
+            version: s.version,
+            prompt_versions: s.prompt_versions,
+            approved_by: s.approved_by,
+            approved_at: s.approved_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SlotEditInput {
+    hook: Option<String>,
+    script: Option<String>,
+    caption: Option<String>,
+    hashtags: Option<Vec<String>>,
+    format: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImproveInput {
+    /// What to change, e.g. "make the hook funnier".
+    #[serde(default)]
+    instruction: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApproveMany {
+    slot_ids: Vec<Uuid>,
+}
+
+#[utoipa::path(get, path = "/api/orgs/{org_id}/slots/{slot_id}", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = SlotView), ErrorResponses))]
+async fn show(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    Ok(ApiJson(domain::slots::get(&state.db, &ctx.authorize(Action::Read)?, slot_id).await?.into()))
+}
+
+/// Edits a slot (editor and up); an approved slot returns to draft.
+#[utoipa::path(patch, path = "/api/orgs/{org_id}/slots/{slot_id}", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), request_body = SlotEditInput,
+    responses((status = 200, body = SlotView), ErrorResponses))]
+async fn edit(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+    ApiJson(body): ApiJson<SlotEditInput>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    let change = SlotEdit {
+        hook: body.hook,
+        script: body.script,
+        caption: body.caption,
+        hashtags: body.hashtags,
+        format: body.format,
+    };
+    Ok(ApiJson(domain::slots::edit(&state.db, &ctx.authorize(Action::EditContent)?, slot_id, change).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/approve", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = SlotView), ErrorResponses))]
+async fn approve(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let mut approved = domain::slots::approve(&state.db, &scope, &[slot_id], ctx.auth.user_id).await?;
+    Ok(ApiJson(approved.remove(0).into()))
+}
+
+/// Approves many slots at once, all or none.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/plans/{plan_id}/approve", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("plan_id" = Uuid, Path)), request_body = ApproveMany,
+    responses((status = 200, body = Vec<SlotView>), ErrorResponses))]
+async fn approve_many(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(PlanPath { plan_id, .. }): ApiPath<PlanPath>,
+    ApiJson(body): ApiJson<ApproveMany>,
+) -> Result<ApiJson<Vec<SlotView>>, ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let in_plan = domain::plans::slots(&state.db, &scope, plan_id).await?;
+    if body.slot_ids.iter().any(|id| !in_plan.iter().any(|s| s.id == *id)) {
+        return Err(ApiError::NotFound("slot"));
+    }
+    let approved = domain::slots::approve(&state.db, &scope, &body.slot_ids, ctx.auth.user_id).await?;
+    Ok(ApiJson(approved.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/unapprove", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = SlotView), ErrorResponses))]
+async fn unapprove(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    Ok(ApiJson(domain::slots::unapprove(&state.db, &ctx.authorize(Action::EditContent)?, slot_id).await?.into()))
+}
+
+/// Locks a slot: regeneration never touches it.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/lock", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = SlotView), ErrorResponses))]
+async fn lock(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    Ok(ApiJson(domain::slots::set_locked(&state.db, &ctx.authorize(Action::EditContent)?, slot_id, true).await?.into()))
+}
+
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/unlock", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = SlotView), ErrorResponses))]
+async fn unlock(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    Ok(ApiJson(
+        domain::slots::set_locked(&state.db, &ctx.authorize(Action::EditContent)?, slot_id, false).await?.into(),
+    ))
+}
+
+/// Redrafts one slot with the model ("AI improve"), optionally following an
+/// instruction. Runs as a workflow; poll the slot for its new version.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/improve", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), request_body = ImproveInput,
+    responses((status = 202, body = RunView), ErrorResponses))]
+async fn improve(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+    ApiJson(body): ApiJson<ImproveInput>,
+) -> Result<(StatusCode, ApiJson<RunView>), ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let slot = domain::slots::get(&state.db, &scope, slot_id).await?;
+    if slot.locked {
+        return Err(ApiError::Conflict("the slot is locked; unlock it to improve it".into()));
+    }
+    if !matches!(slot.status, SlotStatus::Empty | SlotStatus::Draft) {
+        return Err(ApiError::Conflict(format!("a {:?} slot cannot be redrafted; unapprove it first", slot.status)));
+    }
+    if body.instruction.as_ref().is_some_and(|i| i.chars().count() > 500) {
+        return Err(ApiError::Validation { field: "instruction", message: "must be at most 500 characters".into() });
+    }
+    let project = domain::projects::get(&state.db, &scope, slot.project_id).await?;
+    domain::llm_usage::ensure_budget(&state.db, &scope, &project).await?;
+    let run = runs::start_improve(&state, &slot, body.instruction).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(run)))
+}

@@ -1,0 +1,325 @@
+//! Month-plan generation against the real Temporal server and PostgreSQL,
+//! with the OpenAI-compatible simulator scripting the model's failures.
+
+use crate::helpers::{TestApp, User, assert_error, json_body};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use testkit::llm::Scripted;
+use uuid::Uuid;
+
+struct Setup {
+    owner: User,
+    org: Uuid,
+    project: Uuid,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Gen Studio").await;
+    let project = app
+        .create_project(
+            &owner,
+            org,
+            json!({"name": "Kitchen", "niche": "home cooking", "brand_voice": "warm and practical"}),
+        )
+        .await;
+    Setup { owner, org, project }
+}
+
+async fn start_plan(app: &TestApp, s: &Setup, start_date: &str) -> String {
+    let res = app
+        .post_json(
+            &format!("/api/orgs/{}/projects/{}/plans", s.org, s.project),
+            &s.owner,
+            json!({"start_date": start_date}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    json_body(res).await["plan_id"].as_str().unwrap().to_owned()
+}
+
+/// Polls the plan until `done` says so.
+async fn wait_plan(app: &TestApp, s: &Setup, plan: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = json_body(app.get(&format!("/api/orgs/{}/plans/{plan}", s.org), &s.owner).await).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "the plan never got there: {body}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn slots(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
+    json_body(app.get(&format!("/api/orgs/{}/plans/{plan}/slots", s.org), &s.owner).await)
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn calls(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
+    json_body(app.get(&format!("/api/orgs/{}/plans/{plan}/llm-calls", s.org), &s.owner).await)
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn malformed_and_schema_violating_answers_are_repaired_and_http_errors_retried() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    app.llm.push(Scripted::Error(429));
+    app.llm.push(Scripted::Error(503));
+    app.llm.push(Scripted::Content("{\"slots\": [ this is not json".into()));
+    app.llm.push(Scripted::Replace { from: "\"confidence\":".into(), to: "\"confidence\": 7, \"was\":".into() });
+    let plan = start_plan(&app, &s, "2032-05-01").await;
+    let done = wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    assert_eq!(done["slot_counts"]["draft"], 90, "{done}");
+
+    // The 429 (OpenRouter's body, which the client does not retry itself) failed
+    // the activity and Temporal retried it; the client retried the 503; the two
+    // bad answers were repaired.
+    let requests = app.llm.requests();
+    assert_eq!(requests.len(), 2 + 3 + 4, "two retried errors, three rounds for week one, one call per other week");
+    assert_eq!(requests[0], requests[2], "the retried request is the same request");
+    let outcomes: Vec<String> =
+        calls(&app, &s, &plan).await.iter().map(|c| c["outcome"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        outcomes,
+        ["http_error", "invalid_output", "invalid_output", "ok", "ok", "ok", "ok", "ok"],
+        "every call is audited"
+    );
+
+    // The repair prompts carried the validator's findings back to the model.
+    let feedback = requests[3]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(feedback.contains("not valid JSON"), "{feedback}");
+    let second = requests[4]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(second.contains("/confidence"), "{second}");
+    assert_eq!(requests[0]["response_format"]["type"], "json_schema");
+}
+
+#[tokio::test]
+async fn an_llm_outage_beyond_the_client_retries_is_retried_by_temporal() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    // Four 503s exhaust the client's retries; the activity fails and Temporal retries it.
+    for _ in 0..4 {
+        app.llm.push(Scripted::Error(503));
+    }
+    let plan = start_plan(&app, &s, "2032-04-01").await;
+    let done = wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    assert_eq!(done["slot_counts"]["draft"], 90, "{done}");
+    let outcomes: Vec<String> =
+        calls(&app, &s, &plan).await.iter().map(|c| c["outcome"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(outcomes[0], "http_error", "{outcomes:?}");
+    assert_eq!(outcomes.len(), 6, "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn exhausted_repairs_fail_the_run_with_a_readable_reason() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    for _ in 0..3 {
+        app.llm.push(Scripted::Content("I'm sorry, I can only answer in prose.".into()));
+    }
+    let plan = start_plan(&app, &s, "2032-06-01").await;
+    let failed = wait_plan(&app, &s, &plan, |p| p["status"] == "failed").await;
+    let reason = failed["failure"].as_str().unwrap();
+    assert!(reason.contains("drafting days 1 to 7 failed"), "{reason}");
+    assert!(reason.contains("still invalid after 2 repairs"), "{reason}");
+    assert!(reason.contains("not valid JSON"), "{reason}");
+    let calls = calls(&app, &s, &plan).await;
+    assert_eq!(calls.len(), 3, "the failure is permanent: no activity retry repeats it");
+    assert!(calls.iter().all(|c| c["outcome"] == "invalid_output"));
+}
+
+#[tokio::test]
+async fn restricted_content_and_repeats_are_sent_back_then_kept_with_notes() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let poison = || Scripted::Replace { from: "Open on the problem".into(), to: "This miracle cure works".into() };
+    for _ in 0..3 {
+        app.llm.push(poison());
+    }
+    let plan = start_plan(&app, &s, "2032-07-01").await;
+    wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    let requests = app.llm.requests();
+    let feedback = requests[1]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(feedback.contains("medical_claims"), "{feedback}");
+    let slots = slots(&app, &s, &plan).await;
+    let flagged: Vec<&Value> =
+        slots.iter().filter(|s| s["review_notes"].as_array().is_some_and(|n| !n.is_empty())).collect();
+    assert_eq!(flagged.len(), 21, "the first week kept its notes for a person");
+    assert!(flagged[0]["review_notes"][0]["reason"].as_str().unwrap().starts_with("medical_claims"));
+
+    // A second month that repeats the first is caught by the similarity guard.
+    let res = app
+        .post_json(
+            &format!("/api/orgs/{}/projects/{}/plans", s.org, s.project),
+            &s.owner,
+            json!({"start_date": "2032-08-01"}),
+        )
+        .await;
+    let second = json_body(res).await["plan_id"].as_str().unwrap().to_owned();
+    wait_plan(&app, &s, &second, |p| p["status"] == "ready").await;
+    let all = app.llm.requests();
+    let repeats = all.iter().filter(|r| r.to_string().contains("near-duplicate of the post of")).count();
+    assert!(repeats > 0, "the model was told which posts it repeated");
+}
+
+#[tokio::test]
+async fn locked_and_approved_slots_survive_regeneration_and_improve_touches_one_slot() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let viewer = app.member(s.org, &s.owner, "viewer").await;
+    let plan = start_plan(&app, &s, "2032-09-01").await;
+    wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    let before = slots(&app, &s, &plan).await;
+    let (locked, approved, free) = (&before[0], &before[1], &before[2]);
+    let slot_path = |slot: &Value| format!("/api/orgs/{}/slots/{}", s.org, slot["id"].as_str().unwrap());
+
+    let res =
+        app.call("PATCH", &slot_path(locked), Some(&s.owner), Some(json!({"hook": "My own hook, keep it"}))).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.post_json(&format!("{}/lock", slot_path(locked)), &s.owner, json!({})).await.status(), 200);
+    assert_error(
+        app.post_json(&format!("{}/approve", slot_path(approved)), &viewer, json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let res = app
+        .post_json(
+            &format!("/api/orgs/{}/plans/{plan}/approve", s.org),
+            &s.owner,
+            json!({"slot_ids": [approved["id"]]}),
+        )
+        .await;
+    assert_eq!(json_body(res).await[0]["status"], "approved");
+
+    let res = app.post_json(&format!("/api/orgs/{}/plans/{plan}/regenerate", s.org), &s.owner, json!({})).await;
+    assert_eq!(res.status(), 202);
+    let free_version = free["version"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        let now = slots(&app, &s, &plan).await;
+        let plan_now = json_body(app.get(&format!("/api/orgs/{}/plans/{plan}", s.org), &s.owner).await).await;
+        if now.iter().all(|x| x["id"] != free["id"] || x["version"].as_i64() > Some(free_version))
+            && plan_now["status"] == "ready"
+        {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "regeneration never finished");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    assert_eq!(after[0]["hook"], "My own hook, keep it");
+    assert_eq!(after[0]["locked"], true);
+    assert_eq!(after[1]["status"], "approved");
+    assert_eq!(after[1]["version"], approved["version"]);
+
+    // AI improve: only its slot changes.
+    let target = &after[5];
+    let res =
+        app.post_json(&format!("{}/improve", slot_path(target)), &s.owner, json!({"instruction": "add a twist"})).await;
+    assert_eq!(res.status(), 202);
+    let run = json_body(res).await;
+    assert!(run["workflow_id"].as_str().unwrap().contains(":slot-improve:"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let improved = loop {
+        let now = slots(&app, &s, &plan).await;
+        if now[5]["version"].as_i64() > target["version"].as_i64() {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "improve never finished");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    assert!(improved[5]["hook"].as_str().unwrap().contains("add a twist"), "{}", improved[5]);
+    for (i, (a, b)) in after.iter().zip(&improved).enumerate() {
+        if i != 5 {
+            assert_eq!(a, b, "slot {i} changed");
+        }
+    }
+    let res = app.post_json(&format!("{}/improve", slot_path(&after[0])), &s.owner, json!({})).await;
+    assert_error(res, 409, "conflict").await;
+
+    // Unapprove, and another org cannot reach the plan or its slots.
+    assert_eq!(
+        json_body(app.post_json(&format!("{}/unapprove", slot_path(approved)), &s.owner, json!({})).await).await["status"],
+        "draft"
+    );
+    let stranger = app.user("stranger").await;
+    let other = app.create_org(&stranger, "Elsewhere").await;
+    assert_error(app.get(&format!("/api/orgs/{other}/plans/{plan}"), &stranger).await, 404, "not_found").await;
+    let res = app.get(&format!("/api/orgs/{other}/slots/{}", after[5]["id"].as_str().unwrap()), &stranger).await;
+    assert_error(res, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_project_over_its_llm_budget_is_refused_before_anything_starts() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let plan = start_plan(&app, &s, "2032-10-01").await;
+    wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    let requests = app.llm.requests().len();
+
+    let res = app
+        .call(
+            "PATCH",
+            &format!("/api/orgs/{}/projects/{}", s.org, s.project),
+            Some(&s.owner),
+            Some(json!({"budgets": {"monthly_llm_micros": 1}})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json(
+            &format!("/api/orgs/{}/projects/{}/plans", s.org, s.project),
+            &s.owner,
+            json!({"start_date": "2032-11-01"}),
+        )
+        .await;
+    let body = assert_error(res, 402, "budget_exceeded").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("monthly LLM budget"), "{body}");
+    let plans = json_body(app.get(&format!("/api/orgs/{}/projects/{}/plans", s.org, s.project), &s.owner).await).await;
+    assert_eq!(plans.as_array().unwrap().len(), 1, "no plan was created");
+    assert_eq!(app.llm.requests().len(), requests, "no model call was made");
+}
+
+#[tokio::test]
+async fn brand_voice_versions_are_recorded_with_each_generation() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let res = app
+        .call(
+            "PATCH",
+            &format!("/api/orgs/{}/projects/{}", s.org, s.project),
+            Some(&s.owner),
+            Some(json!({"brand_voice": "bold and funny"})),
+        )
+        .await;
+    assert_eq!(json_body(res).await["brand_voice"], "bold and funny");
+    let prompts =
+        json_body(app.get(&format!("/api/orgs/{}/projects/{}/prompts", s.org, s.project), &s.owner).await).await;
+    let versions: Vec<(String, i64)> = prompts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["kind"].as_str().unwrap().to_owned(), p["version"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(versions, vec![("brand_voice".to_owned(), 2), ("brand_voice".to_owned(), 1)]);
+
+    let plan = start_plan(&app, &s, "2032-12-01").await;
+    let done = wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    assert_eq!(done["prompt_versions"], json!({"brand_voice": 2, "instructions": 0}));
+    assert!(
+        calls(&app, &s, &plan)
+            .await
+            .iter()
+            .all(|c| c["prompt_versions"] == json!({"brand_voice": 2, "instructions": 0}))
+    );
+    let system = app.llm.requests()[0]["messages"][0]["content"].as_str().unwrap().to_owned();
+    assert!(system.contains("Brand voice: bold and funny"), "{system}");
+}

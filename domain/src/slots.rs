@@ -1,0 +1,165 @@
+//! What people do with slots: edit, approve (one or many), unapprove, lock.
+
+use crate::{DomainError, OrgScope, TenantTxn, generation::FORMATS};
+use chrono::Utc;
+use entities::slots::{self, SlotStatus};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// Fields a person may change; absent ones stay.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotEdit {
+    pub hook: Option<String>,
+    pub script: Option<String>,
+    pub caption: Option<String>,
+    pub hashtags: Option<Vec<String>>,
+    pub format: Option<String>,
+}
+
+async fn get_in(tx: &TenantTxn, id: Uuid) -> Result<slots::Model, DomainError> {
+    tx.find_by_id::<slots::Entity>(id).one(&**tx).await?.ok_or(DomainError::NotFound("slot"))
+}
+
+pub async fn get(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<slots::Model, DomainError> {
+    get_in(&scope.begin(db).await?, id).await
+}
+
+fn check_len(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, DomainError> {
+    let value = value.trim();
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(DomainError::invalid(field, format!("must be {min} to {max} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Applies a person's edit. An approved slot goes back to draft: what was
+/// approved is not what it says any more.
+pub async fn edit(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    id: Uuid,
+    edit: SlotEdit,
+) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let current = get_in(&tx, id).await?;
+    if !matches!(current.status, SlotStatus::Empty | SlotStatus::Draft | SlotStatus::Approved) {
+        return Err(DomainError::Conflict(format!("a {:?} slot can no longer be edited", current.status)));
+    }
+    let mut slot: slots::ActiveModel = current.clone().into();
+    if let Some(hook) = edit.hook {
+        slot.hook = Set(check_len("hook", &hook, 5, 150)?);
+    }
+    if let Some(script) = edit.script {
+        slot.script = Set(check_len("script", &script, 20, 2000)?);
+    }
+    if let Some(caption) = edit.caption {
+        slot.caption = Set(check_len("caption", &caption, 1, 2200)?);
+    }
+    if let Some(tags) = edit.hashtags {
+        let valid = tags.len() <= 10
+            && tags.iter().all(|t| {
+                t.strip_prefix('#').is_some_and(|rest| {
+                    (1..=50).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            });
+        if !valid {
+            return Err(DomainError::invalid("hashtags", "up to 10 tags like #cooking (letters, digits, _)"));
+        }
+        slot.hashtags = Set(json!(tags));
+    }
+    if let Some(format) = edit.format {
+        if !FORMATS.contains(&format.as_str()) {
+            return Err(DomainError::invalid("format", format!("must be one of {}", FORMATS.join(", "))));
+        }
+        slot.format = Set(format);
+    }
+    slot.version = Set(current.version + 1);
+    if matches!(current.status, SlotStatus::Approved | SlotStatus::Empty) {
+        slot.status = Set(SlotStatus::Draft);
+        slot.approved_by = Set(None);
+        slot.approved_at = Set(None);
+    }
+    let slot = slot.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(slot)
+}
+
+/// Approves slots, all or none: every id must be a drafted slot of this org
+/// (approving an approved one again changes nothing).
+pub async fn approve(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    ids: &[Uuid],
+    by: Uuid,
+) -> Result<Vec<slots::Model>, DomainError> {
+    let unique: BTreeSet<Uuid> = ids.iter().copied().collect();
+    if unique.is_empty() || unique.len() > 200 {
+        return Err(DomainError::invalid("slot_ids", "give 1 to 200 slot ids"));
+    }
+    let tx = scope.begin(db).await?;
+    let found = tx.find::<slots::Entity>().filter(slots::Column::Id.is_in(unique.iter().copied())).all(&*tx).await?;
+    if found.len() != unique.len() {
+        return Err(DomainError::NotFound("slot"));
+    }
+    if let Some(bad) = found.iter().find(|s| !matches!(s.status, SlotStatus::Draft | SlotStatus::Approved)) {
+        let why = if bad.status == SlotStatus::Empty {
+            "has no content yet".to_owned()
+        } else {
+            format!("is {:?}", bad.status)
+        };
+        return Err(DomainError::Conflict(format!("slot {} {why}; nothing was approved", bad.id)));
+    }
+    let now = Utc::now().fixed_offset();
+    let mut approved = Vec::with_capacity(found.len());
+    for slot in found {
+        if slot.status == SlotStatus::Approved {
+            approved.push(slot);
+            continue;
+        }
+        let mut s: slots::ActiveModel = slot.into();
+        s.status = Set(SlotStatus::Approved);
+        s.approved_by = Set(Some(by));
+        s.approved_at = Set(Some(now));
+        approved.push(s.update(&*tx).await?);
+    }
+    tx.commit().await?;
+    Ok(approved)
+}
+
+pub async fn unapprove(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let current = get_in(&tx, id).await?;
+    if current.status != SlotStatus::Approved {
+        return Err(DomainError::Conflict(format!(
+            "only approved slots can be unapproved; this one is {:?}",
+            current.status
+        )));
+    }
+    let mut s: slots::ActiveModel = current.into();
+    s.status = Set(SlotStatus::Draft);
+    s.approved_by = Set(None);
+    s.approved_at = Set(None);
+    let slot = s.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(slot)
+}
+
+/// Locks or unlocks a slot; a locked slot is never regenerated.
+pub async fn set_locked(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    id: Uuid,
+    locked: bool,
+) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let mut s: slots::ActiveModel = get_in(&tx, id).await?.into();
+    s.locked = Set(locked);
+    let slot = s.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(slot)
+}

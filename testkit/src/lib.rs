@@ -1,0 +1,3 @@
+//! Simulators of external services for tests, benchmarks and local demos.
+
+pub mod llm;

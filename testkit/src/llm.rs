@@ -1,0 +1,160 @@
+//! An OpenAI-compatible chat-completions server (`POST /v1/chat/completions`,
+//! the shape OpenRouter and OpenAI both speak). Scripted responses are
+//! served first, in order (malformed JSON, schema violations, HTTP errors,
+//! delays); after them it drafts valid content for whatever slots the
+//! request asks for. Every request is recorded.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+use std::{
+    collections::VecDeque,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    /// A 200 whose message content is exactly this text.
+    Content(String),
+    /// An HTTP error with an OpenAI-style error body.
+    Error(u16),
+    /// Wait, then answer normally (for timeouts).
+    Delay(Duration),
+    /// Answer normally, with every `from` in the content replaced by `to`
+    /// (to plant restricted words or repeated ideas in valid answers).
+    Replace { from: String, to: String },
+}
+
+#[derive(Default)]
+struct Inner {
+    script: VecDeque<Scripted>,
+    requests: Vec<Value>,
+    authorizations: Vec<Option<String>>,
+}
+
+#[derive(Clone, Default)]
+pub struct LlmSimulator {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl LlmSimulator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves on `addr` (port 0 picks one) in the background; returns the
+    /// base URL to configure clients with (`http://host:port/v1`).
+    pub async fn serve(&self, addr: SocketAddr) -> std::io::Result<String> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let base = format!("http://{}/v1", listener.local_addr()?);
+        let app = self.router();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(base)
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/v1/chat/completions", post(chat_completions))
+            .route(
+                "/v1/models",
+                get(|| async { Json(json!({"object": "list", "data": [{"id": "sim/planner", "object": "model"}]})) }),
+            )
+            .with_state(self.clone())
+    }
+
+    pub fn push(&self, answer: Scripted) {
+        self.inner.lock().unwrap().script.push_back(answer);
+    }
+
+    /// Every request body received, in order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// The `Authorization` header of every request, in order.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.inner.lock().unwrap().authorizations.clone()
+    }
+}
+
+async fn chat_completions(State(sim): State<LlmSimulator>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let scripted = {
+        let mut inner = sim.inner.lock().unwrap();
+        inner.requests.push(body.clone());
+        inner.authorizations.push(headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned));
+        inner.script.pop_front()
+    };
+    let content = match scripted {
+        Some(Scripted::Content(text)) => text,
+        Some(Scripted::Error(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // OpenRouter's error shape: the code is the HTTP status, a number.
+            let body = json!({"error": {"message": format!("simulated {status}"), "code": status.as_u16()}});
+            return (status, Json(body)).into_response();
+        }
+        Some(Scripted::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            draft(&body)
+        }
+        Some(Scripted::Replace { from, to }) => draft(&body).replace(&from, &to),
+        None => draft(&body),
+    };
+    let prompt_tokens = body.to_string().len() as u64 / 4;
+    let completion_tokens = content.len() as u64 / 4;
+    Json(json!({
+        "id": "chatcmpl-sim",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+    }))
+    .into_response()
+}
+
+const FORMATS: [&str; 4] = ["talking_head", "voiceover_broll", "listicle", "tutorial"];
+
+/// Valid content for the slots the request's task asks for: the first user
+/// message is the task as JSON with a `slots` list of `{day_index,
+/// slot_index}`, a `niche`, and optionally an `instruction`.
+fn draft(body: &Value) -> String {
+    let task = body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == "user")
+        .find_map(|m| m["content"].as_str().and_then(|c| serde_json::from_str::<Value>(c).ok()))
+        .unwrap_or(Value::Null);
+    let niche = task["niche"].as_str().filter(|n| !n.is_empty()).unwrap_or("everyday life");
+    let twist = task["instruction"].as_str().map(|i| format!(" ({i})")).unwrap_or_default();
+    let slots: Vec<Value> = task["slots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let (day, index) = (s["day_index"].as_i64().unwrap_or(0), s["slot_index"].as_i64().unwrap_or(0));
+            let n = day * 7 + index * 3 + 1;
+            let format = FORMATS[((day + index) % FORMATS.len() as i64) as usize];
+            json!({
+                "day_index": day,
+                "slot_index": index,
+                "hook": format!("Day {} #{}: the {niche} trick nobody showed you, part {n}{twist}", day + 1, index + 1),
+                "script": format!("Open on the problem. Show step one of {niche} idea {n}. Show step two. Close with the result and a question for viewers."),
+                "caption": format!("{niche} idea {n} you can try today"),
+                "hashtags": [format!("#idea{n}"), "#howto".to_owned()],
+                "format": format,
+                "confidence": 0.5 + ((n % 5) as f64) / 10.0,
+                "rationale": format!("{format} posts in this slot fit the audience; idea {n} is new in this plan"),
+            })
+        })
+        .collect();
+    json!({"slots": slots}).to_string()
+}
