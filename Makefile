@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE ?= docker compose
 
-.PHONY: help dev test lint format migrate seed up down logs
+.PHONY: help dev test bench lint format migrate seed up down logs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -13,6 +13,9 @@ dev: ## install what is missing and run everything locally (Ctrl-C stops it)
 
 test: ## install what is missing, start throwaway servers, run every test
 	@scripts/test.sh
+
+bench: ## orchestration benchmarks against throwaway servers (prints timings)
+	@scripts/test.sh bench
 
 lint: ## rustfmt check, clippy with warnings as errors, web lint
 	cargo fmt --all -- --check

@@ -14,6 +14,7 @@ API_PORT=${API_PORT:-8080}
 WEB_PORT=${WEB_PORT:-5173}
 MAIL_SMTP_PORT=${MAIL_SMTP_PORT:-1025}
 MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
+LLM_SIM_PORT=${LLM_SIM_PORT:-11435}
 DEV_DIR=$STATE_DIR/dev
 mkdir -p "$DEV_DIR/logs"
 
@@ -52,6 +53,16 @@ export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
 export LOG_FORMAT=${LOG_FORMAT:-json}
 
 BIN=${CARGO_TARGET_DIR:-target}/debug
+# Without a key for a hosted model, plans are drafted by the local
+# OpenAI-compatible simulator so the whole pipeline runs offline.
+if [ -z "${LLM_API_KEY:-}" ] && [ -z "${LLM_BASE_URL:-}" ]; then
+  "$BIN/reelpilot-llm-sim" "127.0.0.1:$LLM_SIM_PORT" > >(tee -a "$DEV_DIR/logs/llm.log") 2>&1 &
+  PIDS+=($!)
+  export LLM_BASE_URL="http://127.0.0.1:$LLM_SIM_PORT/v1" LLM_MODEL=${LLM_MODEL:-sim/planner}
+  LLM_NOTE="local simulator at $LLM_BASE_URL (set LLM_API_KEY in .env to use OpenRouter)"
+else
+  LLM_NOTE="${LLM_MODEL:-openai/gpt-4o-mini} at ${LLM_BASE_URL:-https://openrouter.ai/api/v1}"
+fi
 "$BIN/reelpilot-api" migrate
 "$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
 PIDS+=($!)
@@ -70,6 +81,7 @@ cat >&2 <<MSG
     API          http://127.0.0.1:$API_PORT   (readiness: /readyz)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Mail inbox   http://127.0.0.1:$MAIL_WEB_PORT   (every email the app sends lands here)
+    LLM          $LLM_NOTE
     PostgreSQL   postgres://postgres@127.0.0.1:$PG_PORT/reelpilot
   Logs in $DEV_DIR/logs. Press Ctrl-C to stop everything.
 

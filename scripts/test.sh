@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: install what is missing, start a throwaway PostgreSQL and
-# Temporal dev server on free ports, run every Rust and web test, and stop
-# everything it started, even on failure.
+# `make test`: install what is missing, start a throwaway PostgreSQL,
+# Temporal dev server and mail catcher on free ports, run every Rust and web
+# test, and stop everything it started, even on failure. `make bench` runs
+# the benchmarks against the same servers instead.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -44,6 +45,12 @@ export TEST_SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
 export TEST_MAIL_API_URL="http://127.0.0.1:$MAIL_WEB_PORT"
 export TEST_OUTPUT_DIR="$ROOT/test-output"
 mkdir -p "$TEST_OUTPUT_DIR"
+
+if [ "${1:-}" = bench ]; then
+  # Benchmarks print their figures; the dev profile shares the test build.
+  cargo bench --profile dev -p api --bench plan_overhead
+  exit 0
+fi
 
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast ${NEXTEST_ARGS:-}

@@ -121,10 +121,43 @@ async fn chat_completions(State(sim): State<LlmSimulator>, headers: HeaderMap, J
 }
 
 const FORMATS: [&str; 4] = ["talking_head", "voiceover_broll", "listicle", "tutorial"];
+const WORDS: [&str; 40] = [
+    "quick", "secret", "simple", "honest", "bold", "lazy", "smart", "tiny", "weekly", "morning", "evening",
+    "budget", "classic", "fresh", "hidden", "common", "expert", "first", "last", "better", "mistake", "habit",
+    "trick", "rule", "swap", "hack", "myth", "story", "lesson", "question", "answer", "checklist", "shortcut",
+    "routine", "upgrade", "tool", "idea", "test", "result", "challenge",
+];
+
+/// A tiny deterministic generator (splitmix64), so the same request always
+/// gets the same answer and different slots get different words.
+struct Words(u64);
+
+impl Words {
+    fn seeded(parts: &[&str]) -> Self {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+        Words(h)
+    }
+
+    fn next(&mut self) -> &'static str {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        WORDS[((z ^ (z >> 31)) % WORDS.len() as u64) as usize]
+    }
+
+    fn phrase(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(" ")
+    }
+}
 
 /// Valid content for the slots the request's task asks for: the first user
 /// message is the task as JSON with a `slots` list of `{day_index,
-/// slot_index}`, a `niche`, and optionally an `instruction`.
+/// slot_index, date}`, a `niche`, and optionally an `instruction`. Each slot
+/// gets its own words, so slots never look alike.
 fn draft(body: &Value) -> String {
     let task = body["messages"]
         .as_array()
@@ -141,18 +174,19 @@ fn draft(body: &Value) -> String {
         .flatten()
         .map(|s| {
             let (day, index) = (s["day_index"].as_i64().unwrap_or(0), s["slot_index"].as_i64().unwrap_or(0));
-            let n = day * 7 + index * 3 + 1;
+            let date = s["date"].as_str().unwrap_or("");
+            let mut words = Words::seeded(&[niche, date, &day.to_string(), &index.to_string(), &twist]);
             let format = FORMATS[((day + index) % FORMATS.len() as i64) as usize];
             json!({
                 "day_index": day,
                 "slot_index": index,
-                "hook": format!("Day {} #{}: the {niche} trick nobody showed you, part {n}{twist}", day + 1, index + 1),
-                "script": format!("Open on the problem. Show step one of {niche} idea {n}. Show step two. Close with the result and a question for viewers."),
-                "caption": format!("{niche} idea {n} you can try today"),
-                "hashtags": [format!("#idea{n}"), "#howto".to_owned()],
+                "hook": format!("The {} {niche} {}{twist}", words.phrase(4), words.phrase(3)),
+                "script": format!("Open on the problem: {}. Show the fix: {}. Close with a question for viewers.", words.phrase(5), words.phrase(5)),
+                "caption": format!("{} {}", words.phrase(5), niche),
+                "hashtags": [format!("#{}", words.next()), "#howto".to_owned()],
                 "format": format,
-                "confidence": 0.5 + ((n % 5) as f64) / 10.0,
-                "rationale": format!("{format} posts in this slot fit the audience; idea {n} is new in this plan"),
+                "confidence": 0.5 + ((day * 3 + index) % 5) as f64 / 10.0,
+                "rationale": format!("{format} posts in this slot fit the audience; the angle is {}", words.phrase(2)),
             })
         })
         .collect();

@@ -137,7 +137,7 @@ async fn exhausted_repairs_fail_the_run_with_a_readable_reason() {
 }
 
 #[tokio::test]
-async fn restricted_content_and_repeats_are_sent_back_then_kept_with_notes() {
+async fn restricted_content_is_sent_back_then_kept_with_notes() {
     let app = TestApp::spawn().await;
     let s = setup(&app).await;
     let poison = || Scripted::Replace { from: "Open on the problem".into(), to: "This miracle cure works".into() };
@@ -155,19 +155,41 @@ async fn restricted_content_and_repeats_are_sent_back_then_kept_with_notes() {
     assert_eq!(flagged.len(), 21, "the first week kept its notes for a person");
     assert!(flagged[0]["review_notes"][0]["reason"].as_str().unwrap().starts_with("medical_claims"));
 
-    // A second month that repeats the first is caught by the similarity guard.
-    let res = app
-        .post_json(
-            &format!("/api/orgs/{}/projects/{}/plans", s.org, s.project),
-            &s.owner,
-            json!({"start_date": "2032-08-01"}),
-        )
-        .await;
-    let second = json_body(res).await["plan_id"].as_str().unwrap().to_owned();
-    wait_plan(&app, &s, &second, |p| p["status"] == "ready").await;
-    let all = app.llm.requests();
-    let repeats = all.iter().filter(|r| r.to_string().contains("near-duplicate of the post of")).count();
-    assert!(repeats > 0, "the model was told which posts it repeated");
+}
+
+/// A valid first week in which slot (1, 0) repeats slot (0, 0).
+fn week_with_a_repeat() -> String {
+    let mut slots = Vec::new();
+    for day in 0..7 {
+        for index in 0..3 {
+            let (hook, caption) = if (day, index) == (1, 0) {
+                ("Five knife skills every cook needs".to_owned(), "knife skills that change everything".to_owned())
+            } else if (day, index) == (0, 0) {
+                ("Five knife skills every cook needs!".to_owned(), "Knife skills that change everything.".to_owned())
+            } else {
+                (format!("Idea number {day}{index} about sauces {}", "x".repeat((day * 3 + index) as usize + 1)), format!("caption {day} {index}"))
+            };
+            slots.push(json!({"day_index": day, "slot_index": index, "hook": hook, "caption": caption,
+                "script": "Show it, explain it, ask a question at the end.", "hashtags": ["#cooking"],
+                "format": "tutorial", "confidence": 0.6, "rationale": "tutorials do well at this hour"}));
+        }
+    }
+    json!({"slots": slots}).to_string()
+}
+
+#[tokio::test]
+async fn repeated_ideas_are_sent_back_by_the_similarity_guard() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    app.llm.push(Scripted::Content(week_with_a_repeat()));
+    let plan = start_plan(&app, &s, "2032-07-15").await;
+    wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+    let requests = app.llm.requests();
+    let feedback = requests[1]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(feedback.contains("day 2 slot 1: near-duplicate of day 1 slot 1"), "{feedback}");
+    let slots = slots(&app, &s, &plan).await;
+    assert!(slots.iter().all(|s| s["review_notes"].as_array().unwrap().is_empty()), "the repaired week has no notes");
+    assert_ne!(slots[0]["hook"], slots[3]["hook"]);
 }
 
 #[tokio::test]
