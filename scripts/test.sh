@@ -13,9 +13,12 @@ RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/reelpilot-test.XXXXXX")
 chmod 755 "$RUN_DIR"
 TEMPORAL_PID=
 MAIL_PID=
+LLM_SERVER_PID=
 cleanup() {
   local status=$?
-  for pid in $TEMPORAL_PID $MAIL_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  for pid in $TEMPORAL_PID $MAIL_PID $LLM_SERVER_PID; do
+    kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }
+  done
   pg_stop "$RUN_DIR/pg"
   if [ $status -ne 0 ]; then
     log "tests failed; server logs kept in $RUN_DIR"
@@ -43,6 +46,13 @@ export TEST_TEMPORAL_ADDRESS="http://127.0.0.1:$TEMPORAL_PORT"
 export TEST_TEMPORAL_UI_URL="http://127.0.0.1:$TEMPORAL_UI_PORT"
 export TEST_SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
 export TEST_MAIL_API_URL="http://127.0.0.1:$MAIL_WEB_PORT"
+
+if [ "${1:-}" != bench ]; then
+  build_llm_server
+  LLM_LOCAL_PORT=$(free_port)
+  llm_server_start "$LLM_LOCAL_PORT" "$RUN_DIR/llm.log"
+  export TEST_LOCAL_LLM_URL="http://127.0.0.1:$LLM_LOCAL_PORT/v1"
+fi
 export TEST_OUTPUT_DIR="$ROOT/test-output"
 mkdir -p "$TEST_OUTPUT_DIR"
 

@@ -69,6 +69,20 @@ struct CallSite<'a> {
     prompt_versions: Value,
 }
 
+impl<'a> CallSite<'a> {
+    fn new(ctx: &ActivityContext, scope: &'a OrgScope, context: &DraftContext, slot_id: Option<Uuid>) -> Self {
+        CallSite {
+            scope,
+            project_id: context.project.id,
+            plan_id: context.plan_id,
+            slot_id,
+            workflow_id: ctx.info().workflow_id.clone(),
+            attempt: ctx.info().attempt as i32,
+            prompt_versions: context.prompts.versions(),
+        }
+    }
+}
+
 impl PlanActivitiesImpl {
     async fn audit(
         &self,
@@ -139,7 +153,7 @@ impl PlanActivitiesImpl {
         instruction: Option<&str>,
     ) -> Result<(Vec<DraftSlot>, NotesBySlot, u32), ActivityError> {
         let expected = context.expected();
-        let schema = generation::batch_schema(expected.len());
+        let schema = generation::batch_schema(&expected);
         let mut messages = context.messages(instruction);
         let repairs = self.llm.repair_attempts();
         for round in 0..=repairs {
@@ -217,15 +231,7 @@ impl PlanActivitiesImpl {
             let (written, repairs, flagged) = if context.targets.is_empty() {
                 (0, 0, 0)
             } else {
-                let site = CallSite {
-                    scope: &scope,
-                    project_id: context.project.id,
-                    plan_id,
-                    slot_id: None,
-                    workflow_id: ctx.info().workflow_id.clone(),
-                    attempt: ctx.info().attempt as i32,
-                    prompt_versions: context.prompts.versions(),
-                };
+                let site = CallSite::new(&ctx, &scope, &context, None);
                 let (drafts, notes, repairs) = self.draft(&site, &context, None).await?;
                 let written = drafting::write_drafts(&self.db, &scope, plan_id, &drafts, &notes, &site.prompt_versions)
                     .await
@@ -267,15 +273,7 @@ impl PlanActivitiesImpl {
             let step = "slot.improve";
             let context =
                 drafting::slot_context(&self.db, &scope, input.slot_id).await.map_err(|e| from_domain(step, e))?;
-            let site = CallSite {
-                scope: &scope,
-                project_id: context.project.id,
-                plan_id: context.plan_id,
-                slot_id: Some(input.slot_id),
-                workflow_id: ctx.info().workflow_id.clone(),
-                attempt: ctx.info().attempt as i32,
-                prompt_versions: context.prompts.versions(),
-            };
+            let site = CallSite::new(&ctx, &scope, &context, Some(input.slot_id));
             let (drafts, notes, repairs) = self.draft(&site, &context, input.instruction.as_deref()).await?;
             let written =
                 drafting::write_drafts(&self.db, &scope, context.plan_id, &drafts, &notes, &site.prompt_versions)

@@ -4,7 +4,8 @@
 //! the servers `make bench` starts. Prints timings and the ratio to the 3 s
 //! target; it asserts nothing about time.
 
-#![allow(unreachable_pub, dead_code)]
+// Printing the figures is the point of a benchmark.
+#![allow(unreachable_pub, dead_code, clippy::print_stdout)]
 
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
@@ -49,7 +50,16 @@ async fn main() {
     let median = times[RUNS / 2];
     let calls = app.llm.requests().len() / RUNS;
     println!("month plan, 90 slots, zero-latency model, {RUNS} runs (request to ready, polled every 20 ms)");
-    println!("  min {:.3} s  median {:.3} s  max {:.3} s", times[0].as_secs_f64(), median.as_secs_f64(), times[RUNS - 1].as_secs_f64());
+    println!(
+        "  min {:.3} s  median {:.3} s  max {:.3} s",
+        times[0].as_secs_f64(),
+        median.as_secs_f64(),
+        times[RUNS - 1].as_secs_f64()
+    );
     println!("  LLM calls per plan: {calls}; overhead per slot: {:.1} ms", median.as_secs_f64() * 1000.0 / 90.0);
-    println!("  target {:.1} s / median = {:.1}x headroom", TARGET.as_secs_f64(), TARGET.as_secs_f64() / median.as_secs_f64());
+    println!(
+        "  target {:.1} s / median = {:.1}x headroom",
+        TARGET.as_secs_f64(),
+        TARGET.as_secs_f64() / median.as_secs_f64()
+    );
 }

@@ -22,8 +22,30 @@ pub struct DraftSlot {
     pub rationale: String,
 }
 
-/// The JSON Schema of a batch answer: exactly `count` slots with every field.
-pub fn batch_schema(count: usize) -> Value {
+fn slot_schema(day_index: i32, slot_index: i32) -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["day_index", "slot_index", "hook", "script", "caption", "hashtags", "format", "confidence",
+                     "rationale"],
+        "properties": {
+            "day_index": {"const": day_index},
+            "slot_index": {"const": slot_index},
+            "hook": {"type": "string", "minLength": 5, "maxLength": 150},
+            "script": {"type": "string", "minLength": 20, "maxLength": 2000},
+            "caption": {"type": "string", "minLength": 1, "maxLength": 2200},
+            "hashtags": {"type": "array", "maxItems": 10, "items": {"type": "string", "pattern": "^#[A-Za-z0-9_]{1,50}$"}},
+            "format": {"enum": FORMATS},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "rationale": {"type": "string", "minLength": 5, "maxLength": 500}
+        }
+    })
+}
+
+/// The JSON Schema of a batch answer: exactly the `expected` (day, slot)
+/// entries, in order, each with every field. Precise enough that a local
+/// model constrained by it as a grammar can only answer what was asked.
+pub fn batch_schema(expected: &[(i32, i32)]) -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -31,26 +53,9 @@ pub fn batch_schema(count: usize) -> Value {
         "properties": {
             "slots": {
                 "type": "array",
-                "minItems": count,
-                "maxItems": count,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["day_index", "slot_index", "hook", "script", "caption", "hashtags", "format",
-                                 "confidence", "rationale"],
-                    "properties": {
-                        "day_index": {"type": "integer", "minimum": 0},
-                        "slot_index": {"type": "integer", "minimum": 0},
-                        "hook": {"type": "string", "minLength": 5, "maxLength": 150},
-                        "script": {"type": "string", "minLength": 20, "maxLength": 2000},
-                        "caption": {"type": "string", "minLength": 1, "maxLength": 2200},
-                        "hashtags": {"type": "array", "maxItems": 10,
-                                     "items": {"type": "string", "pattern": "^#[A-Za-z0-9_]{1,50}$"}},
-                        "format": {"enum": FORMATS},
-                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                        "rationale": {"type": "string", "minLength": 5, "maxLength": 500}
-                    }
-                }
+                "minItems": expected.len(),
+                "maxItems": expected.len(),
+                "prefixItems": expected.iter().map(|(d, s)| slot_schema(*d, *s)).collect::<Vec<_>>()
             }
         }
     })
@@ -60,31 +65,28 @@ pub fn batch_schema(count: usize) -> Value {
 /// The errors are written for the model: the repair loop sends them back.
 pub fn validate_batch(content: &str, expected: &[(i32, i32)]) -> Result<Vec<DraftSlot>, Vec<String>> {
     let body = strip_code_fence(content);
-    let value: Value = serde_json::from_str(body).map_err(|e| vec![format!("the answer is not valid JSON: {e}")])?;
-    let schema = batch_schema(expected.len());
+    let mut value: Value =
+        serde_json::from_str(body).map_err(|e| vec![format!("the answer is not valid JSON: {e}")])?;
+    normalize_percentages(&mut value);
+    let schema = batch_schema(expected);
     let validator = jsonschema::validator_for(&schema).expect("the batch schema is a valid JSON Schema");
     let errors: Vec<String> =
         validator.iter_errors(&value).take(20).map(|e| format!("at {}: {}", e.instance_path(), e)).collect();
     if !errors.is_empty() {
         return Err(errors);
     }
-    let slots: Vec<DraftSlot> =
-        serde_json::from_value(value["slots"].clone()).map_err(|e| vec![format!("slots have the wrong shape: {e}")])?;
-    let want: BTreeSet<(i32, i32)> = expected.iter().copied().collect();
-    let got: Vec<(i32, i32)> = slots.iter().map(|s| (s.day_index, s.slot_index)).collect();
-    let mut errors = Vec::new();
-    let mut seen = BTreeSet::new();
-    for pair in &got {
-        if !want.contains(pair) {
-            errors.push(format!("slot (day_index {}, slot_index {}) was not asked for", pair.0, pair.1));
-        } else if !seen.insert(*pair) {
-            errors.push(format!("slot (day_index {}, slot_index {}) appears twice", pair.0, pair.1));
+    // The schema pins every entry's (day, slot), so a valid answer is complete.
+    serde_json::from_value(value["slots"].clone()).map_err(|e| vec![format!("slots have the wrong shape: {e}")])
+}
+
+/// Models often give confidence as a percentage ("85"); a grammar cannot
+/// bound a number either. Values in (1, 100] are read as percentages.
+fn normalize_percentages(value: &mut Value) {
+    for slot in value["slots"].as_array_mut().into_iter().flatten() {
+        if let Some(c) = slot["confidence"].as_f64().filter(|c| *c > 1.0 && *c <= 100.0) {
+            slot["confidence"] = json!(c / 100.0);
         }
     }
-    for pair in want.difference(&seen) {
-        errors.push(format!("slot (day_index {}, slot_index {}) is missing", pair.0, pair.1));
-    }
-    if errors.is_empty() { Ok(slots) } else { Err(errors) }
 }
 
 /// Models often wrap JSON in a Markdown fence despite being asked not to.
@@ -188,8 +190,13 @@ mod tests {
         let errors = validate_batch("{\"slots\": [", &[(0, 0)]).unwrap_err();
         assert!(errors[0].contains("not valid JSON"), "{errors:?}");
 
+        let mut percent = slot(0, 0);
+        percent["confidence"] = json!(85);
+        let slots = validate_batch(&json!({"slots": [percent]}).to_string(), &[(0, 0)]).unwrap();
+        assert!((slots[0].confidence - 0.85).abs() < 1e-6, "a percentage is read as a fraction");
+
         let mut bad = slot(0, 0);
-        bad["confidence"] = json!(1.7);
+        bad["confidence"] = json!(170);
         bad["format"] = json!("dance");
         let errors = validate_batch(&json!({"slots": [bad]}).to_string(), &[(0, 0)]).unwrap_err();
         assert!(errors.iter().any(|e| e.contains("/slots/0/confidence")), "{errors:?}");
@@ -197,8 +204,7 @@ mod tests {
 
         let errors =
             validate_batch(&json!({"slots": [slot(0, 0), slot(0, 0)]}).to_string(), &[(0, 0), (0, 1)]).unwrap_err();
-        assert!(errors.iter().any(|e| e.contains("appears twice")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("slot_index 1) is missing")), "{errors:?}");
+        assert_eq!(errors, vec!["at /slots/1/slot_index: 1 was expected"], "the schema pins each entry");
     }
 
     #[test]

@@ -10,14 +10,39 @@ mod m20261121_000004_generation;
 
 pub struct Migrator;
 
+/// A migration written as plain SQL (PostgreSQL-specific: policies, roles,
+/// triggers), applied in one `execute_unprepared`.
+pub(crate) struct SqlMigration {
+    name: &'static str,
+    up: &'static str,
+    down: &'static str,
+}
+
+impl MigrationName for SqlMigration {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SqlMigration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared(self.up).await.map(drop)
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared(self.down).await.map(drop)
+    }
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(m20261121_000001_schema_v1::Migration),
-            Box::new(m20261121_000002_identity_and_rls::Migration),
-            Box::new(m20261121_000003_users_rls::Migration),
-            Box::new(m20261121_000004_generation::Migration),
+            Box::new(m20261121_000001_schema_v1::MIGRATION),
+            Box::new(m20261121_000002_identity_and_rls::MIGRATION),
+            Box::new(m20261121_000003_users_rls::MIGRATION),
+            Box::new(m20261121_000004_generation::MIGRATION),
         ]
     }
 }

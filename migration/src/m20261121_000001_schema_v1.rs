@@ -1,15 +1,9 @@
 //! Schema v1: the core domain. Every tenant-owned table carries `org_id`,
 //! indexed first so tenant-scoped queries stay cheap.
 
-use sea_orm_migration::prelude::*;
+use crate::SqlMigration;
 
-pub(crate) struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261121_000001_schema_v1"
-    }
-}
+pub(crate) const MIGRATION: SqlMigration = SqlMigration { name: "m20261121_000001_schema_v1", up: UP, down: DOWN };
 
 const UP: &str = r#"
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -205,14 +199,3 @@ DROP TABLE IF EXISTS audit_log, usage_ledger, publications, assets, slots, plans
     memberships, users, organizations;
 DROP FUNCTION IF EXISTS reelpilot_touch_updated_at();
 "#;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await.map(drop)
-    }
-}

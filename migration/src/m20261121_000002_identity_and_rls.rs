@@ -4,15 +4,10 @@
 //! transaction (`app.org_id`) to the `reelpilot_app` role that scoped
 //! transactions switch to.
 
-use sea_orm_migration::prelude::*;
+use crate::SqlMigration;
 
-pub(crate) struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261121_000002_identity_and_rls"
-    }
-}
+pub(crate) const MIGRATION: SqlMigration =
+    SqlMigration { name: "m20261121_000002_identity_and_rls", up: UP, down: DOWN };
 
 const UP: &str = r#"
 CREATE TABLE sessions (
@@ -138,14 +133,3 @@ REVOKE USAGE ON SCHEMA public FROM reelpilot_app;
 DROP INDEX IF EXISTS memberships_one_owner;
 DROP TABLE IF EXISTS rate_limits, invitations, email_tokens, access_tokens, refresh_tokens, sessions;
 "#;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await.map(drop)
-    }
-}

@@ -3,15 +3,9 @@
 //! of its org, so a query that forgets to join through memberships cannot
 //! list other orgs' people.
 
-use sea_orm_migration::prelude::*;
+use crate::SqlMigration;
 
-pub(crate) struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261121_000003_users_rls"
-    }
-}
+pub(crate) const MIGRATION: SqlMigration = SqlMigration { name: "m20261121_000003_users_rls", up: UP, down: DOWN };
 
 const UP: &str = r#"
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
@@ -25,14 +19,3 @@ const DOWN: &str = r#"
 DROP POLICY IF EXISTS org_members_only ON users;
 ALTER TABLE users DISABLE ROW LEVEL SECURITY;
 "#;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await.map(drop)
-    }
-}

@@ -2,15 +2,9 @@
 //! voice), the audit of every LLM call, progress on plans, and the review
 //! notes and prompt version on slots.
 
-use sea_orm_migration::prelude::*;
+use crate::SqlMigration;
 
-pub(crate) struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261121_000004_generation"
-    }
-}
+pub(crate) const MIGRATION: SqlMigration = SqlMigration { name: "m20261121_000004_generation", up: UP, down: DOWN };
 
 const UP: &str = r#"
 CREATE TABLE prompts (
@@ -77,14 +71,3 @@ ALTER TABLE plans DROP COLUMN IF EXISTS prompt_versions, DROP COLUMN IF EXISTS b
     DROP COLUMN IF EXISTS batches_total;
 DROP TABLE IF EXISTS llm_calls, prompts;
 "#;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await.map(drop)
-    }
-}

@@ -6,6 +6,7 @@ pub(crate) mod auth;
 mod health;
 mod me;
 mod orgs;
+mod paths;
 mod plans;
 mod projects;
 pub(crate) mod slots;

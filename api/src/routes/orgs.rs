@@ -1,5 +1,6 @@
 //! Organisations, members, ownership and invitations.
 
+use super::paths::{InvitationPath, MemberPath};
 use crate::{
     ApiError, AppState,
     auth::{AuthUser, OrgCtx},
@@ -27,20 +28,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_invitations, invite))
         .routes(routes!(revoke_invitation))
         .routes(routes!(accept_invitation))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct MemberPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    user_id: Uuid,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct InvitationPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    invitation_id: Uuid,
 }
 
 #[derive(Deserialize, ToSchema)]

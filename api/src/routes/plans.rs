@@ -1,3 +1,4 @@
+use super::paths::{PlanPath, ProjectPath};
 use crate::routes::slots::SlotView;
 use crate::{
     ApiError, AppState,
@@ -24,20 +25,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_slots))
         .routes(routes!(regenerate))
         .routes(routes!(llm_calls))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ProjectPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    project_id: Uuid,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct PlanPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    plan_id: Uuid,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,3 +1,4 @@
+use super::paths::ProjectPath;
 use crate::{
     ApiError, AppState,
     auth::OrgCtx,
@@ -21,13 +22,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update, delete))
         .routes(routes!(list_prompts, add_prompt))
         .routes(routes!(usage))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ProjectPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    project_id: Uuid,
 }
 
 /// A new project; everything but the name has a default.

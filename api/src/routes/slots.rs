@@ -1,6 +1,7 @@
 //! What people do with slots: edit, approve (one or many), unapprove, lock,
 //! and "AI improve".
 
+use super::paths::{PlanPath, SlotPath};
 use crate::{
     ApiError, AppState,
     auth::OrgCtx,
@@ -26,20 +27,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unlock))
         .routes(routes!(improve))
         .routes(routes!(approve_many))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SlotPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    slot_id: Uuid,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct PlanPath {
-    #[allow(dead_code)]
-    org_id: Uuid,
-    plan_id: Uuid,
 }
 
 #[derive(Serialize, ToSchema)]

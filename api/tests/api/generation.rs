@@ -74,7 +74,7 @@ async fn malformed_and_schema_violating_answers_are_repaired_and_http_errors_ret
     app.llm.push(Scripted::Error(429));
     app.llm.push(Scripted::Error(503));
     app.llm.push(Scripted::Content("{\"slots\": [ this is not json".into()));
-    app.llm.push(Scripted::Replace { from: "\"confidence\":".into(), to: "\"confidence\": 7, \"was\":".into() });
+    app.llm.push(Scripted::Replace { from: "\"confidence\":".into(), to: "\"confidence\": 170, \"was\":".into() });
     let plan = start_plan(&app, &s, "2032-05-01").await;
     let done = wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
     assert_eq!(done["slot_counts"]["draft"], 90, "{done}");
@@ -154,7 +154,6 @@ async fn restricted_content_is_sent_back_then_kept_with_notes() {
         slots.iter().filter(|s| s["review_notes"].as_array().is_some_and(|n| !n.is_empty())).collect();
     assert_eq!(flagged.len(), 21, "the first week kept its notes for a person");
     assert!(flagged[0]["review_notes"][0]["reason"].as_str().unwrap().starts_with("medical_claims"));
-
 }
 
 /// A valid first week in which slot (1, 0) repeats slot (0, 0).
@@ -167,7 +166,10 @@ fn week_with_a_repeat() -> String {
             } else if (day, index) == (0, 0) {
                 ("Five knife skills every cook needs!".to_owned(), "Knife skills that change everything.".to_owned())
             } else {
-                (format!("Idea number {day}{index} about sauces {}", "x".repeat((day * 3 + index) as usize + 1)), format!("caption {day} {index}"))
+                (
+                    format!("Idea number {day}{index} about sauces {}", "x".repeat((day * 3 + index) as usize + 1)),
+                    format!("caption {day} {index}"),
+                )
             };
             slots.push(json!({"day_index": day, "slot_index": index, "hook": hook, "caption": caption,
                 "script": "Show it, explain it, ask a question at the end.", "hashtags": ["#cooking"],

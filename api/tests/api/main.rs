@@ -8,6 +8,7 @@ mod generation;
 mod health;
 mod helpers;
 mod isolation;
+mod local_model;
 mod members;
 mod openapi;
 mod plans;

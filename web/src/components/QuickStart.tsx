@@ -29,7 +29,7 @@ export function QuickStart() {
         method: "POST",
         body: JSON.stringify({ start_date: tomorrow() }),
       });
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 3000; i++) {
         const current = await api<Plan>(`/api/orgs/${org.id}/plans/${started.plan_id}`);
         setPlan(current);
         if (current.status === "ready" || current.status === "failed") break;
@@ -46,7 +46,8 @@ export function QuickStart() {
     <Card>
       <CardTitle>Quick start</CardTitle>
       <p className="mb-3 text-sm text-slate-600">
-        Creates an organisation and a project, then runs the month-plan workflow that lays out 30 days × 3 slots.
+        Creates an organisation and a project, then runs the month-plan workflow that lays out 30 days × 3 slots
+        and drafts each one with the language model, a batch of days at a time.
       </p>
       <Button onClick={start} disabled={busy}>
         {busy ? "Working…" : "Create a month plan"}
@@ -56,7 +57,8 @@ export function QuickStart() {
         <div className="mt-3 text-sm">
           <p>
             Plan from {plan.start_date}: <strong>{plan.status}</strong>,{" "}
-            {Object.values(plan.slot_counts).reduce((a, b) => a + b, 0)} slots
+            {Object.values(plan.slot_counts).reduce((a, b) => a + b, 0)} slots, {plan.batches_done} of {plan.batches_total}{" "}
+            batches drafted
           </p>
           {plan.failure && <p className="text-red-700">{plan.failure}</p>}
           <a className="text-blue-700 underline" href={plan.run.temporal_ui_url} target="_blank" rel="noreferrer">

@@ -97,6 +97,8 @@ export interface Plan {
   status: "pending" | "drafting" | "ready" | "failed";
   failure: string | null;
   slot_counts: Record<string, number>;
+  batches_done: number;
+  batches_total: number;
   run: Run;
 }
 
