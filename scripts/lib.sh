@@ -107,6 +107,18 @@ install_all() {
   install_local_model
 }
 
+# wait_until_up URL PID LOGFILE WHAT: poll URL until it answers; fail with
+# the log if the process dies or 60 s pass.
+wait_until_up() {
+  local url=$1 pid=$2 logfile=$3 what=$4 i
+  for i in $(seq 1 300); do
+    curl -sf "$url" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$logfile" >&2; die "$what exited"; }
+    sleep 0.2
+  done
+  die "$what did not start ($url)"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -175,13 +187,7 @@ mail_start() {
   "$ROOT/tools/mailcatcher/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp "$smtp" --web "$web" \
     >"$logfile" 2>&1 &
   MAIL_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$web/email" >/dev/null 2>&1 && return 0
-    kill -0 "$MAIL_PID" 2>/dev/null || { cat "$logfile" >&2; die "the mail catcher exited"; }
-    sleep 0.1
-  done
-  die "the mail catcher did not start on port $web"
+  wait_until_up "http://127.0.0.1:$web/email" "$MAIL_PID" "$logfile" "the mail catcher"
 }
 
 # llm_server_start PORT LOGFILE: serve the local model; sets LLM_SERVER_PID.
@@ -189,11 +195,5 @@ llm_server_start() {
   local port=$1 logfile=$2
   "$LLM_SERVER_BIN" "$LOCAL_MODEL" "127.0.0.1:$port" >"$logfile" 2>&1 &
   LLM_SERVER_PID=$!
-  local i
-  for i in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 && return 0
-    kill -0 "$LLM_SERVER_PID" 2>/dev/null || { cat "$logfile" >&2; die "the local model server exited"; }
-    sleep 0.2
-  done
-  die "the local model server did not start on port $port"
+  wait_until_up "http://127.0.0.1:$port/v1/models" "$LLM_SERVER_PID" "$logfile" "the local model server"
 }

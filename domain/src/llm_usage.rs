@@ -145,18 +145,3 @@ pub async fn calls_for_plan(
         .all(&*tx)
         .await?)
 }
-
-/// The usage ledger's totals for the org, by metric.
-pub async fn totals(db: &DatabaseConnection, scope: &OrgScope) -> Result<Vec<(String, i64)>, DomainError> {
-    let tx = scope.begin(db).await?;
-    let rows: Vec<(String, Option<i64>)> = tx
-        .find::<usage_ledger::Entity>()
-        .select_only()
-        .column(usage_ledger::Column::Metric)
-        .column_as(Expr::cust("coalesce(sum(quantity), 0)::bigint"), "total")
-        .group_by(usage_ledger::Column::Metric)
-        .into_tuple()
-        .all(&*tx)
-        .await?;
-    Ok(rows.into_iter().map(|(m, t)| (m, t.unwrap_or(0))).collect())
-}

@@ -209,6 +209,19 @@ pub(crate) struct PromptView {
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
+impl From<entities::prompts::Model> for PromptView {
+    fn from(p: entities::prompts::Model) -> Self {
+        PromptView {
+            id: p.id,
+            kind: p.kind,
+            version: p.version,
+            body: p.body,
+            created_by: p.created_by,
+            created_at: p.created_at,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewPrompt {
@@ -227,19 +240,7 @@ async fn list_prompts(
     ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
 ) -> Result<ApiJson<Vec<PromptView>>, ApiError> {
     let prompts = domain::prompts::list(&state.db, &ctx.authorize(Action::Read)?, project_id).await?;
-    Ok(ApiJson(
-        prompts
-            .into_iter()
-            .map(|p| PromptView {
-                id: p.id,
-                kind: p.kind,
-                version: p.version,
-                body: p.body,
-                created_by: p.created_by,
-                created_at: p.created_at,
-            })
-            .collect(),
-    ))
+    Ok(ApiJson(prompts.into_iter().map(Into::into).collect()))
 }
 
 /// Adds a new version of the brand voice or the instructions (admin, owner);
@@ -256,15 +257,7 @@ async fn add_prompt(
     let scope = ctx.authorize(Action::ManageProjects)?;
     let p =
         domain::prompts::add_version(&state.db, &scope, project_id, &body.kind, &body.body, ctx.auth.user_id).await?;
-    let view = PromptView {
-        id: p.id,
-        kind: p.kind,
-        version: p.version,
-        body: p.body,
-        created_by: p.created_by,
-        created_at: p.created_at,
-    };
-    Ok((StatusCode::CREATED, ApiJson(view)))
+    Ok((StatusCode::CREATED, ApiJson(p.into())))
 }
 
 #[derive(Serialize, ToSchema)]

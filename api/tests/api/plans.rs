@@ -2,6 +2,7 @@
 //! -> HTTP, and visible in the Temporal UI filtered by OrgId.
 
 use crate::helpers::{TestApp, User, assert_error, json_body, required_env};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -84,6 +85,28 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     let billed: i64 = calls.iter().map(|c| c["cost_micros"].as_i64().unwrap()).sum();
     assert!(billed > 0);
     assert_eq!(usage["llm_cost_micros_this_month"].as_i64(), Some(billed));
+    // Each call's tokens and cost are in the usage ledger, once.
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let ledger = db
+        .query_all(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT metric, count(*)::bigint AS n, sum(quantity)::bigint AS total FROM usage_ledger GROUP BY metric ORDER BY metric",
+        ))
+        .await
+        .unwrap();
+    let ledger: Vec<(String, i64, i64)> = ledger
+        .iter()
+        .map(|r| (r.try_get("", "metric").unwrap(), r.try_get("", "n").unwrap(), r.try_get("", "total").unwrap()))
+        .collect();
+    let tokens = |field: &str| calls.iter().map(|c| c[field].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(
+        ledger,
+        vec![
+            ("llm_cost_micros".to_owned(), 5, billed),
+            ("llm_tokens_in".to_owned(), 5, tokens("tokens_in")),
+            ("llm_tokens_out".to_owned(), 5, tokens("tokens_out")),
+        ]
+    );
 
     // Asking again meets the same plan: no second plan, no second grid.
     let again = app

@@ -18,30 +18,16 @@ async fn seeding_twice_gives_one_demo_org_with_a_ready_plan_and_a_working_login(
     assert_eq!(orgs[0]["role"], "owner");
     let org = orgs[0]["org_id"].as_str().unwrap();
 
-    let projects: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/orgs/{org}/projects")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: String| {
+        let req = app.http.get(app.url(&path)).bearer_auth(&token);
+        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let projects = get(format!("/api/orgs/{org}/projects")).await;
     assert_eq!(projects.as_array().unwrap().len(), 1);
     let project = projects[0]["id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let plans: serde_json::Value = app
-            .http
-            .get(app.url(&format!("/api/orgs/{org}/projects/{project}/plans")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let plans = get(format!("/api/orgs/{org}/projects/{project}/plans")).await;
         assert_eq!(plans.as_array().unwrap().len(), 1, "{plans}");
         if plans[0]["status"] == "ready" {
             break;
