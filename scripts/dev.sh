@@ -34,6 +34,16 @@ cleanup() {
   trap - EXIT INT TERM
   log "stopping"
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Parts finish the work in hand (the worker its activity, the model its
+  # answer); whatever is still running after 10 s is killed.
+  local i pid alive
+  for i in $(seq 1 50); do
+    alive=
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.2
+  done
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   pg_stop "$DEV_DIR/pg"
   log "stopped"
