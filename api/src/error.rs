@@ -29,6 +29,10 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     BudgetExceeded(String),
+    #[error("{0}")]
+    LinkRefused(String),
+    #[error("the requested range is outside the {total}-byte object")]
+    RangeNotSatisfiable { total: u64 },
     #[error("request body is larger than allowed")]
     PayloadTooLarge,
     #[error("expected Content-Type: application/json")]
@@ -60,6 +64,8 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::BudgetExceeded(_) => (StatusCode::PAYMENT_REQUIRED, "budget_exceeded"),
+            ApiError::LinkRefused(_) => (StatusCode::FORBIDDEN, "invalid_link"),
+            ApiError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -131,6 +137,9 @@ pub enum ErrorResponses {
     /// A field failed validation; `field` names it.
     #[response(status = 422)]
     Validation(ErrorEnvelope),
+    /// The range asked for is outside the object.
+    #[response(status = 416)]
+    RangeNotSatisfiable(ErrorEnvelope),
     /// A budget of the project would be exceeded; the message says which.
     #[response(status = 402)]
     BudgetExceeded(ErrorEnvelope),
@@ -140,6 +149,19 @@ pub enum ErrorResponses {
     /// A dependency (PostgreSQL, Temporal) is unavailable.
     #[response(status = 503)]
     Unavailable(ErrorEnvelope),
+}
+
+impl From<platform::storage::StorageError> for ApiError {
+    fn from(err: platform::storage::StorageError) -> Self {
+        use platform::storage::StorageError;
+        match err {
+            StorageError::NotFound(_) => ApiError::NotFound("object"),
+            StorageError::TooLarge { .. } => ApiError::PayloadTooLarge,
+            StorageError::InvalidKey(_) => ApiError::bad_request("invalid_key", err.to_string()),
+            StorageError::Unusable { .. } => ApiError::Unavailable { dependency: "storage", cause: err.to_string() },
+            StorageError::Io(e) => ApiError::Internal(e.to_string()),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -163,6 +185,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthenticated(_) => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::RangeNotSatisfiable { total } => {
+                let range = HeaderValue::from_str(&format!("bytes */{total}")).expect("ASCII");
+                response.headers_mut().insert(header::CONTENT_RANGE, range);
             }
             _ => {}
         }

@@ -36,12 +36,15 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
         config.temporal.connect_timeout,
     )
     .await?;
+    let secrets = platform::secrets::from_config(&config.secrets);
+    let media_key = Arc::new(secrets.derive_key(api::routes::MEDIA_KEY_PURPOSE).await?);
     Ok(AppState {
         db,
         temporal,
         storage: platform::storage::from_config(&config.storage),
-        secrets: platform::secrets::from_config(&config.secrets),
+        secrets,
         mailer: platform::mail::Mailer::new(&config.mail)?,
+        media_key,
         config: Arc::new(config),
     })
 }

@@ -11,5 +11,7 @@ pub struct AppState {
     pub storage: Arc<dyn ObjectStore>,
     pub secrets: Arc<dyn SecretStore>,
     pub mailer: Mailer,
+    /// Signs and checks media links; derived from the secret store.
+    pub media_key: Arc<[u8; 32]>,
     pub config: Arc<Config>,
 }

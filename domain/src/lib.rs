@@ -2,6 +2,7 @@
 //! alike. Tenant-owned data is only reachable through [`OrgScope`], whose
 //! transactions run under PostgreSQL row-level security.
 
+pub mod assets;
 pub mod auth;
 pub mod drafting;
 pub mod error;

@@ -24,6 +24,9 @@ pub trait SecretStore: Send + Sync {
     fn backend(&self) -> &'static str;
     /// Proves the store can serve secrets right now.
     async fn check(&self) -> Result<(), SecretStoreError>;
+    /// A 32-byte key for one purpose (e.g. signing media URLs), derived from
+    /// the store's root secret: stable across restarts, never stored.
+    async fn derive_key(&self, purpose: &str) -> Result<[u8; 32], SecretStoreError>;
 }
 
 pub fn from_config(cfg: &SecretStoreConfig) -> Arc<dyn SecretStore> {
@@ -79,6 +82,15 @@ impl SecretStore for EmbeddedStore {
     async fn check(&self) -> Result<(), SecretStoreError> {
         self.load_or_create_master_key().map(drop)
     }
+
+    async fn derive_key(&self, purpose: &str) -> Result<[u8; 32], SecretStoreError> {
+        use hmac::{Hmac, Mac};
+        let master = self.load_or_create_master_key()?;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&master).expect("HMAC takes any key length");
+        mac.update(b"reelpilot derived key\n");
+        mac.update(purpose.as_bytes());
+        Ok(mac.finalize().into_bytes().into())
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +113,19 @@ mod tests {
         store.check().await.unwrap();
         assert_eq!(std::fs::read(store.key_path()).unwrap(), first, "the key must never be regenerated");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn derived_keys_are_stable_per_purpose_and_differ_between_purposes_and_stores() {
+        let (a, b) = (temp_dir(), temp_dir());
+        let store = EmbeddedStore { dir: a.clone() };
+        let first = store.derive_key("media-urls").await.unwrap();
+        assert_eq!(store.derive_key("media-urls").await.unwrap(), first);
+        assert_ne!(store.derive_key("webhooks").await.unwrap(), first);
+        let elsewhere = EmbeddedStore { dir: b.clone() };
+        assert_ne!(elsewhere.derive_key("media-urls").await.unwrap(), first, "another master key, another derived key");
+        std::fs::remove_dir_all(a).unwrap();
+        std::fs::remove_dir_all(b).unwrap();
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 pub(crate) mod auth;
 mod health;
 mod me;
+mod media;
 mod orgs;
 mod paths;
 mod plans;
@@ -32,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "projects", description = "Projects"),
         (name = "plans", description = "Month plans and their slots"),
         (name = "slots", description = "Editing, approving, locking and improving slots"),
+        (name = "media", description = "Uploads, assets and signed media links"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -54,6 +56,9 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What the media-link signing key is derived for in the secret store.
+pub const MEDIA_KEY_PURPOSE: &str = "media-urls";
+
 /// Every documented route, and the OpenAPI document describing them.
 pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -64,6 +69,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(projects::router())
         .merge(plans::router())
         .merge(slots::router())
+        .merge(media::router())
         .split_for_parts()
 }
 

@@ -20,4 +20,5 @@ id_path!(
     SlotPath { slot_id },
     MemberPath { user_id },
     InvitationPath { invitation_id },
+    AssetPath { asset_id },
 );

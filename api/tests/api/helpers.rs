@@ -66,12 +66,15 @@ pub async fn state_for(config: Config) -> AppState {
     )
     .await
     .expect("the test Temporal server is reachable");
+    let secrets = platform::secrets::from_config(&config.secrets);
+    let media_key = Arc::new(secrets.derive_key(api::routes::MEDIA_KEY_PURPOSE).await.unwrap());
     AppState {
         db,
         temporal,
         storage: platform::storage::from_config(&config.storage),
-        secrets: platform::secrets::from_config(&config.secrets),
+        secrets,
         mailer: platform::mail::Mailer::new(&config.mail).unwrap(),
+        media_key,
         config: Arc::new(config),
     }
 }
@@ -93,11 +96,13 @@ impl TestApp {
         let database_url = fresh_database().await;
         let llm = testkit::llm::LlmSimulator::new();
         let llm_base = llm.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let config = test_config_with(&database_url, &llm_base);
-        let state = state_for(config.clone()).await;
-        let app_config = config.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = test_config_with(&database_url, &llm_base);
+        // Links the API hands out (signed media URLs) point at this server.
+        config.api.public_base_url = base.clone();
+        let state = state_for(config.clone()).await;
+        let app_config = config.clone();
         let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(axum::serve(listener, service).into_future());
 

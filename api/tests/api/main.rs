@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod local_model;
+mod media;
 mod members;
 mod openapi;
 mod plans;

@@ -20,6 +20,7 @@ enum Access {
 const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/healthz", Access::Public),
     ("GET", "/readyz", Access::Public),
+    ("GET", "/api/media", Access::Public),
     ("POST", "/api/auth/register", Access::Public),
     ("POST", "/api/auth/verify-email", Access::Public),
     ("POST", "/api/auth/login", Access::Public),
@@ -64,6 +65,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/usage", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/uploads", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/assets/{asset_id}", Access::Org(Action::Read)),
     ("PATCH", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
     // Near the end: they delete what the walk uses.
     ("DELETE", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
@@ -163,6 +166,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{user_id}", &target.id.to_string())
             .replace("{invitation_id}", &invitation)
             .replace("{slot_id}", &slot)
+            .replace("{asset_id}", &Uuid::new_v4().to_string())
             .replace("{session_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
