@@ -6,17 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-[ -f .env ] && { set -a; source .env; set +a; }
-PG_PORT=${PG_PORT:-54329}
-TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
-TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
-API_PORT=${API_PORT:-8080}
-WEB_PORT=${WEB_PORT:-5173}
-MAIL_SMTP_PORT=${MAIL_SMTP_PORT:-1025}
-MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
-LLM_SIM_PORT=${LLM_SIM_PORT:-11435}
-LLM_LOCAL_PORT=${LLM_LOCAL_PORT:-11436}
-DEV_DIR=$STATE_DIR/dev
+dev_env
 mkdir -p "$DEV_DIR/logs"
 
 install_all
@@ -58,14 +48,6 @@ PIDS+=("$TEMPORAL_PID")
 mail_start "$MAIL_SMTP_PORT" "$MAIL_WEB_PORT" "$DEV_DIR/logs/mail.log"
 PIDS+=("$MAIL_PID")
 
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/reelpilot?sslmode=disable}
-export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}
-export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}
-export API_PORT
-export SMTP_URL=${SMTP_URL:-smtp://127.0.0.1:$MAIL_SMTP_PORT}
-export PUBLIC_WEB_URL=${PUBLIC_WEB_URL:-http://127.0.0.1:$WEB_PORT}
-export STORAGE_LOCAL_DIR=${STORAGE_LOCAL_DIR:-$DEV_DIR/storage}
-export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
 export LOG_FORMAT=${LOG_FORMAT:-json}
 
 BIN=${CARGO_TARGET_DIR:-target}/debug

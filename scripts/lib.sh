@@ -119,6 +119,30 @@ wait_until_up() {
   die "$what did not start ($url)"
 }
 
+# dev_env: the ports and connection settings of the `make dev` stack (from
+# the environment or .env, else the defaults), for dev.sh and seed.sh.
+dev_env() {
+  [ -f "$ROOT/.env" ] && { set -a; source "$ROOT/.env"; set +a; }
+  PG_PORT=${PG_PORT:-54329}
+  TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+  TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+  API_PORT=${API_PORT:-8080}
+  WEB_PORT=${WEB_PORT:-5173}
+  MAIL_SMTP_PORT=${MAIL_SMTP_PORT:-1025}
+  MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
+  LLM_SIM_PORT=${LLM_SIM_PORT:-11435}
+  LLM_LOCAL_PORT=${LLM_LOCAL_PORT:-11436}
+  DEV_DIR=$STATE_DIR/dev
+  export API_PORT
+  export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/reelpilot?sslmode=disable}
+  export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-http://127.0.0.1:$TEMPORAL_PORT}
+  export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}
+  export SMTP_URL=${SMTP_URL:-smtp://127.0.0.1:$MAIL_SMTP_PORT}
+  export PUBLIC_WEB_URL=${PUBLIC_WEB_URL:-http://127.0.0.1:$WEB_PORT}
+  export STORAGE_LOCAL_DIR=${STORAGE_LOCAL_DIR:-$DEV_DIR/storage}
+  export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
