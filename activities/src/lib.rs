@@ -6,4 +6,5 @@
 pub mod errors;
 pub mod llm;
 pub mod plan;
+pub mod render;
 pub mod worker;

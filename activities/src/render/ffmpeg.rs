@@ -1,0 +1,191 @@
+//! The FFmpeg and ffprobe invocations of a render.
+
+use super::{FPS, HEIGHT, RenderError, WIDTH};
+use serde_json::Value;
+use std::path::Path;
+use tokio::process::Command;
+
+pub struct Composition<'a> {
+    /// `0xRRGGBB`
+    pub background: &'a str,
+    pub speech: &'a Path,
+    pub subtitles: Option<&'a Path>,
+    pub duration_secs: f64,
+    pub output: &'a Path,
+}
+
+/// Paths inside a filter graph: `:`, `'`, `\` and `,` are syntax there.
+fn filter_path(path: &Path) -> String {
+    path.display().to_string().replace('\\', "\\\\").replace(':', "\\:").replace('\'', "\\'").replace(',', "\\,")
+}
+
+async fn run(cmd: &mut Command, what: &str) -> Result<String, RenderError> {
+    let out = cmd
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| RenderError::Ffmpeg(format!("{what} could not start: {e}")))?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
+        return Err(RenderError::Ffmpeg(format!(
+            "{what} exited with {}: {}",
+            out.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        )));
+    }
+    Ok(stderr)
+}
+
+/// The flat background (decoded once, not generated per frame: cheap), the
+/// captions, the speech through a limiter then EBU R128 loudness
+/// normalisation (-14 LUFS, -1.5 dBTP), encoded for TikTok. Written beside
+/// the output and renamed, so a killed render never leaves half a video.
+pub async fn compose(c: &Composition<'_>) -> Result<(), RenderError> {
+    let mut video = String::from("[0:v]format=yuv420p");
+    if let Some(subtitles) = c.subtitles {
+        video.push_str(&format!(
+            ",subtitles=filename='{}':fontsdir=/usr/share/fonts/truetype/dejavu",
+            filter_path(subtitles)
+        ));
+    }
+    video.push_str("[v]");
+    let audio = "[1:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
+                 loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad[a]";
+    let partial = c.output.with_extension("partial.mp4");
+    let duration = format!("{:.3}", c.duration_secs);
+    run(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i"])
+            .arg(format!("color=c={}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}", c.background))
+            .arg("-i")
+            .arg(c.speech)
+            .arg("-filter_complex")
+            .arg(format!("{video};{audio}"))
+            .args(["-map", "[v]", "-map", "[a]", "-t", &duration])
+            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-r"])
+            .arg(FPS.to_string())
+            .args(["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-movflags", "+faststart"])
+            .arg(&partial),
+        "ffmpeg",
+    )
+    .await?;
+    tokio::fs::rename(&partial, c.output).await?;
+    Ok(())
+}
+
+/// What ffprobe says about a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub duration_secs: f64,
+    pub video: Option<(String, u32, u32, String, String)>,
+    pub audio_codec: Option<String>,
+}
+
+impl Probe {
+    /// A video TikTok takes: H.264 yuv420p 1080x1920 at 30 fps with AAC
+    /// audio, as long as planned (within half a second).
+    pub fn check_tiktok_video(&self, expected_secs: f64) -> Result<(), RenderError> {
+        let bad = |why: String| Err(RenderError::InvalidOutput(why));
+        let Some((codec, w, h, pix_fmt, rate)) = &self.video else { return bad("no video stream".into()) };
+        if codec != "h264" || (*w, *h) != (WIDTH, HEIGHT) || pix_fmt != "yuv420p" || rate != "30/1" {
+            return bad(format!("video is {codec} {w}x{h} {pix_fmt} at {rate}; want h264 1080x1920 yuv420p at 30/1"));
+        }
+        if self.audio_codec.as_deref() != Some("aac") {
+            return bad(format!("audio is {:?}; want aac", self.audio_codec));
+        }
+        if (self.duration_secs - expected_secs).abs() > 0.5 {
+            return bad(format!("the video lasts {:.2} s; {:.2} s were planned", self.duration_secs, expected_secs));
+        }
+        Ok(())
+    }
+}
+
+pub async fn probe(path: &Path) -> Result<Probe, RenderError> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,pix_fmt,r_frame_rate"])
+        .args(["-show_entries", "format=duration", "-of", "json"])
+        .arg(path)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| RenderError::Ffmpeg(format!("ffprobe could not start: {e}")))?;
+    if !out.status.success() {
+        return Err(RenderError::InvalidOutput(format!("ffprobe cannot read {}", path.display())));
+    }
+    let json: Value = serde_json::from_slice(&out.stdout).map_err(|e| RenderError::InvalidOutput(e.to_string()))?;
+    let streams = json["streams"].as_array().cloned().unwrap_or_default();
+    let of = |kind: &str| streams.iter().find(|s| s["codec_type"] == kind).cloned();
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_owned();
+    Ok(Probe {
+        duration_secs: json["format"]["duration"].as_str().and_then(|d| d.parse().ok()).unwrap_or(0.0),
+        video: of("video").map(|v| {
+            (
+                text(&v, "codec_name"),
+                v["width"].as_u64().unwrap_or(0) as u32,
+                v["height"].as_u64().unwrap_or(0) as u32,
+                text(&v, "pix_fmt"),
+                text(&v, "r_frame_rate"),
+            )
+        }),
+        audio_codec: of("audio").map(|a| text(&a, "codec_name")),
+    })
+}
+
+pub async fn thumbnail(video: &Path, at_ms: u32, out: &Path) -> Result<(), RenderError> {
+    run(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss"])
+            .arg(format!("{:.3}", at_ms as f64 / 1000.0))
+            .arg("-i")
+            .arg(video)
+            .args(["-frames:v", "1", "-q:v", "3"])
+            .arg(out),
+        "ffmpeg thumbnail",
+    )
+    .await
+    .map(drop)
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) with FFmpeg's ebur128.
+/// FFmpeg 5.1 prints two summaries; the last one is right.
+pub async fn loudness(path: &Path) -> Result<(f64, f64), RenderError> {
+    let stderr = run(
+        Command::new("ffmpeg").args(["-hide_banner", "-nostdin", "-nostats", "-i"]).arg(path).args([
+            "-filter_complex",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ]),
+        "ffmpeg ebur128",
+    )
+    .await?;
+    let last = |label: &str| {
+        stderr
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix(label).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()))
+    };
+    match (last("I:"), last("Peak:")) {
+        (Some(i), Some(p)) => Ok((i, p)),
+        _ => Err(RenderError::InvalidOutput("ebur128 printed no summary".into())),
+    }
+}
+
+/// One frame as 8-bit grey pixels (for comparisons).
+pub async fn gray_frame(video: &Path, at_secs: f64) -> Result<Vec<u8>, RenderError> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-ss"])
+        .arg(format!("{at_secs:.3}"))
+        .arg("-i")
+        .arg(video)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .kill_on_drop(true)
+        .output()
+        .await?;
+    if !out.status.success() || out.stdout.len() != (WIDTH * HEIGHT) as usize {
+        return Err(RenderError::Ffmpeg("could not read a frame".into()));
+    }
+    Ok(out.stdout)
+}

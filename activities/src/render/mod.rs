@@ -1,0 +1,149 @@
+//! Rendering a slot into a vertical video TikTok accepts: 1080x1920, 30 fps,
+//! H.264 (yuv420p) + AAC, faststart; spoken voice-over, burned-in captions
+//! timed to the speech, loudness normalised to -14 LUFS with a -1.5 dBTP
+//! ceiling, and a JPEG thumbnail. The output is checked with ffprobe before
+//! it is accepted. No logo or watermark is ever drawn (TikTok's rules).
+
+pub mod captions;
+pub mod ffmpeg;
+pub mod tts;
+
+use std::path::{Path, PathBuf};
+
+pub const WIDTH: u32 = 1080;
+pub const HEIGHT: u32 = 1920;
+pub const FPS: u32 = 30;
+/// Silence after the last word, so the video does not cut mid-breath.
+pub const TAIL_SECS: f64 = 0.6;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("text to speech failed: {0}")]
+    Tts(String),
+    #[error("ffmpeg failed: {0}")]
+    Ffmpeg(String),
+    /// The file exists but is not a video TikTok would take; retrying the
+    /// same render would not help.
+    #[error("the rendered video is not valid: {0}")]
+    InvalidOutput(String),
+    #[error("rendering I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What to render.
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    pub script: String,
+    /// Background colour when no media is given, `0xRRGGBB`.
+    pub background: String,
+    /// Draw captions (tests render without them to compare frames).
+    pub captions: bool,
+    /// Longest allowed video, from the project's limits.
+    pub max_secs: f64,
+}
+
+/// What a render produced, in its work directory.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub video: PathBuf,
+    pub thumbnail: PathBuf,
+    pub duration_secs: f64,
+    /// Where the thumbnail was taken, kept as TikTok's `video_cover_timestamp_ms`.
+    pub cover_timestamp_ms: u32,
+}
+
+/// Renders `request` into `work_dir` (created if missing): speech, captions,
+/// video, thumbnail, validation.
+pub async fn render(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path) -> Result<Rendered, RenderError> {
+    tokio::fs::create_dir_all(work_dir).await?;
+    let speech = work_dir.join("voice.wav");
+    let words = tts.speak(&request.script, &speech).await?;
+    let speech_secs = ffmpeg::probe(&speech).await?.duration_secs;
+    let duration_secs = (speech_secs + TAIL_SECS).min(request.max_secs);
+    let subtitles = if request.captions {
+        let path = work_dir.join("captions.ass");
+        let cues = captions::cues(&words, speech_secs);
+        tokio::fs::write(&path, captions::ass(&cues)).await?;
+        Some(path)
+    } else {
+        None
+    };
+    let video = work_dir.join("video.mp4");
+    ffmpeg::compose(&ffmpeg::Composition {
+        background: &request.background,
+        speech: &speech,
+        subtitles: subtitles.as_deref(),
+        duration_secs,
+        output: &video,
+    })
+    .await?;
+    let probe = ffmpeg::probe(&video).await?;
+    probe.check_tiktok_video(duration_secs)?;
+    // A frame a third in: past the hook's first words, captions on screen.
+    let cover_timestamp_ms = (duration_secs * 1000.0 / 3.0) as u32;
+    let thumbnail = work_dir.join("thumbnail.jpg");
+    ffmpeg::thumbnail(&video, cover_timestamp_ms, &thumbnail).await?;
+    Ok(Rendered { video, thumbnail, duration_secs: probe.duration_secs, cover_timestamp_ms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCRIPT: &str = "Three pasta mistakes everyone makes. First, the pot is too small. \
+                          Second, the water has no salt. Third, rinsing the pasta after cooking.";
+
+    fn request(captions: bool) -> RenderRequest {
+        RenderRequest { script: SCRIPT.into(), background: "0x1e293b".into(), captions, max_secs: 60.0 }
+    }
+
+    #[tokio::test]
+    async fn a_slot_renders_to_a_tiktok_ready_video_with_even_loudness_a_thumbnail_and_captions() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-render-{}", uuid::Uuid::new_v4()));
+        let tts = tts::Espeak::default();
+        let with = render(&tts, &request(true), &dir.join("with")).await.expect("the render succeeds");
+
+        let probe = ffmpeg::probe(&with.video).await.unwrap();
+        assert_eq!(probe.video, Some(("h264".into(), 1080, 1920, "yuv420p".into(), "30/1".into())));
+        assert_eq!(probe.audio_codec.as_deref(), Some("aac"));
+        assert!(with.duration_secs > 5.0 && with.duration_secs < 20.0, "{}", with.duration_secs);
+
+        let (integrated, true_peak) = ffmpeg::loudness(&with.video).await.unwrap();
+        assert!((-15.0..=-13.0).contains(&integrated), "integrated loudness {integrated} LUFS");
+        assert!(true_peak <= -1.5, "true peak {true_peak} dBTP");
+
+        let thumbnail = std::fs::read(&with.thumbnail).unwrap();
+        assert_eq!(&thumbnail[..2], &[0xFF, 0xD8], "a JPEG");
+        assert!((with.cover_timestamp_ms as f64 - with.duration_secs * 1000.0 / 3.0).abs() < 50.0, "cover a third in");
+        assert!(!dir.join("with/video.partial.mp4").exists(), "no half-written file stays");
+
+        // The same frame without captions differs where the words are.
+        let without = render(&tts, &request(false), &dir.join("without")).await.unwrap();
+        let middle = with.duration_secs / 2.0;
+        let a = ffmpeg::gray_frame(&with.video, middle).await.unwrap();
+        let b = ffmpeg::gray_frame(&without.video, middle).await.unwrap();
+        let changed = a.iter().zip(&b).filter(|(x, y)| x.abs_diff(**y) > 60).count();
+        assert!(changed > a.len() / 200, "captions change {changed} of {} pixels", a.len());
+        let top_band = (WIDTH * 300) as usize;
+        let changed_on_top = a[..top_band].iter().zip(&b[..top_band]).filter(|(x, y)| x.abs_diff(**y) > 60).count();
+        assert_eq!(changed_on_top, 0, "captions stay out of the top band");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn outputs_tiktok_would_refuse_are_rejected_with_the_reason() {
+        let good = ffmpeg::Probe {
+            duration_secs: 10.0,
+            video: Some(("h264".into(), 1080, 1920, "yuv420p".into(), "30/1".into())),
+            audio_codec: Some("aac".into()),
+        };
+        assert!(good.check_tiktok_video(10.2).is_ok());
+        let landscape =
+            ffmpeg::Probe { video: Some(("h264".into(), 1920, 1080, "yuv420p".into(), "30/1".into())), ..good.clone() };
+        let err = landscape.check_tiktok_video(10.0).unwrap_err();
+        assert!(err.to_string().contains("1920x1080"), "{err}");
+        let silent = ffmpeg::Probe { audio_codec: None, ..good.clone() };
+        assert!(silent.check_tiktok_video(10.0).is_err());
+        assert!(good.check_tiktok_video(12.0).unwrap_err().to_string().contains("planned"));
+    }
+}
