@@ -6,14 +6,16 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// Waits until the plan has `status` and its run has ended (the plan is
+/// marked ready by the run's last activity, a moment before the run ends).
 async fn wait_for_plan(app: &TestApp, user: &User, org: uuid::Uuid, plan: &str, status: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let body = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}"), user).await).await;
-        if body["status"] == status {
+        if body["status"] == status && body["run"]["status"] != "running" {
             return body;
         }
-        assert!(Instant::now() < deadline, "plan never became {status}: {body}");
+        assert!(Instant::now() < deadline, "plan never became {status} with its run ended: {body}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
