@@ -37,11 +37,12 @@ async fn run(cmd: &mut Command, what: &str) -> Result<String, RenderError> {
     Ok(stderr)
 }
 
-/// The flat background (decoded once, not generated per frame: cheap), the
-/// captions, the speech through a limiter then EBU R128 loudness
-/// normalisation (-14 LUFS, -1.5 dBTP), encoded for TikTok. Written beside
-/// the output and renamed, so a killed render never leaves half a video.
-pub async fn compose(c: &Composition<'_>) -> Result<(), RenderError> {
+/// The arguments of the composing `ffmpeg` run: the flat background
+/// (generated once per frame by the cheap `color` source, no per-frame
+/// drawing), the captions, the speech through a limiter then EBU R128
+/// loudness normalisation (-14 LUFS, -1.5 dBTP), encoded for TikTok into
+/// `output`.
+pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<std::ffi::OsString> {
     let mut video = String::from("[0:v]format=yuv420p");
     if let Some(subtitles) = c.subtitles {
         video.push_str(&format!(
@@ -52,24 +53,31 @@ pub async fn compose(c: &Composition<'_>) -> Result<(), RenderError> {
     video.push_str("[v]");
     let audio = "[1:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
                  loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad[a]";
-    let partial = c.output.with_extension("partial.mp4");
     let duration = format!("{:.3}", c.duration_secs);
-    run(
-        Command::new("ffmpeg")
-            .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i"])
-            .arg(format!("color=c={}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}", c.background))
-            .arg("-i")
-            .arg(c.speech)
-            .arg("-filter_complex")
-            .arg(format!("{video};{audio}"))
-            .args(["-map", "[v]", "-map", "[a]", "-t", &duration])
-            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-r"])
-            .arg(FPS.to_string())
-            .args(["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-movflags", "+faststart"])
-            .arg(&partial),
-        "ffmpeg",
-    )
-    .await?;
+    let mut args: Vec<std::ffi::OsString> =
+        ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i"].map(Into::into).to_vec();
+    args.push(format!("color=c={}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}", c.background).into());
+    args.push("-i".into());
+    args.push(c.speech.into());
+    args.push("-filter_complex".into());
+    args.push(format!("{video};{audio}").into());
+    for a in ["-map", "[v]", "-map", "[a]", "-t", &duration, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] {
+        args.push(a.into());
+    }
+    for a in ["-pix_fmt", "yuv420p", "-r", &FPS.to_string(), "-c:a", "aac", "-b:a", "128k", "-ar", "48000"] {
+        args.push(a.into());
+    }
+    args.push("-movflags".into());
+    args.push("+faststart".into());
+    args.push(output.into());
+    args
+}
+
+/// Composes the video. Written beside the output and renamed, so a killed
+/// render never leaves half a video.
+pub async fn compose(c: &Composition<'_>) -> Result<(), RenderError> {
+    let partial = c.output.with_extension("partial.mp4");
+    run(Command::new("ffmpeg").args(compose_args(c, &partial)), "ffmpeg").await?;
     tokio::fs::rename(&partial, c.output).await?;
     Ok(())
 }
