@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { api, ApiError, type Plan, type Run } from "../lib/api";
+import { PlanGrid, type SlotSummary } from "./PlanGrid";
 import { Button } from "./ui/button";
 import { Card, CardTitle } from "./ui/card";
 
@@ -14,6 +15,7 @@ export function QuickStart() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
+  const [slots, setSlots] = useState<SlotSummary[]>([]);
 
   async function start() {
     setBusy(true);
@@ -32,6 +34,7 @@ export function QuickStart() {
       for (let i = 0; i < 3000; i++) {
         const current = await api<Plan>(`/api/orgs/${org.id}/plans/${started.plan_id}`);
         setPlan(current);
+        setSlots(await api<SlotSummary[]>(`/api/orgs/${org.id}/plans/${started.plan_id}/slots`));
         if (current.status === "ready" || current.status === "failed") break;
         await new Promise((r) => setTimeout(r, 400));
       }
@@ -43,7 +46,7 @@ export function QuickStart() {
   }
 
   return (
-    <Card>
+    <Card className="sm:col-span-2">
       <CardTitle>Quick start</CardTitle>
       <p className="mb-3 text-sm text-slate-600">
         Creates an organisation and a project, then runs the month-plan workflow that lays out 30 days × 3 slots
@@ -64,6 +67,7 @@ export function QuickStart() {
           <a className="text-blue-700 underline" href={plan.run.temporal_ui_url} target="_blank" rel="noreferrer">
             Open the run in the Temporal UI
           </a>
+          {slots.length > 0 && <PlanGrid slots={slots} />}
         </div>
       )}
     </Card>
