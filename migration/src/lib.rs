@@ -11,11 +11,30 @@ mod m20261121_000004_generation;
 pub struct Migrator;
 
 /// A migration written as plain SQL (PostgreSQL-specific: policies, roles,
-/// triggers), applied in one `execute_unprepared`.
+/// triggers), applied in one `execute_unprepared`; after `up`, the tables in
+/// `tenant_tables` are put under the tenant isolation policy.
 pub(crate) struct SqlMigration {
     name: &'static str,
     up: &'static str,
     down: &'static str,
+    tenant_tables: &'static [&'static str],
+}
+
+/// Grants the scoped role access to each table and lets it see and write
+/// only the rows of the org set for the transaction (`app.org_id`).
+fn isolate_tenant_tables(tables: &[&str]) -> String {
+    tables
+        .iter()
+        .map(|t| {
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO reelpilot_app;\n\
+                 ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;\n\
+                 CREATE POLICY tenant_isolation ON {t} TO reelpilot_app\n\
+                 USING (org_id = nullif(current_setting('app.org_id', true), '')::uuid)\n\
+                 WITH CHECK (org_id = nullif(current_setting('app.org_id', true), '')::uuid);\n"
+            )
+        })
+        .collect()
 }
 
 impl MigrationName for SqlMigration {
@@ -27,7 +46,12 @@ impl MigrationName for SqlMigration {
 #[async_trait::async_trait]
 impl MigrationTrait for SqlMigration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(self.up).await.map(drop)
+        let db = manager.get_connection();
+        db.execute_unprepared(self.up).await?;
+        if !self.tenant_tables.is_empty() {
+            db.execute_unprepared(&isolate_tenant_tables(self.tenant_tables)).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

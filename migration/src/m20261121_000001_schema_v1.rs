@@ -3,7 +3,8 @@
 
 use crate::SqlMigration;
 
-pub(crate) const MIGRATION: SqlMigration = SqlMigration { name: "m20261121_000001_schema_v1", up: UP, down: DOWN };
+pub(crate) const MIGRATION: SqlMigration =
+    SqlMigration { name: "m20261121_000001_schema_v1", up: UP, down: DOWN, tenant_tables: &[] };
 
 const UP: &str = r#"
 CREATE EXTENSION IF NOT EXISTS vector;

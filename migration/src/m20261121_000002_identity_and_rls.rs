@@ -6,8 +6,22 @@
 
 use crate::SqlMigration;
 
-pub(crate) const MIGRATION: SqlMigration =
-    SqlMigration { name: "m20261121_000002_identity_and_rls", up: UP, down: DOWN };
+pub(crate) const MIGRATION: SqlMigration = SqlMigration {
+    name: "m20261121_000002_identity_and_rls",
+    up: UP,
+    down: DOWN,
+    tenant_tables: &[
+        "memberships",
+        "projects",
+        "plans",
+        "slots",
+        "assets",
+        "publications",
+        "usage_ledger",
+        "audit_log",
+        "invitations",
+    ],
+};
 
 const UP: &str = r#"
 CREATE TABLE sessions (
@@ -90,20 +104,6 @@ EXCEPTION WHEN duplicate_object OR unique_violation OR invalid_grant_operation T
 END $$;
 GRANT USAGE ON SCHEMA public TO reelpilot_app;
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['memberships', 'projects', 'plans', 'slots', 'assets', 'publications',
-                             'usage_ledger', 'audit_log', 'invitations']
-    LOOP
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO reelpilot_app', t);
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format(
-            'CREATE POLICY tenant_isolation ON %I TO reelpilot_app
-                 USING (org_id = nullif(current_setting(''app.org_id'', true), '''')::uuid)
-                 WITH CHECK (org_id = nullif(current_setting(''app.org_id'', true), '''')::uuid)', t);
-    END LOOP;
-END $$;
 -- Scoped transactions see their own org, and of users only what member
 -- lists show (never password hashes).
 GRANT SELECT ON organizations TO reelpilot_app;

@@ -5,7 +5,8 @@
 
 use crate::SqlMigration;
 
-pub(crate) const MIGRATION: SqlMigration = SqlMigration { name: "m20261121_000003_users_rls", up: UP, down: DOWN };
+pub(crate) const MIGRATION: SqlMigration =
+    SqlMigration { name: "m20261121_000003_users_rls", up: UP, down: DOWN, tenant_tables: &[] };
 
 const UP: &str = r#"
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;

@@ -4,7 +4,8 @@
 
 use crate::SqlMigration;
 
-pub(crate) const MIGRATION: SqlMigration = SqlMigration { name: "m20261121_000004_generation", up: UP, down: DOWN };
+pub(crate) const MIGRATION: SqlMigration =
+    SqlMigration { name: "m20261121_000004_generation", up: UP, down: DOWN, tenant_tables: &["prompts", "llm_calls"] };
 
 const UP: &str = r#"
 CREATE TABLE prompts (
@@ -50,19 +51,6 @@ ALTER TABLE plans ADD COLUMN prompt_versions jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE slots ADD COLUMN review_notes jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE slots ADD COLUMN prompt_versions jsonb NOT NULL DEFAULT '{}';
 
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['prompts', 'llm_calls']
-    LOOP
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO reelpilot_app', t);
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format(
-            'CREATE POLICY tenant_isolation ON %I TO reelpilot_app
-                 USING (org_id = nullif(current_setting(''app.org_id'', true), '''')::uuid)
-                 WITH CHECK (org_id = nullif(current_setting(''app.org_id'', true), '''')::uuid)', t);
-    END LOOP;
-END $$;
 "#;
 
 const DOWN: &str = r#"
