@@ -196,17 +196,13 @@ impl PlanActivitiesImpl {
         async move {
             let scope = scope_for(&ctx, input.plan.org_id)?;
             let plan_id = input.plan.plan_id;
-            let (created, total) = domain::plans::create_slot_grid(&self.db, &scope, plan_id)
-                .await
-                .map_err(|e| from_domain("plan.create_slots", e))?;
-            let plan =
-                domain::plans::get(&self.db, &scope, plan_id).await.map_err(|e| from_domain("plan.create_slots", e))?;
-            let prompts = domain::prompts::current(&self.db, &scope, plan.project_id)
-                .await
-                .map_err(|e| from_domain("plan.create_slots", e))?;
+            let fail = |e| from_domain("plan.create_slots", e);
+            let (created, total) = domain::plans::create_slot_grid(&self.db, &scope, plan_id).await.map_err(fail)?;
+            let plan = domain::plans::get(&self.db, &scope, plan_id).await.map_err(fail)?;
+            let prompts = domain::prompts::current(&self.db, &scope, plan.project_id).await.map_err(fail)?;
             drafting::start(&self.db, &scope, plan_id, input.batches_total as i32, &prompts.versions())
                 .await
-                .map_err(|e| from_domain("plan.create_slots", e))?;
+                .map_err(fail)?;
             tracing::info!(slots_created = created, slots_total = total, "slot grid ready");
             Ok(CreateSlotsOutput { slots_created: created, slots_total: total })
         }
