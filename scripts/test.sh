@@ -8,15 +8,17 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 install_all
+install_s3_server
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/reelpilot-test.XXXXXX")
 chmod 755 "$RUN_DIR"
 TEMPORAL_PID=
 MAIL_PID=
 LLM_SERVER_PID=
+S3_PID=
 cleanup() {
   local status=$?
-  for pid in $TEMPORAL_PID $MAIL_PID $LLM_SERVER_PID; do
+  for pid in $TEMPORAL_PID $MAIL_PID $LLM_SERVER_PID $S3_PID; do
     kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }
   done
   pg_stop "$RUN_DIR/pg"
@@ -35,17 +37,25 @@ TEMPORAL_PORT=$(free_port)
 TEMPORAL_UI_PORT=$(free_port)
 MAIL_SMTP_PORT=$(free_port)
 MAIL_WEB_PORT=$(free_port)
-log "starting PostgreSQL on $PG_PORT, Temporal on $TEMPORAL_PORT (UI $TEMPORAL_UI_PORT), mail on $MAIL_SMTP_PORT"
+S3_PORT=$(free_port)
+log "starting PostgreSQL on $PG_PORT, Temporal on $TEMPORAL_PORT (UI $TEMPORAL_UI_PORT), mail on $MAIL_SMTP_PORT, S3 on $S3_PORT"
 PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
   pg_start "$RUN_DIR/pg" "$PG_PORT"
 temporal_start "$RUN_DIR/temporal.db" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$RUN_DIR/temporal.log"
 mail_start "$MAIL_SMTP_PORT" "$MAIL_WEB_PORT" "$RUN_DIR/mail.log"
+S3_ACCESS_KEY_ID=AKIAREELPILOTTEST
+S3_SECRET_ACCESS_KEY=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+s3_start "$RUN_DIR/s3" "$S3_PORT" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" "$RUN_DIR/s3.log"
 
 export TEST_DATABASE_ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 export TEST_TEMPORAL_ADDRESS="http://127.0.0.1:$TEMPORAL_PORT"
 export TEST_TEMPORAL_UI_URL="http://127.0.0.1:$TEMPORAL_UI_PORT"
 export TEST_SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT"
 export TEST_MAIL_API_URL="http://127.0.0.1:$MAIL_WEB_PORT"
+export TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+export TEST_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
+export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY
+export TEST_PIPER_PYTHON="$VENV/bin/python"
 
 if [ "${1:-}" != bench ]; then
   build_llm_server

@@ -158,7 +158,9 @@ impl From<platform::storage::StorageError> for ApiError {
             StorageError::NotFound(_) => ApiError::NotFound("object"),
             StorageError::TooLarge { .. } => ApiError::PayloadTooLarge,
             StorageError::InvalidKey(_) => ApiError::bad_request("invalid_key", err.to_string()),
-            StorageError::Unusable { .. } => ApiError::Unavailable { dependency: "storage", cause: err.to_string() },
+            StorageError::Unusable { .. } | StorageError::Backend(_) => {
+                ApiError::Unavailable { dependency: "storage", cause: err.to_string() }
+            }
             StorageError::Io(e) => ApiError::Internal(e.to_string()),
         }
     }

@@ -39,8 +39,14 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("TEMPORAL_TASK_QUEUE_PREFIX", Some(""), "prefix for every task queue (isolates test runs)"),
     var("TEMPORAL_UI_URL", Some("http://127.0.0.1:8233"), "Temporal Web UI, for links to runs"),
     var("TEMPORAL_CONNECT_TIMEOUT_SECS", Some("30"), "how long to retry the first Temporal connection"),
-    var("STORAGE_BACKEND", Some("local"), "object storage backend: local"),
+    var("STORAGE_BACKEND", Some("local"), "object storage backend: local or s3"),
     var("STORAGE_LOCAL_DIR", Some(".reelpilot/storage"), "directory of the local storage backend"),
+    var("S3_ENDPOINT", Some(""), "S3-compatible endpoint URL; empty for AWS itself"),
+    var("S3_REGION", Some("us-east-1"), "S3 region"),
+    var("S3_BUCKET", Some("reelpilot"), "S3 bucket holding every org's objects (under org/{org_id}/)"),
+    var("S3_ACCESS_KEY_ID", None, "S3 access key id (required with STORAGE_BACKEND=s3)"),
+    secret("S3_SECRET_ACCESS_KEY", "S3 secret access key (required with STORAGE_BACKEND=s3)"),
+    var("S3_FORCE_PATH_STYLE", Some("true"), "path-style URLs (most self-hosted S3 servers need them)"),
     var("SECRET_STORE", Some("embedded"), "secret store backend: embedded"),
     var("SECRETS_DIR", Some(".reelpilot/secrets"), "directory of the embedded secret store"),
     EnvVar {
@@ -132,6 +138,18 @@ pub struct TemporalConfig {
 #[derive(Debug, Clone)]
 pub enum StorageConfig {
     Local { dir: PathBuf },
+    S3(S3Config),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// `None` for AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub force_path_style: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +195,17 @@ impl Config {
 
         let storage = match vars.get("STORAGE_BACKEND")?.as_str() {
             "local" => StorageConfig::Local { dir: vars.get("STORAGE_LOCAL_DIR")?.into() },
+            "s3" => StorageConfig::S3(S3Config {
+                endpoint: vars
+                    .optional("S3_ENDPOINT")
+                    .filter(|e| !e.is_empty())
+                    .map(|e| e.trim_end_matches('/').into()),
+                region: vars.get("S3_REGION")?,
+                bucket: vars.get("S3_BUCKET")?,
+                access_key_id: vars.get("S3_ACCESS_KEY_ID")?,
+                secret_access_key: SecretString::from(vars.get("S3_SECRET_ACCESS_KEY")?),
+                force_path_style: vars.parse("S3_FORCE_PATH_STYLE")?,
+            }),
             other => {
                 return Err(invalid("STORAGE_BACKEND", format!("unknown backend {other:?}")));
             }

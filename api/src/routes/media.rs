@@ -20,6 +20,7 @@ use futures::TryStreamExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use platform::storage::{ByteRange, StorageKey, signing};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use tokio_util::io::{ReaderStream, StreamReader};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -43,6 +44,9 @@ pub(crate) struct AssetView {
     /// A link to the bytes, valid for an hour; supports Range requests.
     url: String,
     url_expires_at: DateTime<Utc>,
+    /// With the S3 backend, a presigned link straight to the object store
+    /// (same lifetime), so players need not stream through the API.
+    direct_url: Option<String>,
 }
 
 fn signed_url(state: &AppState, key: &StorageKey) -> (String, DateTime<Utc>) {
@@ -56,10 +60,12 @@ fn signed_url(state: &AppState, key: &StorageKey) -> (String, DateTime<Utc>) {
     (url, DateTime::from_timestamp(expires, 0).expect("a valid timestamp"))
 }
 
-fn asset_view(state: &AppState, a: entities::assets::Model) -> Result<AssetView, ApiError> {
+pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> Result<AssetView, ApiError> {
     let key = StorageKey::parse(&a.storage_key)?;
     let (url, url_expires_at) = signed_url(state, &key);
+    let direct_url = state.storage.presigned_get(&key, Duration::from_secs(LINK_TTL_SECS as u64)).await?;
     Ok(AssetView {
+        direct_url,
         id: a.id,
         kind: a.kind,
         content_type: a.content_type,
@@ -101,7 +107,7 @@ async fn upload(
         return Err(ApiError::Validation { field: "body", message: "the upload is empty".into() });
     }
     let asset = assets::record_upload(&state.db, &scope, id, key.as_str(), &content_type, size as i64).await?;
-    Ok((StatusCode::CREATED, ApiJson(asset_view(&state, asset)?)))
+    Ok((StatusCode::CREATED, ApiJson(asset_view(&state, asset).await?)))
 }
 
 /// An asset with a fresh signed link to its bytes.
@@ -113,7 +119,7 @@ async fn show_asset(
     crate::extract::ApiPath(AssetPath { asset_id }): crate::extract::ApiPath<AssetPath>,
 ) -> Result<ApiJson<AssetView>, ApiError> {
     let asset = assets::get(&state.db, &ctx.authorize(Action::Read)?, asset_id).await?;
-    Ok(ApiJson(asset_view(&state, asset)?))
+    Ok(ApiJson(asset_view(&state, asset).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

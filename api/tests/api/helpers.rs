@@ -35,7 +35,19 @@ pub fn test_config(database_url: &str) -> Config {
     test_config_with(database_url, "http://127.0.0.1:9/v1")
 }
 
+/// Where a test app keeps its objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    Local,
+    /// The S3-compatible server `make test` runs, in a bucket of its own.
+    S3,
+}
+
 pub fn test_config_with(database_url: &str, llm_base_url: &str) -> Config {
+    test_config_on(database_url, llm_base_url, Storage::Local)
+}
+
+pub fn test_config_on(database_url: &str, llm_base_url: &str, storage: Storage) -> Config {
     let mut vars = BTreeMap::from([
         ("LLM_BASE_URL".to_owned(), llm_base_url.to_owned()),
         ("LLM_API_KEY".to_owned(), "sk-test-key".to_owned()),
@@ -53,6 +65,15 @@ pub fn test_config_with(database_url: &str, llm_base_url: &str) -> Config {
         ("PUBLIC_WEB_URL".to_owned(), "http://web.test".to_owned()),
     ]);
     vars.insert("WORKER_MAX_CONCURRENT_ACTIVITIES".into(), "4".into());
+    if storage == Storage::S3 {
+        vars.extend([
+            ("STORAGE_BACKEND".to_owned(), "s3".to_owned()),
+            ("S3_ENDPOINT".to_owned(), required_env("TEST_S3_ENDPOINT")),
+            ("S3_BUCKET".to_owned(), format!("test-{}", Uuid::new_v4().simple())),
+            ("S3_ACCESS_KEY_ID".to_owned(), required_env("TEST_S3_ACCESS_KEY_ID")),
+            ("S3_SECRET_ACCESS_KEY".to_owned(), required_env("TEST_S3_SECRET_ACCESS_KEY")),
+        ]);
+    }
     Config::from_lookup(move |k| vars.get(k).cloned()).expect("test configuration is valid")
 }
 
@@ -93,12 +114,19 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_on(Storage::Local).await
+    }
+
+    pub async fn spawn_on(storage: Storage) -> TestApp {
         let database_url = fresh_database().await;
         let llm = testkit::llm::LlmSimulator::new();
         let llm_base = llm.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut config = test_config_with(&database_url, &llm_base);
+        let mut config = test_config_on(&database_url, &llm_base, storage);
+        if let platform::config::StorageConfig::S3(s3) = &config.storage {
+            platform::storage::S3Store::new(s3).ensure_bucket().await.expect("the test S3 server creates buckets");
+        }
         // Links the API hands out (signed media URLs) point at this server.
         config.api.public_base_url = base.clone();
         let state = state_for(config.clone()).await;
