@@ -8,7 +8,7 @@
 
 use activities::render::{
     captions,
-    ffmpeg::{self, Composition},
+    ffmpeg::{self, Background, Composition},
     tts::{Espeak, Tts},
 };
 use std::time::{Duration, Instant};
@@ -34,7 +34,7 @@ async fn main() {
     std::fs::write(&subtitles, captions::ass(&captions::cues(&words, speech_secs))).unwrap();
     let output = dir.join("video.mp4");
     let composition = Composition {
-        background: "0x1e293b",
+        background: &Background::Color("0x1e293b".into()),
         speech: &speech,
         subtitles: Some(&subtitles),
         duration_secs: speech_secs + 0.6,
@@ -44,11 +44,12 @@ async fn main() {
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let started = Instant::now();
-        ffmpeg::compose(&composition).await.unwrap();
+        ffmpeg::compose(&composition, |_| {}).await.unwrap();
         ours.push(started.elapsed());
         let started = Instant::now();
         let status = std::process::Command::new("ffmpeg")
             .args(ffmpeg::compose_args(&composition, &dir.join("bare.mp4")))
+            .stdout(std::process::Stdio::null())
             .status()
             .unwrap();
         assert!(status.success());

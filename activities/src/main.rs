@@ -17,13 +17,12 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
-    let mut worker = activities::worker::main_worker(
-        &runtime,
-        client,
-        &config.temporal.task_queue_prefix,
-        config.worker.max_concurrent_activities,
-        activities::worker::Dependencies { db, llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)) },
-    )?;
+    let deps = activities::worker::Dependencies {
+        db,
+        llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)),
+        storage: platform::storage::from_config(&config.storage),
+    };
+    let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps)?;
 
     // Finish the tasks in hand on Ctrl-C / SIGTERM instead of dropping them.
     let shutdown = worker.shutdown_handle();
@@ -32,7 +31,13 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutdown requested; draining the worker");
         shutdown();
     });
-    tracing::info!(task_queue = %temporal::queues::Workload::Main.queue(&config.temporal.task_queue_prefix), "worker started");
+    let prefix = &config.temporal.task_queue_prefix;
+    tracing::info!(
+        main_queue = %temporal::queues::Workload::Main.queue(prefix),
+        render_queue = %temporal::queues::Workload::Render.queue(prefix),
+        renders_at_once = config.render.max_concurrent,
+        "worker started"
+    );
     worker.run().await.context("worker stopped with an error")?;
     tracing::info!("worker stopped");
     Ok(())

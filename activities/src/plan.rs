@@ -1,4 +1,5 @@
 use crate::{
+    context::{scope_for, span},
     errors::{from_domain, permanent},
     llm::{Completion, LlmClient, LlmError},
 };
@@ -11,13 +12,9 @@ use domain::{
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::sync::Arc;
-use temporal::{
-    RunMeta,
-    ids::org_of_workflow_id,
-    plan::{
-        CreateSlots, CreateSlotsOutput, DraftBatch, DraftBatchInput, DraftBatchOutput, Finish, ImproveSlot,
-        ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, StartPlanInput,
-    },
+use temporal::plan::{
+    CreateSlots, CreateSlotsOutput, DraftBatch, DraftBatchInput, DraftBatchOutput, Finish, ImproveSlot,
+    ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, StartPlanInput,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::{
@@ -30,32 +27,6 @@ use uuid::Uuid;
 pub struct PlanActivitiesImpl {
     pub db: DatabaseConnection,
     pub llm: Arc<LlmClient>,
-}
-
-/// The org an activity acts for, re-checked against the workflow id it
-/// runs under: a workflow input naming another org is refused.
-fn scope_for(ctx: &ActivityContext, org_id: Uuid) -> Result<OrgScope, ActivityError> {
-    let workflow_org = ctx.info().workflow_id.as_deref().and_then(org_of_workflow_id);
-    if workflow_org != Some(org_id) {
-        return Err(permanent(format!(
-            "activity input names org {org_id} but runs under workflow {:?}",
-            ctx.info().workflow_id
-        )));
-    }
-    Ok(OrgScope::new(org_id))
-}
-
-fn span(ctx: &ActivityContext, org_id: Uuid, meta: &RunMeta) -> tracing::Span {
-    let info = ctx.info();
-    tracing::info_span!(
-        "activity",
-        activity_type = %info.activity_type,
-        activity_id = %info.activity_id,
-        attempt = info.attempt,
-        workflow_id = info.workflow_id.as_deref().unwrap_or(""),
-        request_id = meta.request_id.as_deref().unwrap_or(""),
-        org_id = %org_id,
-    )
 }
 
 /// What an LLM call is about, for its audit record.

@@ -1,6 +1,11 @@
 //! Worker wiring: which workflows and activities run on which task queue.
 
-use crate::{llm::LlmClient, plan::PlanActivitiesImpl};
+use crate::{
+    llm::LlmClient,
+    plan::PlanActivitiesImpl,
+    render::{activity::RenderActivitiesImpl, tts},
+};
+use platform::{config::RenderConfig, storage::ObjectStore};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporal::queues::Workload;
@@ -9,11 +14,12 @@ use temporalio_sdk::{
     Worker, WorkerOptions,
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
-use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
+use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow};
 
 pub struct Dependencies {
     pub db: DatabaseConnection,
     pub llm: Arc<LlmClient>,
+    pub storage: Arc<dyn ObjectStore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,11 +31,12 @@ pub enum BuildError {
 }
 
 /// The worker of the `main` queue: every workflow and the light activities.
-pub fn main_worker(
+fn main_worker(
     runtime: &temporalio_sdk::Runtime,
     client: Client,
     task_queue_prefix: &str,
     max_concurrent_activities: usize,
+    render: &RenderConfig,
     deps: Dependencies,
 ) -> Result<Worker, BuildError> {
     let options = WorkerOptions::new(Workload::Main.queue(task_queue_prefix))
@@ -37,15 +44,81 @@ pub fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<ImproveSlotWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
-        .register_activities(PlanActivitiesImpl { db: deps.db, llm: deps.llm })
-        .tuner(
-            TunerHolder::builder()
-                .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(100))
-                .activity_task_slot_supplier(FixedSizeSlotSupplier::new(max_concurrent_activities.max(1)))
-                .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(max_concurrent_activities.max(1)))
-                .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
-                .build(),
-        )
+        .register_workflow::<RenderSlotWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm })
+        // The render workflow's bookkeeping (releasing a slot) runs here.
+        .register_activities(render_activities(deps.db, deps.storage, render))
+        .tuner(tuner(100, max_concurrent_activities))
         .build();
     Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
+}
+
+/// The worker of the `render` queue: FFmpeg renders only, `max_concurrent` at a time.
+fn render_worker(
+    runtime: &temporalio_sdk::Runtime,
+    client: Client,
+    task_queue_prefix: &str,
+    render: &RenderConfig,
+    db: DatabaseConnection,
+    storage: Arc<dyn ObjectStore>,
+) -> Result<Worker, BuildError> {
+    let options = WorkerOptions::new(Workload::Render.queue(task_queue_prefix))
+        .register_activities(render_activities(db, storage, render))
+        .tuner(tuner(1, render.max_concurrent))
+        .build();
+    Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
+}
+
+fn render_activities(
+    db: DatabaseConnection,
+    storage: Arc<dyn ObjectStore>,
+    cfg: &RenderConfig,
+) -> RenderActivitiesImpl {
+    RenderActivitiesImpl { db, storage, tts: tts::from_config(&cfg.voice), work_dir: cfg.work_dir.clone() }
+}
+
+fn tuner(workflow_slots: usize, activity_slots: usize) -> TunerHolder {
+    TunerHolder::builder()
+        .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(workflow_slots))
+        .activity_task_slot_supplier(FixedSizeSlotSupplier::new(activity_slots.max(1)))
+        .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(activity_slots.max(1)))
+        .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .build()
+}
+
+/// Both workers of one worker process: `main` and `render`.
+pub struct Workers {
+    main: Worker,
+    render: Worker,
+}
+
+impl Workers {
+    pub fn build(
+        runtime: &temporalio_sdk::Runtime,
+        client: Client,
+        config: &platform::Config,
+        deps: Dependencies,
+    ) -> Result<Workers, BuildError> {
+        let prefix = &config.temporal.task_queue_prefix;
+        let render =
+            render_worker(runtime, client.clone(), prefix, &config.render, deps.db.clone(), deps.storage.clone())?;
+        let main = main_worker(runtime, client, prefix, config.worker.max_concurrent_activities, &config.render, deps)?;
+        Ok(Workers { main, render })
+    }
+
+    /// Asks both workers to finish the tasks in hand and stop.
+    pub fn shutdown_handle(&self) -> impl Fn() + Send + Sync + 'static {
+        let (main, render) = (self.main.shutdown_handle(), self.render.shutdown_handle());
+        move || {
+            main();
+            render();
+        }
+    }
+
+    /// Runs both until shutdown; the first failure stops the process.
+    pub async fn run(&mut self) -> Result<(), temporalio_sdk::WorkerRunError> {
+        let (main, render) = futures::join!(self.main.run(), self.render.run());
+        main.and(render)
+    }
 }

@@ -70,6 +70,24 @@ pub async fn record_upload(
     Ok(asset)
 }
 
+/// The assets one render of a slot stored (video and thumbnail).
+pub async fn for_render(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    version: i32,
+) -> Result<Vec<assets::Model>, DomainError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let tx = scope.begin(db).await?;
+    Ok(tx
+        .find::<assets::Entity>()
+        .filter(assets::Column::SlotId.eq(slot_id))
+        .filter(assets::Column::RenderVersion.eq(version))
+        .filter(assets::Column::Kind.is_in(["video", "thumbnail"]))
+        .all(&*tx)
+        .await?)
+}
+
 pub async fn get(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<assets::Model, DomainError> {
     let tx = scope.begin(db).await?;
     tx.find_by_id::<assets::Entity>(id).one(&*tx).await?.ok_or(DomainError::NotFound("asset"))

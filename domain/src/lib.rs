@@ -15,6 +15,7 @@ pub mod policy;
 pub mod projects;
 pub mod prompts;
 pub mod ratelimit;
+pub mod rendering;
 pub mod scope;
 pub mod slots;
 pub mod tokens;

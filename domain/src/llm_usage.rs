@@ -94,6 +94,16 @@ pub async fn month_cost_micros(
     scope: &OrgScope,
     project_id: Uuid,
 ) -> Result<i64, DomainError> {
+    month_total(db, scope, project_id, "llm_cost_micros").await
+}
+
+/// A project's total of one usage metric this calendar month (UTC).
+pub async fn month_total(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    project_id: Uuid,
+    metric: &str,
+) -> Result<i64, DomainError> {
     let now = Utc::now();
     let month_start =
         Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().expect("the first of a month exists");
@@ -101,7 +111,7 @@ pub async fn month_cost_micros(
     let total: Option<Option<i64>> = tx
         .find::<usage_ledger::Entity>()
         .filter(usage_ledger::Column::ProjectId.eq(project_id))
-        .filter(usage_ledger::Column::Metric.eq("llm_cost_micros"))
+        .filter(usage_ledger::Column::Metric.eq(metric))
         .filter(usage_ledger::Column::OccurredAt.gte(month_start))
         .select_only()
         .column_as(Expr::cust("coalesce(sum(quantity), 0)::bigint"), "total")

@@ -100,6 +100,22 @@ pub struct Budgets {
     /// Rendered video seconds per calendar month.
     pub monthly_video_seconds: Option<i64>,
     pub posts_per_day: Option<i32>,
+    /// Longest video a render may make, 5 to 600 s (TikTok's own cap);
+    /// absent means 180 s.
+    pub max_video_seconds: Option<i32>,
+}
+
+impl Budgets {
+    pub const DEFAULT_MAX_VIDEO_SECONDS: i32 = 180;
+
+    /// The budgets stored on a project (defaults when unreadable).
+    pub fn of(project: &projects::Model) -> Budgets {
+        serde_json::from_value(project.budgets.clone()).unwrap_or_default()
+    }
+
+    pub fn max_video_seconds(&self) -> i32 {
+        self.max_video_seconds.unwrap_or(Self::DEFAULT_MAX_VIDEO_SECONDS)
+    }
 }
 
 pub async fn update(
@@ -143,8 +159,12 @@ pub async fn update(
     if let Some(budgets) = changes.budgets {
         if [budgets.monthly_llm_micros, budgets.monthly_video_seconds].iter().flatten().any(|v| *v < 0)
             || budgets.posts_per_day.is_some_and(|p| !(0..=50).contains(&p))
+            || budgets.max_video_seconds.is_some_and(|s| !(5..=600).contains(&s))
         {
-            return Err(DomainError::invalid("budgets", "limits must be positive (posts_per_day at most 50)"));
+            return Err(DomainError::invalid(
+                "budgets",
+                "limits must be positive (posts_per_day at most 50, max_video_seconds 5 to 600)",
+            ));
         }
         project.budgets = Set(serde_json::json!(budgets));
     }

@@ -52,6 +52,13 @@ pub struct Model {
     /// Policy and similarity findings for the reviewer: `[{"check", "reason"}]`.
     pub review_notes: Json,
     pub prompt_versions: Json,
+    /// Renders started so far; the current one's assets live under `v{render_version}/`.
+    pub render_version: i32,
+    /// Why the last render failed, for the person who asked for it.
+    pub render_error: Option<String>,
+    pub video_asset_id: Option<Uuid>,
+    /// An upload of the org's shown behind the captions instead of a plain colour.
+    pub background_asset_id: Option<Uuid>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -7,6 +7,7 @@ mod m20261121_000001_schema_v1;
 mod m20261121_000002_identity_and_rls;
 mod m20261121_000003_users_rls;
 mod m20261121_000004_generation;
+mod m20261122_000005_rendering;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_identity_and_rls::MIGRATION),
             Box::new(m20261121_000003_users_rls::MIGRATION),
             Box::new(m20261121_000004_generation::MIGRATION),
+            Box::new(m20261122_000005_rendering::MIGRATION),
         ]
     }
 }

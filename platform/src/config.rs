@@ -71,6 +71,11 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("LOG_FORMAT", Some("json"), "json or pretty"),
     var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
+    var("RENDER_MAX_CONCURRENT", Some("1"), "renders one worker runs at once (each uses every core)"),
+    var("RENDER_WORK_DIR", Some(".reelpilot/render"), "scratch space of renders (cleaned after each)"),
+    var("TTS_VOICE", Some("piper"), "voice-over engine: piper (falls back to espeak-ng) or espeak"),
+    var("PIPER_PYTHON", Some(".reelpilot/venv/bin/python"), "Python with piper-tts installed"),
+    var("PIPER_MODEL", Some(""), "Piper .onnx voice; empty for the bundled en_US Joe voice"),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -90,6 +95,7 @@ pub struct Config {
     pub secrets: SecretStoreConfig,
     pub telemetry: TelemetryConfig,
     pub worker: WorkerConfig,
+    pub render: RenderConfig,
     pub mail: MailConfig,
     pub llm: LlmConfig,
 }
@@ -174,6 +180,19 @@ pub struct WorkerConfig {
     pub max_concurrent_activities: usize,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoiceConfig {
+    Piper { python: PathBuf, model: Option<PathBuf> },
+    Espeak,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderConfig {
+    pub max_concurrent: usize,
+    pub work_dir: PathBuf,
+    pub voice: VoiceConfig,
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -216,6 +235,16 @@ impl Config {
                 return Err(invalid("SECRET_STORE", format!("unknown backend {other:?}")));
             }
         };
+        let voice = match vars.get("TTS_VOICE")?.as_str() {
+            "piper" => VoiceConfig::Piper {
+                python: vars.get("PIPER_PYTHON")?.into(),
+                model: vars.optional("PIPER_MODEL").filter(|m| !m.is_empty()).map(PathBuf::from),
+            },
+            "espeak" => VoiceConfig::Espeak,
+            other => {
+                return Err(invalid("TTS_VOICE", format!("expected piper or espeak, got {other:?}")));
+            }
+        };
         let format = match vars.get("LOG_FORMAT")?.as_str() {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
@@ -252,6 +281,11 @@ impl Config {
             secrets,
             telemetry: TelemetryConfig { format, filter: vars.get("RUST_LOG")? },
             worker: WorkerConfig { max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")? },
+            render: RenderConfig {
+                max_concurrent: vars.parse::<usize>("RENDER_MAX_CONCURRENT")?.max(1),
+                work_dir: vars.get("RENDER_WORK_DIR")?.into(),
+                voice,
+            },
             mail: MailConfig { smtp_url: SecretString::from(vars.get("SMTP_URL")?), from: vars.get("MAIL_FROM")? },
             llm: LlmConfig {
                 base_url: vars.get("LLM_BASE_URL")?.trim_end_matches('/').to_owned(),

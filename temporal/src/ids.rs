@@ -16,6 +16,12 @@ pub fn slot_improve_workflow_id(org_id: Uuid, slot_id: Uuid) -> String {
     format!("{org_id}:slot-improve:{slot_id}")
 }
 
+/// One render of a slot: each version is its own run, so a re-render never
+/// meets the history of the last one.
+pub fn slot_render_workflow_id(org_id: Uuid, slot_id: Uuid, version: i32) -> String {
+    format!("{org_id}:render:{slot_id}:v{version}")
+}
+
 pub fn tiktok_refresh_workflow_id(org_id: Uuid, account_id: Uuid) -> String {
     format!("{org_id}:tiktok-refresh:{account_id}")
 }

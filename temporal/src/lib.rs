@@ -6,6 +6,7 @@
 pub mod ids;
 pub mod plan;
 pub mod queues;
+pub mod render;
 pub mod search;
 
 #[cfg(feature = "runtime")]

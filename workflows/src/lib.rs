@@ -5,5 +5,7 @@
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
 pub mod plan;
+pub mod render;
 
 pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
+pub use render::RenderSlotWorkflow;

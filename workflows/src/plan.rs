@@ -102,7 +102,8 @@ impl GenerateMonthPlanWorkflow {
 }
 
 /// The root cause of an activity failure, as its activity reported it.
-fn cause(err: &ActivityExecutionError) -> String {
+/// The innermost failure message of an activity error: the activity's own words.
+pub(crate) fn cause(err: &ActivityExecutionError) -> String {
     let Some(mut failure) = err.failure() else { return err.to_string() };
     while let Some(inner) = failure.cause.as_deref() {
         failure = inner;

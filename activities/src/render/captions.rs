@@ -3,6 +3,8 @@
 //! outlined, in the middle band of the screen, clear of TikTok's own UI
 //! (the caption and buttons at the bottom and right).
 
+use super::tts::Phrase;
+
 /// One caption on screen from `start` to `end` seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cue {
@@ -14,20 +16,24 @@ pub struct Cue {
 /// Words per caption.
 const WORDS_PER_CUE: usize = 3;
 
-/// Splits the spoken words into cues over `speech_secs`, each word's share
-/// of the time in proportion to its letters plus a pause.
-pub fn cues(words: &[String], speech_secs: f64) -> Vec<Cue> {
+/// Splits each phrase into cues over its span (the whole speech when the
+/// voice gave no timing), each word's share of the time in proportion to
+/// its letters plus a pause. A cue never mixes two phrases.
+pub fn cues(phrases: &[Phrase], speech_secs: f64) -> Vec<Cue> {
     let weight = |w: &String| w.chars().filter(|c| c.is_alphanumeric()).count() as f64 + 2.0;
-    let total: f64 = words.iter().map(weight).sum();
-    if total == 0.0 {
-        return Vec::new();
-    }
     let mut cues = Vec::new();
-    let mut at = 0.0;
-    for chunk in words.chunks(WORDS_PER_CUE) {
-        let share = chunk.iter().map(weight).sum::<f64>() / total * speech_secs;
-        cues.push(Cue { start: at, end: at + share, text: chunk.join(" ") });
-        at += share;
+    for phrase in phrases {
+        let (start, end) = phrase.span.unwrap_or((0.0, speech_secs));
+        let total: f64 = phrase.words.iter().map(weight).sum();
+        if total == 0.0 || end <= start {
+            continue;
+        }
+        let mut at = start;
+        for chunk in phrase.words.chunks(WORDS_PER_CUE) {
+            let share = chunk.iter().map(weight).sum::<f64>() / total * (end - start);
+            cues.push(Cue { start: at, end: at + share, text: chunk.join(" ") });
+            at += share;
+        }
     }
     cues
 }
@@ -67,10 +73,13 @@ pub fn ass(cues: &[Cue]) -> String {
 mod tests {
     use super::*;
 
+    fn phrase(text: &str, span: Option<(f64, f64)>) -> Phrase {
+        Phrase { words: text.split(' ').map(str::to_owned).collect(), span }
+    }
+
     #[test]
     fn cues_cover_the_speech_in_order_in_proportion_to_the_words() {
-        let words: Vec<String> = "Stop boiling pasta in tiny pots tonight".split(' ').map(str::to_owned).collect();
-        let cues = cues(&words, 7.0);
+        let cues = cues(&[phrase("Stop boiling pasta in tiny pots tonight", None)], 7.0);
         assert_eq!(
             cues.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
             ["Stop boiling pasta", "in tiny pots", "tonight"]
@@ -79,6 +88,18 @@ mod tests {
         assert!((cues.last().unwrap().end - 7.0).abs() < 1e-9);
         assert!(cues.windows(2).all(|w| (w[0].end - w[1].start).abs() < 1e-9), "no gaps, no overlaps");
         assert!(cues[0].end - cues[0].start > cues[2].end - cues[2].start, "more letters, more time");
+    }
+
+    #[test]
+    fn timed_phrases_keep_their_cues_inside_their_own_span() {
+        let cues =
+            cues(&[phrase("Salt the water.", Some((0.0, 1.5))), phrase("Use a big pot!", Some((1.8, 3.0)))], 3.2);
+        assert_eq!(
+            cues.iter().map(|c| (c.text.as_str(), c.start)).collect::<Vec<_>>(),
+            [("Salt the water.", 0.0), ("Use a big", 1.8), ("pot!", cues[2].start)]
+        );
+        assert!((cues[0].end - 1.5).abs() < 1e-9, "silence between sentences has no caption");
+        assert!((cues[2].end - 3.0).abs() < 1e-9);
     }
 
     #[test]

@@ -2,12 +2,30 @@
 
 use super::{FPS, HEIGHT, RenderError, WIDTH};
 use serde_json::Value;
-use std::path::Path;
-use tokio::process::Command;
+use std::{
+    ffi::OsString,
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncReadExt},
+    process::Command,
+};
+
+/// What fills the frame behind the captions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Background {
+    /// A flat colour, `0xRRGGBB`: the cheap `color` source, no per-frame drawing.
+    Color(String),
+    /// A still image, scaled and cropped once, then repeated.
+    Image(PathBuf),
+    /// A video clip, looped, scaled and cropped to fill the frame; its own
+    /// sound is dropped.
+    Video(PathBuf),
+}
 
 pub struct Composition<'a> {
-    /// `0xRRGGBB`
-    pub background: &'a str,
+    pub background: &'a Background,
     pub speech: &'a Path,
     pub subtitles: Option<&'a Path>,
     pub duration_secs: f64,
@@ -27,23 +45,45 @@ async fn run(cmd: &mut Command, what: &str) -> Result<String, RenderError> {
         .map_err(|e| RenderError::Ffmpeg(format!("{what} could not start: {e}")))?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
-        return Err(RenderError::Ffmpeg(format!(
-            "{what} exited with {}: {}",
-            out.status,
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-        )));
+        return Err(exited(what, out.status, &stderr));
     }
     Ok(stderr)
 }
 
-/// The arguments of the composing `ffmpeg` run: the flat background
-/// (generated once per frame by the cheap `color` source, no per-frame
-/// drawing), the captions, the speech through a limiter then EBU R128
-/// loudness normalisation (-14 LUFS, -1.5 dBTP), encoded for TikTok into
-/// `output`.
-pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<std::ffi::OsString> {
-    let mut video = String::from("[0:v]format=yuv420p");
+/// A failed run, with the last lines FFmpeg printed (its reason).
+fn exited(what: &str, status: std::process::ExitStatus, stderr: &str) -> RenderError {
+    let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
+    RenderError::Ffmpeg(format!(
+        "{what} exited with {status}: {}",
+        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    ))
+}
+
+/// The arguments of the composing `ffmpeg` run: the background, the
+/// captions, the speech through a limiter then EBU R128 loudness
+/// normalisation (-14 LUFS, -1.5 dBTP), encoded for TikTok into `output`,
+/// with machine-readable progress on stdout.
+pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
+    let duration = format!("{:.3}", c.duration_secs);
+    let fill = format!("scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=increase,crop={WIDTH}:{HEIGHT},setsar=1");
+    let mut args: Vec<OsString> =
+        ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"].map(Into::into).to_vec();
+    args.extend(["-progress".into(), "pipe:1".into()]);
+    let mut video = match c.background {
+        Background::Color(color) => {
+            args.extend(["-f".into(), "lavfi".into(), "-i".into()]);
+            args.push(format!("color=c={color}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}").into());
+            String::from("[0:v]format=yuv420p")
+        }
+        Background::Image(path) => {
+            args.extend(["-i".into(), path.into()]);
+            format!("[0:v]{fill},format=yuv420p,loop=loop=-1:size=1:start=0,fps={FPS}")
+        }
+        Background::Video(path) => {
+            args.extend(["-stream_loop".into(), "-1".into(), "-i".into(), path.into()]);
+            format!("[0:v]fps={FPS},{fill},format=yuv420p")
+        }
+    };
     if let Some(subtitles) = c.subtitles {
         video.push_str(&format!(
             ",subtitles=filename='{}':fontsdir=/usr/share/fonts/truetype/dejavu",
@@ -53,13 +93,7 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<std::ffi::OsStrin
     video.push_str("[v]");
     let audio = "[1:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
                  loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad[a]";
-    let duration = format!("{:.3}", c.duration_secs);
-    let mut args: Vec<std::ffi::OsString> =
-        ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i"].map(Into::into).to_vec();
-    args.push(format!("color=c={}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}", c.background).into());
-    args.push("-i".into());
-    args.push(c.speech.into());
-    args.push("-filter_complex".into());
+    args.extend(["-i".into(), c.speech.into(), "-filter_complex".into()]);
     args.push(format!("{video};{audio}").into());
     for a in ["-map", "[v]", "-map", "[a]", "-t", &duration, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] {
         args.push(a.into());
@@ -67,17 +101,38 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<std::ffi::OsStrin
     for a in ["-pix_fmt", "yuv420p", "-r", &FPS.to_string(), "-c:a", "aac", "-b:a", "128k", "-ar", "48000"] {
         args.push(a.into());
     }
-    args.push("-movflags".into());
-    args.push("+faststart".into());
-    args.push(output.into());
+    args.extend(["-movflags".into(), "+faststart".into(), output.into()]);
     args
 }
 
-/// Composes the video. Written beside the output and renamed, so a killed
-/// render never leaves half a video.
-pub async fn compose(c: &Composition<'_>) -> Result<(), RenderError> {
+/// Composes the video, reporting the fraction encoded (0..=1) as FFmpeg
+/// progresses. Written beside the output and renamed, so a killed render
+/// never leaves half a video; dropping the future kills FFmpeg.
+pub async fn compose(c: &Composition<'_>, mut on_progress: impl FnMut(f64) + Send) -> Result<(), RenderError> {
     let partial = c.output.with_extension("partial.mp4");
-    run(Command::new("ffmpeg").args(compose_args(c, &partial)), "ffmpeg").await?;
+    let mut child = Command::new("ffmpeg")
+        .args(compose_args(c, &partial))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| RenderError::Ffmpeg(format!("ffmpeg could not start: {e}")))?;
+    let stderr = child.stderr.take().expect("piped");
+    let errors = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = tokio::io::BufReader::new(stderr).read_to_string(&mut text).await;
+        text
+    });
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    while let Some(line) = lines.next_line().await? {
+        if let Some(micros) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok()) {
+            on_progress((micros / 1e6 / c.duration_secs).clamp(0.0, 1.0));
+        }
+    }
+    let status = child.wait().await?;
+    if !status.success() {
+        return Err(exited("ffmpeg", status, &errors.await.unwrap_or_default()));
+    }
     tokio::fs::rename(&partial, c.output).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! ceiling, and a JPEG thumbnail. The output is checked with ffprobe before
 //! it is accepted. No logo or watermark is ever drawn (TikTok's rules).
 
+pub mod activity;
 pub mod captions;
 pub mod ffmpeg;
 pub mod tts;
@@ -34,8 +35,7 @@ pub enum RenderError {
 #[derive(Debug, Clone)]
 pub struct RenderRequest {
     pub script: String,
-    /// Background colour when no media is given, `0xRRGGBB`.
-    pub background: String,
+    pub background: ffmpeg::Background,
     /// Draw captions (tests render without them to compare frames).
     pub captions: bool,
     /// Longest allowed video, from the project's limits.
@@ -52,56 +52,80 @@ pub struct Rendered {
     pub cover_timestamp_ms: u32,
 }
 
+/// Share of the work done when the voice is ready and when the video is
+/// encoded; the encode is the long part.
+const VOICE_DONE: f64 = 0.1;
+const ENCODE_DONE: f64 = 0.95;
+
 /// Renders `request` into `work_dir` (created if missing): speech, captions,
-/// video, thumbnail, validation.
-pub async fn render(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path) -> Result<Rendered, RenderError> {
+/// video, thumbnail, validation. `on_progress` hears the fraction done.
+pub async fn render(
+    tts: &dyn tts::Tts,
+    request: &RenderRequest,
+    work_dir: &Path,
+    on_progress: &mut (dyn FnMut(f64) + Send),
+) -> Result<Rendered, RenderError> {
     tokio::fs::create_dir_all(work_dir).await?;
     let speech = work_dir.join("voice.wav");
-    let words = tts.speak(&request.script, &speech).await?;
+    let phrases = tts.speak(&request.script, &speech).await?;
+    on_progress(VOICE_DONE);
     let speech_secs = ffmpeg::probe(&speech).await?.duration_secs;
     let duration_secs = (speech_secs + TAIL_SECS).min(request.max_secs);
     let subtitles = if request.captions {
         let path = work_dir.join("captions.ass");
-        let cues = captions::cues(&words, speech_secs);
+        let cues = captions::cues(&phrases, speech_secs);
         tokio::fs::write(&path, captions::ass(&cues)).await?;
         Some(path)
     } else {
         None
     };
     let video = work_dir.join("video.mp4");
-    ffmpeg::compose(&ffmpeg::Composition {
+    let composition = ffmpeg::Composition {
         background: &request.background,
         speech: &speech,
         subtitles: subtitles.as_deref(),
         duration_secs,
         output: &video,
-    })
-    .await?;
+    };
+    ffmpeg::compose(&composition, |done| on_progress(VOICE_DONE + done * (ENCODE_DONE - VOICE_DONE))).await?;
     let probe = ffmpeg::probe(&video).await?;
     probe.check_tiktok_video(duration_secs)?;
     // A frame a third in: past the hook's first words, captions on screen.
     let cover_timestamp_ms = (duration_secs * 1000.0 / 3.0) as u32;
     let thumbnail = work_dir.join("thumbnail.jpg");
     ffmpeg::thumbnail(&video, cover_timestamp_ms, &thumbnail).await?;
+    on_progress(1.0);
     Ok(Rendered { video, thumbnail, duration_secs: probe.duration_secs, cover_timestamp_ms })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ffmpeg::Background;
 
     const SCRIPT: &str = "Three pasta mistakes everyone makes. First, the pot is too small. \
                           Second, the water has no salt. Third, rinsing the pasta after cooking.";
 
     fn request(captions: bool) -> RenderRequest {
-        RenderRequest { script: SCRIPT.into(), background: "0x1e293b".into(), captions, max_secs: 60.0 }
+        RenderRequest {
+            script: SCRIPT.into(),
+            background: Background::Color("0x1e293b".into()),
+            captions,
+            max_secs: 60.0,
+        }
     }
 
     #[tokio::test]
     async fn a_slot_renders_to_a_tiktok_ready_video_with_even_loudness_a_thumbnail_and_captions() {
         let dir = std::env::temp_dir().join(format!("reelpilot-render-{}", uuid::Uuid::new_v4()));
         let tts = tts::Espeak::default();
-        let with = render(&tts, &request(true), &dir.join("with")).await.expect("the render succeeds");
+        let mut reported = Vec::new();
+        let with = render(&tts, &request(true), &dir.join("with"), &mut |p| reported.push(p))
+            .await
+            .expect("the render succeeds");
+        assert!(reported.windows(2).all(|w| w[0] <= w[1]), "progress only grows: {reported:?}");
+        assert!(reported.len() > 3 && reported.iter().any(|p| *p > 0.2 && *p < 0.9), "{reported:?}");
+        assert_eq!(reported.last(), Some(&1.0));
 
         let probe = ffmpeg::probe(&with.video).await.unwrap();
         assert_eq!(probe.video, Some(("h264".into(), 1080, 1920, "yuv420p".into(), "30/1".into())));
@@ -118,7 +142,7 @@ mod tests {
         assert!(!dir.join("with/video.partial.mp4").exists(), "no half-written file stays");
 
         // The same frame without captions differs where the words are.
-        let without = render(&tts, &request(false), &dir.join("without")).await.unwrap();
+        let without = render(&tts, &request(false), &dir.join("without"), &mut |_| {}).await.unwrap();
         let middle = with.duration_secs / 2.0;
         let a = ffmpeg::gray_frame(&with.video, middle).await.unwrap();
         let b = ffmpeg::gray_frame(&without.video, middle).await.unwrap();

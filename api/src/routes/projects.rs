@@ -153,6 +153,8 @@ pub(crate) struct BudgetsInput {
     monthly_llm_micros: Option<i64>,
     monthly_video_seconds: Option<i64>,
     posts_per_day: Option<i32>,
+    /// Longest video a render may make, 5 to 600 s; absent means 180 s.
+    max_video_seconds: Option<i32>,
 }
 
 /// Changes a project (admin, owner).
@@ -178,6 +180,7 @@ async fn update(
             monthly_llm_micros: b.monthly_llm_micros,
             monthly_video_seconds: b.monthly_video_seconds,
             posts_per_day: b.posts_per_day,
+            max_video_seconds: b.max_video_seconds,
         }),
         brand_voice: body.brand_voice,
     };

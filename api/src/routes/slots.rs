@@ -53,6 +53,13 @@ pub(crate) struct SlotView {
     prompt_versions: serde_json::Value,
     approved_by: Option<Uuid>,
     approved_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Renders started so far; see `/render` for the current one.
+    render_version: i32,
+    /// Why the last render failed or stopped.
+    render_error: Option<String>,
+    video_asset_id: Option<Uuid>,
+    /// The upload shown behind the captions; `null` for a plain colour.
+    background_asset_id: Option<Uuid>,
 }
 
 impl From<slots::Model> for SlotView {
@@ -77,6 +84,10 @@ impl From<slots::Model> for SlotView {
             prompt_versions: s.prompt_versions,
             approved_by: s.approved_by,
             approved_at: s.approved_at,
+            render_version: s.render_version,
+            render_error: s.render_error,
+            video_asset_id: s.video_asset_id,
+            background_asset_id: s.background_asset_id,
         }
     }
 }

@@ -65,6 +65,8 @@ pub fn test_config_on(database_url: &str, llm_base_url: &str, storage: Storage) 
         ("PUBLIC_WEB_URL".to_owned(), "http://web.test".to_owned()),
     ]);
     vars.insert("WORKER_MAX_CONCURRENT_ACTIVITIES".into(), "4".into());
+    vars.insert("RENDER_WORK_DIR".into(), temp_dir("render").display().to_string());
+    vars.insert("PIPER_PYTHON".into(), required_env("TEST_PIPER_PYTHON"));
     if storage == Storage::S3 {
         vars.extend([
             ("STORAGE_BACKEND".to_owned(), "s3".to_owned()),
@@ -149,17 +151,12 @@ impl TestApp {
                 )
                 .await
                 .unwrap();
-                let mut worker = activities::worker::main_worker(
-                    &runtime,
-                    client,
-                    &config.temporal.task_queue_prefix,
-                    config.worker.max_concurrent_activities,
-                    activities::worker::Dependencies {
-                        db,
-                        llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
-                    },
-                )
-                .unwrap();
+                let deps = activities::worker::Dependencies {
+                    db,
+                    llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
+                    storage: platform::storage::from_config(&config.storage),
+                };
+                let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps).unwrap();
                 tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
                 worker.run().await.unwrap();
             });

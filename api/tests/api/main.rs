@@ -14,4 +14,5 @@ mod members;
 mod openapi;
 mod plans;
 mod policy;
+mod renders;
 mod seed;

@@ -62,6 +62,10 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/lock", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/unlock", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
+    ("DELETE", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
+    ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/usage", Access::Org(Action::Read)),
@@ -104,6 +108,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => json!({"slot_ids": [Uuid::new_v4()]}),
         ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
+        ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background") => json!({"asset_id": null}),
         ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts") => {
             json!({"kind": "brand_voice", "body": format!("Voice {n}")})
         }

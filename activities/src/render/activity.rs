@@ -1,0 +1,196 @@
+//! The render activities: turning a slot version into stored assets, and
+//! releasing a slot whose render failed or was cancelled.
+
+use super::{RenderError, RenderRequest, ffmpeg::Background, render, tts::Tts};
+use crate::{
+    context::{scope_for, span},
+    errors::{from_domain, permanent},
+};
+use domain::rendering::{self, RenderResult, RenderSource, RenderedFile};
+use platform::storage::{ObjectStore, StorageKey};
+use sea_orm::DatabaseConnection;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+use temporal::render::{Abandon, AbandonRenderInput, RenderProgress, RenderSlot, RenderSlotInput, RenderSlotOutput};
+use temporalio_macros::activities;
+use temporalio_sdk::{
+    ApplicationFailure,
+    activities::{ActivityContext, ActivityError},
+};
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Largest file a render may store (a 10-minute 1080p video is far below).
+const RENDER_OUTPUT_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
+/// How often the render tells Temporal it is alive (and learns of a cancel).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+
+pub struct RenderActivitiesImpl {
+    pub db: DatabaseConnection,
+    pub storage: Arc<dyn ObjectStore>,
+    pub tts: Arc<dyn Tts>,
+    /// Scratch space; each render works in `{work_dir}/{slot}/v{version}`.
+    pub work_dir: PathBuf,
+}
+
+fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
+    ActivityError::Application(Box::new(ApplicationFailure::new(format!("{what}: {err}"))))
+}
+
+/// Invalid output or nothing to say fail at once; FFmpeg or I/O trouble is retried.
+fn from_render(err: RenderError) -> ActivityError {
+    match err {
+        RenderError::InvalidOutput(_) => permanent(err.to_string()),
+        RenderError::Tts(ref why) if why.contains("nothing to say") => permanent(err.to_string()),
+        other => retryable("rendering", other),
+    }
+}
+
+#[activities]
+impl RenderActivitiesImpl {
+    #[activity(definition = RenderSlot)]
+    pub async fn render_slot(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: RenderSlotInput,
+    ) -> Result<RenderSlotOutput, ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let Some(source) = rendering::source(&self.db, &scope, input.slot_id, input.version)
+                .await
+                .map_err(|e| from_domain("loading the slot", e))?
+            else {
+                tracing::info!(slot_id = %input.slot_id, version = input.version, "render superseded; nothing to do");
+                return Ok(RenderSlotOutput::Superseded);
+            };
+            let work = self.work_dir.join(input.slot_id.to_string()).join(format!("v{}", input.version));
+            // A retry starts from a clean directory: nothing of a killed attempt is reused.
+            let _ = tokio::fs::remove_dir_all(&work).await;
+            tokio::fs::create_dir_all(&work).await.map_err(|e| retryable("preparing the work directory", e))?;
+            let outcome = tokio::select! {
+                outcome = self.render_and_store(&ctx, &input, source, &work) => outcome,
+                () = ctx.cancelled() => {
+                    // Dropping the render future killed FFmpeg (kill_on_drop).
+                    tracing::info!(slot_id = %input.slot_id, "render cancelled; FFmpeg stopped");
+                    Err(ActivityError::cancelled())
+                }
+            };
+            let _ = tokio::fs::remove_dir_all(&work).await;
+            outcome
+        }
+        .instrument(span)
+        .await
+    }
+
+    #[activity(definition = Abandon)]
+    pub async fn abandon(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: AbandonRenderInput,
+    ) -> Result<(), ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        rendering::abandon(&self.db, &scope, input.slot_id, input.version, &input.reason)
+            .await
+            .map_err(|e| from_domain("releasing the slot", e))
+    }
+}
+
+impl RenderActivitiesImpl {
+    async fn render_and_store(
+        &self,
+        ctx: &ActivityContext,
+        input: &RenderSlotInput,
+        source: RenderSource,
+        work: &Path,
+    ) -> Result<RenderSlotOutput, ActivityError> {
+        let background = self.fetch_background(&source, work).await?;
+        let request = RenderRequest {
+            script: source.slot.script.clone(),
+            background,
+            captions: true,
+            max_secs: source.max_video_seconds as f64,
+        };
+        let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
+        let out_dir = work.join("out");
+        let mut on_progress = |fraction| {
+            progress_tx.send_replace(fraction);
+        };
+        let rendering = render(&*self.tts, &request, &out_dir, &mut on_progress);
+        // Heartbeats flow on their own clock, so a long TTS step or a quiet
+        // FFmpeg never looks like a dead worker.
+        let heartbeats = async {
+            loop {
+                let fraction = *progress_rx.borrow_and_update();
+                ctx.record_heartbeat(RenderProgress { fraction }).await.ok();
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+            }
+        };
+        let rendered = tokio::select! {
+            rendered = rendering => rendered.map_err(from_render)?,
+            never = heartbeats => never,
+        };
+
+        let org = input.org_id;
+        let key = |file: &str| {
+            StorageKey::new(org, &rendering::render_path(input.slot_id, input.version, file))
+                .map_err(|e| permanent(e.to_string()))
+        };
+        let video = self.store(key("video.mp4")?, &rendered.video, "video/mp4").await?;
+        let thumbnail = self.store(key("thumbnail.jpg")?, &rendered.thumbnail, "image/jpeg").await?;
+        let result = RenderResult {
+            video,
+            thumbnail,
+            duration_ms: (rendered.duration_secs * 1000.0).round() as i32,
+            cover_timestamp_ms: rendered.cover_timestamp_ms as i32,
+        };
+        let duration_ms = result.duration_ms;
+        let scope = scope_for(ctx, org)?;
+        let assets = rendering::complete(&self.db, &scope, input.slot_id, input.version, result)
+            .await
+            .map_err(|e| from_domain("recording the render", e))?;
+        ctx.record_heartbeat(RenderProgress { fraction: 1.0 }).await.ok();
+        tracing::info!(slot_id = %input.slot_id, version = input.version, duration_ms, "slot rendered");
+        Ok(RenderSlotOutput::Rendered {
+            video_asset_id: assets.video_asset_id,
+            thumbnail_asset_id: assets.thumbnail_asset_id,
+            duration_ms,
+        })
+    }
+
+    /// Copies the slot's background upload into the work directory.
+    async fn fetch_background(&self, source: &RenderSource, work: &Path) -> Result<Background, ActivityError> {
+        let Some(asset) = &source.background else { return Ok(Background::Color(background_color(source.slot.id))) };
+        let key = StorageKey::parse(&asset.storage_key).map_err(|e| permanent(e.to_string()))?;
+        let extension = asset.storage_key.rsplit('.').next().unwrap_or("bin");
+        let path = work.join(format!("background.{extension}"));
+        let mut read = self.storage.read(&key, None).await.map_err(|e| retryable("reading the background", e))?;
+        let mut file = tokio::fs::File::create(&path).await.map_err(|e| retryable("writing the background", e))?;
+        tokio::io::copy(&mut read.body, &mut file).await.map_err(|e| retryable("copying the background", e))?;
+        Ok(if asset.content_type.starts_with("image/") { Background::Image(path) } else { Background::Video(path) })
+    }
+
+    async fn store(&self, key: StorageKey, path: &Path, content_type: &str) -> Result<RenderedFile, ActivityError> {
+        let file = tokio::fs::File::open(path).await.map_err(|e| retryable("opening the render output", e))?;
+        let size = self
+            .storage
+            .put(&key, Box::pin(file), RENDER_OUTPUT_LIMIT)
+            .await
+            .map_err(|e| retryable("storing the render output", e))?;
+        Ok(RenderedFile {
+            storage_key: key.as_str().to_owned(),
+            content_type: content_type.into(),
+            size_bytes: size as i64,
+        })
+    }
+}
+
+/// Calm dark backgrounds; each slot always gets the same one, so a
+/// re-render looks the same and a month does not look like one clip.
+fn background_color(slot_id: Uuid) -> String {
+    const PALETTE: [&str; 6] = ["0x1e293b", "0x312e81", "0x134e4a", "0x3f1d38", "0x1f2937", "0x422006"];
+    PALETTE[(slot_id.as_u128() % PALETTE.len() as u128) as usize].to_owned()
+}

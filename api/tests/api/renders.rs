@@ -1,0 +1,333 @@
+//! Rendering approved slots on the real Temporal server, with real Piper,
+//! FFmpeg and storage (local and S3): progress from heartbeats, stored
+//! assets under deterministic keys, metering, cancellation that kills
+//! FFmpeg, uploads as backgrounds, and the refusals.
+
+use crate::helpers::{Storage, TestApp, User, assert_error, json_body};
+use serde_json::{Value, json};
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
+use uuid::Uuid;
+
+struct Slot {
+    owner: User,
+    org: Uuid,
+    id: String,
+}
+
+impl Slot {
+    fn path(&self, rest: &str) -> String {
+        format!("/api/orgs/{}/slots/{}{rest}", self.org, self.id)
+    }
+}
+
+/// A drafted month, with its first slot given `script` and approved.
+async fn approved_slot(app: &TestApp, script: &str, budgets: Value) -> Slot {
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Render Studio").await;
+    let project = app.create_project(&owner, org, json!({"name": "Pasta"})).await;
+    let path = format!("/api/orgs/{org}/projects/{project}");
+    assert_eq!(app.call("PATCH", &path, Some(&owner), Some(json!({"budgets": budgets}))).await.status(), 200);
+    let plan = json_body(
+        app.post_json(
+            &format!("/api/orgs/{org}/projects/{project}/plans"),
+            &owner,
+            json!({"start_date": "2031-03-02"}),
+        )
+        .await,
+    )
+    .await["plan_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let id = loop {
+        let plan_view = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}"), &owner).await).await;
+        if plan_view["status"] == "ready" {
+            let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}/slots"), &owner).await).await;
+            break slots[0]["id"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "the plan never got ready: {plan_view}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    let slot = Slot { owner, org, id };
+    let res = app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(json!({"script": script}))).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(app.post_json(&slot.path("/approve"), &slot.owner, json!({})).await.status(), 200);
+    slot
+}
+
+/// Polls the render until `done`, collecting every progress value seen.
+async fn wait_render(app: &TestApp, slot: &Slot, done: impl Fn(&Value) -> bool) -> (Value, Vec<f64>) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut seen = Vec::new();
+    loop {
+        let view = json_body(app.get(&slot.path("/render"), &slot.owner).await).await;
+        if let Some(p) = view["progress"].as_f64() {
+            seen.push(p);
+        }
+        if done(&view) {
+            return (view, seen);
+        }
+        assert!(Instant::now() < deadline, "the render never got there: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn download(app: &TestApp, url: &str, to: &Path) {
+    let bytes = app.http.get(url).send().await.unwrap().bytes().await.unwrap();
+    tokio::fs::write(to, &bytes).await.unwrap();
+}
+
+async fn ffprobe(path: &Path) -> Value {
+    let out = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name,width,height:format=duration", "-of", "json"])
+        .arg(path)
+        .output()
+        .await
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn ledger_total(app: &TestApp, metric: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let row = db
+        .query_one(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT coalesce(sum(quantity), 0)::bigint AS total, count(*) AS n FROM usage_ledger WHERE metric = $1",
+            [metric.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "total").unwrap()
+}
+
+const SCRIPT: &str = "Three pasta mistakes everyone makes. First, the pot is too small, so the water stops boiling. \
+    Second, the water has no salt. Third, rinsing it after cooking washes the starch away.";
+
+/// Runs a test against the local and the S3 backend.
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn local() {
+                super::$name(super::Storage::Local).await;
+            }
+            #[tokio::test]
+            async fn s3() {
+                super::$name(super::Storage::S3).await;
+            }
+        }
+    };
+}
+
+on_both_backends!(an_approved_slot_renders_into_a_tiktok_ready_video_with_progress_and_metering);
+async fn an_approved_slot_renders_into_a_tiktok_ready_video_with_progress_and_metering(storage: Storage) {
+    let app = TestApp::spawn_on(storage).await;
+    let slot = approved_slot(&app, SCRIPT, json!({})).await;
+
+    let res = app.post_json(&slot.path("/render"), &slot.owner, json!({})).await;
+    assert_eq!(res.status(), 202);
+    let started = json_body(res).await;
+    assert_eq!((started["status"].as_str(), started["version"].as_i64()), (Some("rendering"), Some(1)));
+    let run = &started["run"];
+    assert_eq!(run["workflow_id"], format!("{}:render:{}:v1", slot.org, slot.id));
+    // Asking again while it runs joins the same render.
+    let again = json_body(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await).await;
+    assert_eq!(again["version"], 1);
+
+    let (done, seen) = wait_render(&app, &slot, |v| v["status"] != "rendering").await;
+    assert_eq!(done["status"], "rendered", "{done}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress only grows: {seen:?}");
+    assert_eq!(seen.last(), Some(&1.0));
+    assert!(done["error"].is_null());
+
+    let video = &done["video"];
+    let key = format!("org/{}/slots/{}/v1/video.mp4", slot.org, slot.id);
+    assert!(video["url"].as_str().unwrap().contains(&key), "deterministic key: {video}");
+    assert_eq!(storage == Storage::S3, video["direct_url"].is_string());
+    let dir = crate::helpers::temp_dir("render-check");
+    std::fs::create_dir_all(&dir).unwrap();
+    download(&app, video["url"].as_str().unwrap(), &dir.join("video.mp4")).await;
+    let probe = ffprobe(&dir.join("video.mp4")).await;
+    let streams = probe["streams"].as_array().unwrap();
+    assert!(streams.iter().any(|s| s["codec_name"] == "h264" && s["width"] == 1080 && s["height"] == 1920), "{probe}");
+    assert!(streams.iter().any(|s| s["codec_name"] == "aac"), "{probe}");
+    let duration: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!((duration * 1000.0 - video_duration_ms(&app, &slot).await as f64).abs() < 100.0);
+    assert!(duration > 4.0 && duration < 30.0, "{duration}");
+    download(&app, done["thumbnail"]["url"].as_str().unwrap(), &dir.join("thumb.jpg")).await;
+    assert_eq!(&std::fs::read(dir.join("thumb.jpg")).unwrap()[..2], &[0xFF, 0xD8]);
+    let cover = done["cover_timestamp_ms"].as_i64().unwrap();
+    assert!(cover > 0 && (cover as f64) < duration * 1000.0);
+
+    // Rendered seconds and bytes are metered once per render version.
+    let seconds = ledger_total(&app, "video_seconds").await;
+    assert_eq!(seconds, duration.ceil() as i64);
+    let slot_view = json_body(app.get(&slot.path(""), &slot.owner).await).await;
+    assert_eq!(slot_view["video_asset_id"], video["id"]);
+
+    // A re-render is a new version with its own keys; the first stays.
+    let res = app.post_json(&slot.path("/render"), &slot.owner, json!({})).await;
+    assert_eq!(json_body(res).await["version"], 2);
+    let (second, _) = wait_render(&app, &slot, |v| v["status"] == "rendered").await;
+    assert!(second["video"]["url"].as_str().unwrap().contains(&format!("slots/{}/v2/video.mp4", slot.id)));
+    assert_eq!(app.http.get(video["url"].as_str().unwrap()).send().await.unwrap().status(), 200);
+    assert_eq!(ledger_total(&app, "video_seconds").await, 2 * seconds);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn video_duration_ms(app: &TestApp, slot: &Slot) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!("SELECT duration_ms::bigint AS d FROM assets WHERE slot_id = '{}' AND kind = 'video'", slot.id),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "d").unwrap()
+}
+
+/// FFmpeg processes working in `dir`.
+fn ffmpeg_in(dir: &Path) -> usize {
+    let out = std::process::Command::new("pgrep").arg("-f").arg(format!("ffmpeg.*{}", dir.display())).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[tokio::test]
+async fn cancelling_a_render_kills_ffmpeg_and_releases_the_slot() {
+    let app = TestApp::spawn().await;
+    // About two minutes of speech: the encode runs long enough to be cancelled.
+    let long = SCRIPT.repeat(10);
+    let slot = approved_slot(&app, &long, json!({})).await;
+    assert_eq!(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await.status(), 202);
+
+    let work_dir = app.config.render.work_dir.join(&slot.id);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ffmpeg_in(&work_dir) == 0 {
+        assert!(Instant::now() < deadline, "FFmpeg never started");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (encoding, _) = wait_render(&app, &slot, |v| v["progress"].as_f64().is_some_and(|p| p > 0.1)).await;
+    assert!(encoding["progress"].as_f64().unwrap() < 1.0, "heartbeats report the encode: {encoding}");
+
+    let res = app.call("DELETE", &slot.path("/render"), Some(&slot.owner), None).await;
+    assert_eq!(res.status(), 202);
+    let (released, _) = wait_render(&app, &slot, |v| v["status"] != "rendering").await;
+    assert_eq!(released["status"], "approved", "{released}");
+    assert!(released["error"].as_str().unwrap().contains("cancelled"), "{released}");
+    assert_eq!(released["run"]["status"], "canceled", "Temporal shows the run as canceled");
+    assert_eq!(ffmpeg_in(&work_dir), 0, "FFmpeg was killed");
+    assert!(released["video"].is_null());
+    assert!(!work_dir.join("v1").exists(), "the scratch files are gone");
+    assert_eq!(ledger_total(&app, "video_seconds").await, 0, "a cancelled render is not metered");
+    let res = app.call("DELETE", &slot.path("/render"), Some(&slot.owner), None).await;
+    assert_error(res, 409, "conflict").await;
+}
+
+async fn upload(app: &TestApp, slot: &Slot, content_type: &str, bytes: Vec<u8>) -> String {
+    let res = app
+        .http
+        .post(app.url(&format!("/api/orgs/{}/uploads", slot.org)))
+        .bearer_auth(&slot.owner.token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    json_body(res).await["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_uploaded_image_becomes_the_background() {
+    let app = TestApp::spawn().await;
+    let slot = approved_slot(&app, "Salt the water like the sea. That is the whole trick.", json!({})).await;
+    let dir = crate::helpers::temp_dir("background");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("red.png");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-f", "lavfi", "-i", "color=c=0xdd1111:s=640x480", "-frames:v", "1"])
+        .arg(&png)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let asset = upload(&app, &slot, "image/png", std::fs::read(&png).unwrap()).await;
+    let res = app.call("PUT", &slot.path("/background"), Some(&slot.owner), Some(json!({"asset_id": asset}))).await;
+    assert_eq!(json_body(res).await["background_asset_id"], asset.as_str());
+
+    app.post_json(&slot.path("/render"), &slot.owner, json!({})).await;
+    let (done, _) = wait_render(&app, &slot, |v| v["status"] != "rendering").await;
+    assert_eq!(done["status"], "rendered", "{done}");
+    let video = dir.join("video.mp4");
+    download(&app, done["video"]["url"].as_str().unwrap(), &video).await;
+    // The top corner (no captions there) shows the upload's red.
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-ss", "1", "-i"])
+        .arg(&video)
+        .args(["-frames:v", "1", "-vf", "crop=100:100:0:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    let pixels = out.stdout.chunks(3).count() as u64;
+    let mean = |c: usize| out.stdout.chunks(3).map(|p| p[c] as u64).sum::<u64>() / pixels;
+    assert!(
+        mean(0) > 180 && mean(1) < 60 && mean(2) < 60,
+        "red background, got rgb({}, {}, {})",
+        mean(0),
+        mean(1),
+        mean(2)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budget() {
+    let app = TestApp::spawn().await;
+    let slot = approved_slot(
+        &app,
+        "Salt the water like the sea. That is the whole trick.",
+        json!({"monthly_video_seconds": 1}),
+    )
+    .await;
+    // Backgrounds: only this org's images and videos.
+    let audio = upload(&app, &slot, "audio/wav", vec![1; 64]).await;
+    let res = app.call("PUT", &slot.path("/background"), Some(&slot.owner), Some(json!({"asset_id": audio}))).await;
+    assert_error(res, 422, "validation_failed").await;
+    let stranger = app.user("stranger").await;
+    let other_org = app.create_org(&stranger, "Elsewhere").await;
+    let foreign = json_body(
+        app.http
+            .post(app.url(&format!("/api/orgs/{other_org}/uploads")))
+            .bearer_auth(&stranger.token)
+            .header("content-type", "image/png")
+            .body(vec![1u8; 64])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app.call("PUT", &slot.path("/background"), Some(&slot.owner), Some(json!({"asset_id": foreign}))).await;
+    assert_error(res, 404, "not_found").await;
+
+    // A draft cannot be rendered.
+    assert_eq!(app.post_json(&slot.path("/unapprove"), &slot.owner, json!({})).await.status(), 200);
+    assert_error(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await, 409, "conflict").await;
+    assert_eq!(app.post_json(&slot.path("/approve"), &slot.owner, json!({})).await.status(), 200);
+
+    // The first render uses the month's 1 s; the next one is refused.
+    assert_eq!(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await.status(), 202);
+    wait_render(&app, &slot, |v| v["status"] == "rendered").await;
+    let body =
+        assert_error(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await, 402, "budget_exceeded").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("video budget"), "{body}");
+}
