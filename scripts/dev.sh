@@ -50,6 +50,24 @@ PIDS+=("$MAIL_PID")
 
 export LOG_FORMAT=${LOG_FORMAT:-json}
 
+# STORAGE_BACKEND=s3 without an endpoint: a local S3-compatible server
+# (s3s-fs) with credentials generated once and kept with the dev data.
+STORAGE_NOTE="local files in $STORAGE_LOCAL_DIR"
+if [ "${STORAGE_BACKEND:-local}" = s3 ] && [ -z "${S3_ENDPOINT:-}" ]; then
+  install_s3_server
+  [ -f "$DEV_DIR/s3-credentials" ] ||
+    (umask 077; echo "S3_SECRET_ACCESS_KEY=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" >"$DEV_DIR/s3-credentials")
+  source "$DEV_DIR/s3-credentials"
+  export S3_ACCESS_KEY_ID=AKIAREELPILOTDEV S3_SECRET_ACCESS_KEY S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+  export S3_BUCKET=${S3_BUCKET:-reelpilot}
+  mkdir -p "$DEV_DIR/s3/$S3_BUCKET"
+  s3_start "$DEV_DIR/s3" "$S3_PORT" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" "$DEV_DIR/logs/s3.log"
+  PIDS+=("$S3_PID")
+  STORAGE_NOTE="S3 (s3s-fs) at $S3_ENDPOINT, bucket $S3_BUCKET"
+elif [ "${STORAGE_BACKEND:-local}" = s3 ]; then
+  STORAGE_NOTE="S3 at $S3_ENDPOINT, bucket ${S3_BUCKET:-reelpilot}"
+fi
+
 BIN=${CARGO_TARGET_DIR:-target}/debug
 # Without a key for a hosted model, plans are drafted offline: by SmolLM2
 # through the local llama.cpp server (default), or by the simulator
@@ -90,6 +108,7 @@ cat >&2 <<MSG
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Mail inbox   http://127.0.0.1:$MAIL_WEB_PORT   (every email the app sends lands here)
     LLM          $LLM_NOTE
+    Storage      $STORAGE_NOTE
     PostgreSQL   postgres://postgres@127.0.0.1:$PG_PORT/reelpilot
   Logs in $DEV_DIR/logs. Press Ctrl-C to stop everything.
 

@@ -165,6 +165,7 @@ dev_env() {
   MAIL_WEB_PORT=${MAIL_WEB_PORT:-1080}
   LLM_SIM_PORT=${LLM_SIM_PORT:-11435}
   LLM_LOCAL_PORT=${LLM_LOCAL_PORT:-11436}
+  S3_PORT=${S3_PORT:-9000}
   DEV_DIR=$STATE_DIR/dev
   export API_PORT
   export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/reelpilot?sslmode=disable}
@@ -174,6 +175,8 @@ dev_env() {
   export PUBLIC_WEB_URL=${PUBLIC_WEB_URL:-http://127.0.0.1:$WEB_PORT}
   export STORAGE_LOCAL_DIR=${STORAGE_LOCAL_DIR:-$DEV_DIR/storage}
   export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
+  export RENDER_WORK_DIR=${RENDER_WORK_DIR:-$DEV_DIR/render}
+  export PIPER_PYTHON=${PIPER_PYTHON:-$VENV/bin/python}
 }
 
 free_port() {

@@ -380,6 +380,20 @@ mod tests {
     }
 
     #[test]
+    fn s3_storage_needs_credentials_and_never_prints_the_secret() {
+        let base = [("DATABASE_URL", "postgres://h/db"), ("STORAGE_BACKEND", "s3")];
+        assert_eq!(Config::from_lookup(lookup(&base)).unwrap_err(), ConfigError::Missing("S3_ACCESS_KEY_ID"));
+        let full = [&base[..], &[("S3_ACCESS_KEY_ID", "AKIA1"), ("S3_SECRET_ACCESS_KEY", "s3-hunter2")]].concat();
+        let cfg = Config::from_lookup(lookup(&full)).unwrap();
+        let StorageConfig::S3(s3) = &cfg.storage else { panic!("{:?}", cfg.storage) };
+        assert_eq!((s3.endpoint.as_deref(), s3.bucket.as_str(), s3.force_path_style), (None, "reelpilot", true));
+        assert!(!format!("{cfg:?}").contains("s3-hunter2"));
+        let voice =
+            Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://h/db"), ("TTS_VOICE", "espeak")])).unwrap();
+        assert_eq!(voice.render.voice, VoiceConfig::Espeak);
+    }
+
+    #[test]
     fn the_database_password_never_appears_in_debug_output_or_errors() {
         let cfg = Config::from_lookup(lookup(&[("DATABASE_URL", "postgres://u:hunter2@h/db")])).unwrap();
         let printed = format!("{cfg:?}");

@@ -72,5 +72,11 @@ fn app_services_set_only_variables_the_code_reads_and_their_config_parses() {
         let config = Config::from_lookup(|k| env.get(k).cloned())
             .unwrap_or_else(|e| panic!("{name}'s environment does not configure the app: {e}"));
         assert_eq!(config.temporal.address.host_str(), Some("temporal"), "{name} must reach the compose Temporal");
+        match &config.storage {
+            platform::config::StorageConfig::S3(s3) => {
+                assert_eq!(s3.endpoint.as_deref(), Some("http://s3:9000"), "{name} must use the compose S3")
+            }
+            other => panic!("{name} stores objects in {other:?}, not the compose S3"),
+        }
     }
 }
