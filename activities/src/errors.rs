@@ -8,6 +8,14 @@ use temporalio_sdk::{ApplicationFailure, activities::ActivityError};
 pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
     let message = format!("{step}: {err}");
     match err {
+        // A sealed, unreachable or misconfigured store is fixed by people,
+        // not by giving up: the workflow retries until it answers.
+        DomainError::SecretStore(ref e)
+            if e.is_retryable() || matches!(e, platform::secrets::SecretStoreError::Denied(_)) =>
+        {
+            tracing::warn!(step, error = %err, "secret store unavailable; will retry");
+            ActivityError::Application(Box::new(ApplicationFailure::new(message)))
+        }
         DomainError::Db(_) | DomainError::RateLimited { .. } => {
             tracing::warn!(step, error = %err, "retryable activity failure");
             ActivityError::Application(Box::new(ApplicationFailure::new(message)))
@@ -17,7 +25,8 @@ pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
         | DomainError::Conflict(_)
         | DomainError::Unauthenticated(_)
         | DomainError::Forbidden(_)
-        | DomainError::BudgetExceeded(_) => {
+        | DomainError::BudgetExceeded(_)
+        | DomainError::SecretStore(_) => {
             tracing::error!(step, error = %err, "permanent activity failure");
             permanent(message)
         }

@@ -7,7 +7,7 @@
 
 use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
 use platform::config::LlmConfig;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -54,10 +54,15 @@ pub struct LlmClient {
 }
 
 impl LlmClient {
+    /// The same client with another key (an org's own).
+    pub fn with_api_key(&self, key: &SecretString) -> LlmClient {
+        LlmClient::new(&LlmConfig { api_key: Some(key.clone()), ..self.cfg.clone() })
+    }
+
     pub fn new(cfg: &LlmConfig) -> Self {
         // reqwest is built without a default TLS provider; ring is the one the
         // rest of the process uses. A second install is refused, harmlessly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        platform::tls::install_ring_provider();
         let mut config = OpenAIConfig::new().with_api_base(&cfg.base_url);
         if let Some(key) = &cfg.api_key {
             config = config.with_api_key(key.expose_secret());

@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         db,
         llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)),
         storage: platform::storage::from_config(&config.storage),
+        secrets: platform::secrets::from_config(&config.secrets),
     };
     let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps)?;
 

@@ -27,6 +27,7 @@ use uuid::Uuid;
 pub struct PlanActivitiesImpl {
     pub db: DatabaseConnection,
     pub llm: Arc<LlmClient>,
+    pub secrets: Arc<dyn platform::secrets::SecretStore>,
 }
 
 /// What an LLM call is about, for its audit record.
@@ -99,7 +100,19 @@ impl PlanActivitiesImpl {
         messages: &[Value],
         schema: &Value,
     ) -> Result<Completion, ActivityError> {
-        match self.llm.complete(messages, schema).await {
+        // The org's own key when it has stored one, else the platform's.
+        let org_key = domain::credentials::active_secret(&self.db, &*self.secrets, site.scope, "llm")
+            .await
+            .map_err(|e| from_domain("reading the org's LLM key", e))?;
+        let with_org_key;
+        let llm = match &org_key {
+            Some(key) => {
+                with_org_key = self.llm.with_api_key(key);
+                &with_org_key
+            }
+            None => &*self.llm,
+        };
+        match llm.complete(messages, schema).await {
             Ok(completion) => Ok(completion),
             Err(err) => {
                 self.audit(site, purpose, Err(&err), err.outcome(), Some(err.to_string())).await;

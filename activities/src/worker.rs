@@ -5,7 +5,7 @@ use crate::{
     plan::PlanActivitiesImpl,
     render::{activity::RenderActivitiesImpl, tts},
 };
-use platform::{config::RenderConfig, storage::ObjectStore};
+use platform::{config::RenderConfig, secrets::SecretStore, storage::ObjectStore};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporal::queues::Workload;
@@ -20,6 +20,7 @@ pub struct Dependencies {
     pub db: DatabaseConnection,
     pub llm: Arc<LlmClient>,
     pub storage: Arc<dyn ObjectStore>,
+    pub secrets: Arc<dyn SecretStore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +47,7 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<RenderSlotWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
-        .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm })
+        .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm, secrets: deps.secrets })
         // The render workflow's bookkeeping (releasing a slot) runs here.
         .register_activities(render_activities(deps.db, deps.storage, render))
         .tuner(tuner(100, max_concurrent_activities))

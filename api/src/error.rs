@@ -92,6 +92,7 @@ impl From<DomainError> for ApiError {
                     ApiError::Internal(e.to_string())
                 }
             }
+            DomainError::SecretStore(e) => ApiError::Unavailable { dependency: "secret_store", cause: e.to_string() },
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum DomainError {
     RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    #[error("secret store: {0}")]
+    SecretStore(#[from] platform::secrets::SecretStoreError),
 }
 
 impl DomainError {

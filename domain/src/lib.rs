@@ -3,7 +3,9 @@
 //! transactions run under PostgreSQL row-level security.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod drafting;
 pub mod error;
 pub mod generation;

@@ -8,7 +8,8 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, invitations, llm_calls, memberships, plans, projects, prompts, publications, slots, usage_ledger,
+    assets, audit_log, credentials, invitations, llm_calls, memberships, plans, projects, prompts, publications, slots,
+    usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
@@ -42,7 +43,8 @@ tenant_owned!(
     audit_log,
     invitations,
     prompts,
-    llm_calls
+    llm_calls,
+    credentials
 );
 
 /// The organisation a request or activity acts for.

@@ -8,6 +8,7 @@ mod m20261121_000002_identity_and_rls;
 mod m20261121_000003_users_rls;
 mod m20261121_000004_generation;
 mod m20261122_000005_rendering;
+mod m20261122_000006_credentials;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_users_rls::MIGRATION),
             Box::new(m20261121_000004_generation::MIGRATION),
             Box::new(m20261122_000005_rendering::MIGRATION),
+            Box::new(m20261122_000006_credentials::MIGRATION),
         ]
     }
 }

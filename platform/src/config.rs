@@ -5,7 +5,7 @@
 //! documentation cannot drift from what the code reads. Secrets are
 //! [`SecretString`]s: `Debug` prints `[REDACTED]` and there is no `Display`.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 /// A variable the configuration reads.
@@ -47,8 +47,18 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("S3_ACCESS_KEY_ID", None, "S3 access key id (required with STORAGE_BACKEND=s3)"),
     secret("S3_SECRET_ACCESS_KEY", "S3 secret access key (required with STORAGE_BACKEND=s3)"),
     var("S3_FORCE_PATH_STYLE", Some("true"), "path-style URLs (most self-hosted S3 servers need them)"),
-    var("SECRET_STORE", Some("embedded"), "secret store backend: embedded"),
+    var("SECRET_STORE", Some("embedded"), "secret store backend: embedded or vault"),
     var("SECRETS_DIR", Some(".reelpilot/secrets"), "directory of the embedded secret store"),
+    secret("SECRETS_MASTER_KEY", "embedded store: base64 of 32 bytes; unset = a generated 0600 key file"),
+    var("VAULT_ADDR", Some("http://127.0.0.1:8200"), "Vault address"),
+    secret("VAULT_TOKEN", "Vault token (or use AppRole: VAULT_ROLE_ID and VAULT_SECRET_ID)"),
+    var("VAULT_ROLE_ID", None, "Vault AppRole role id"),
+    secret("VAULT_SECRET_ID", "Vault AppRole secret id"),
+    var("VAULT_APPROLE_MOUNT", Some("approle"), "mount of the AppRole auth method"),
+    var("VAULT_KV_MOUNT", Some("secret"), "mount of the KV v2 engine"),
+    var("VAULT_TRANSIT_MOUNT", Some("transit"), "mount of the Transit engine"),
+    var("VAULT_TRANSIT_KEY", Some("reelpilot"), "Transit key (created as a derived key if missing)"),
+    var("VAULT_PATH_PREFIX", Some("reelpilot"), "KV path prefix for Reelpilot's secrets"),
     EnvVar {
         name: "SMTP_URL",
         default: Some("smtp://127.0.0.1:1025"),
@@ -158,9 +168,45 @@ pub struct S3Config {
     pub force_path_style: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum SecretStoreConfig {
-    Embedded { dir: PathBuf },
+    Embedded { dir: PathBuf, master_key: Option<SecretBox<[u8; 32]>> },
+    Vault(VaultConfig),
+}
+
+impl Clone for SecretStoreConfig {
+    fn clone(&self) -> Self {
+        match self {
+            SecretStoreConfig::Embedded { dir, master_key } => SecretStoreConfig::Embedded {
+                dir: dir.clone(),
+                master_key: master_key.as_ref().map(|k| SecretBox::new(Box::new(*k.expose_secret()))),
+            },
+            SecretStoreConfig::Vault(v) => SecretStoreConfig::Vault(v.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VaultConfig {
+    pub address: String,
+    pub auth: VaultAuth,
+    pub kv_mount: String,
+    pub transit_mount: String,
+    pub transit_key: String,
+    pub path_prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum VaultAuth {
+    Token(SecretString),
+    AppRole { mount: String, role_id: String, secret_id: SecretString },
+}
+
+impl VaultAuth {
+    /// Whether a refused token can be replaced by logging in again.
+    pub fn can_log_in(&self) -> bool {
+        matches!(self, VaultAuth::AppRole { .. })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +276,36 @@ impl Config {
             }
         };
         let secrets = match vars.get("SECRET_STORE")?.as_str() {
-            "embedded" => SecretStoreConfig::Embedded { dir: vars.get("SECRETS_DIR")?.into() },
+            "embedded" => SecretStoreConfig::Embedded {
+                dir: vars.get("SECRETS_DIR")?.into(),
+                master_key: match vars.optional("SECRETS_MASTER_KEY") {
+                    None => None,
+                    Some(encoded) => {
+                        use base64::Engine;
+                        let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok();
+                        let key: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+                            invalid("SECRETS_MASTER_KEY", "must be base64 of exactly 32 bytes".into())
+                        })?;
+                        Some(SecretBox::new(Box::new(key)))
+                    }
+                },
+            },
+            "vault" => SecretStoreConfig::Vault(VaultConfig {
+                address: vars.get("VAULT_ADDR")?,
+                auth: match (vars.optional("VAULT_TOKEN"), vars.optional("VAULT_ROLE_ID")) {
+                    (Some(token), _) => VaultAuth::Token(SecretString::from(token)),
+                    (None, Some(role_id)) => VaultAuth::AppRole {
+                        mount: vars.get("VAULT_APPROLE_MOUNT")?,
+                        role_id,
+                        secret_id: SecretString::from(vars.get("VAULT_SECRET_ID")?),
+                    },
+                    (None, None) => return Err(ConfigError::Missing("VAULT_TOKEN")),
+                },
+                kv_mount: vars.get("VAULT_KV_MOUNT")?,
+                transit_mount: vars.get("VAULT_TRANSIT_MOUNT")?,
+                transit_key: vars.get("VAULT_TRANSIT_KEY")?,
+                path_prefix: vars.get("VAULT_PATH_PREFIX")?,
+            }),
             other => {
                 return Err(invalid("SECRET_STORE", format!("unknown backend {other:?}")));
             }

@@ -9,5 +9,6 @@ pub mod readiness;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::Config;

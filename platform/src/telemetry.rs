@@ -18,6 +18,7 @@ static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"\b(rp[are])_[A-Za-z0-9_-]{16,}", "${1}_[redacted]"),
         (r"\bsk-[A-Za-z0-9_-]{12,}", "sk-[redacted]"),
         (r"\b(act|rft)\.[A-Za-z0-9._!*-]{8,}", "${1}.[redacted]"),
+        (r"\b(hv[sbr])\.[A-Za-z0-9_-]{16,}", "${1}.[redacted]"),
         (r"(://[^:/@\s]+):[^@/\s]+@", "${1}:[redacted]@"),
     ]
     .into_iter()
@@ -46,12 +47,22 @@ impl<W: Write> Write for Redacting<W> {
     }
 }
 
-fn stdout() -> Redacting<io::Stdout> {
-    Redacting(io::stdout())
-}
-
 /// Installs the global subscriber. Call once, at the start of a binary.
 pub fn init(cfg: &TelemetryConfig) {
+    init_with_writer(cfg, io::stdout);
+}
+
+/// [`init`] writing to `make_writer`'s writers instead of stdout (tests
+/// capture the exact lines production would print).
+pub fn init_with_writer<W: Write + 'static>(
+    cfg: &TelemetryConfig,
+    make_writer: impl Fn() -> W + Send + Sync + 'static,
+) {
+    let make_writer = std::sync::Arc::new(make_writer);
+    let writer = {
+        let make_writer = make_writer.clone();
+        move || Redacting(make_writer())
+    };
     let filter = EnvFilter::try_new(&cfg.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     match cfg.format {
@@ -63,10 +74,10 @@ pub fn init(cfg: &TelemetryConfig) {
                     .with_current_span(true)
                     .with_span_list(false)
                     .with_target(true)
-                    .with_writer(stdout),
+                    .with_writer(writer),
             )
             .init(),
-        LogFormat::Pretty => registry.with(fmt::layer().compact().with_writer(stdout)).init(),
+        LogFormat::Pretty => registry.with(fmt::layer().compact().with_writer(move || Redacting(make_writer()))).init(),
     }
 }
 
@@ -76,9 +87,10 @@ mod tests {
 
     #[test]
     fn known_secret_shapes_are_masked_and_the_rest_is_kept() {
-        let line = r#"{"message":"call failed","auth":"Bearer rpa_AbCdEfGhIjKlMnOpQrStUvWxYz012345","refresh":"rpr_0123456789abcdefghij","key":"sk-or-v1-abcdef0123456789","tiktok":"act.1a2b3c4d5e6f7g8h!1234","db":"postgres://app:hunter2@db:5432/reelpilot","request_id":"req-42"}"#;
+        let line = r#"{"message":"call failed","auth":"Bearer rpa_AbCdEfGhIjKlMnOpQrStUvWxYz012345","refresh":"rpr_0123456789abcdefghij","key":"sk-or-v1-abcdef0123456789","tiktok":"act.1a2b3c4d5e6f7g8h!1234","db":"postgres://app:hunter2@db:5432/reelpilot","vault":"hvs.CAESIJ0123456789abcdefXYZ","request_id":"req-42"}"#;
         let out = redact(line);
-        for secret in ["AbCdEfGh", "0123456789abcdefghij", "abcdef0123456789", "1a2b3c4d5e6f7g8h", "hunter2"] {
+        for secret in ["AbCdEfGh", "0123456789abcdefghij", "abcdef0123456789", "1a2b3c4d5e6f7g8h", "hunter2", "CAESIJ"]
+        {
             assert!(!out.contains(secret), "{secret} leaked: {out}");
         }
         assert!(out.contains("Bearer [redacted]") && out.contains("rpr_[redacted]") && out.contains("sk-[redacted]"));

@@ -1,3 +1,4 @@
 //! Simulators of external services for tests, benchmarks and local demos.
 
 pub mod llm;
+pub mod vault;

@@ -3,6 +3,7 @@
 //! route is registered through utoipa, so the OpenAPI document lists them all.
 
 pub(crate) mod auth;
+mod credentials;
 mod health;
 mod me;
 mod media;
@@ -36,6 +37,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "slots", description = "Editing, approving, locking and improving slots"),
         (name = "renders", description = "Rendering slots into videos, with progress and cancellation"),
         (name = "media", description = "Uploads, assets and signed media links"),
+        (name = "credentials", description = "Provider credentials kept in the secret store"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -73,6 +75,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(slots::router())
         .merge(renders::router())
         .merge(media::router())
+        .merge(credentials::router())
         .split_for_parts()
 }
 

@@ -21,4 +21,5 @@ id_path!(
     MemberPath { user_id },
     InvitationPath { invitation_id },
     AssetPath { asset_id },
+    CredentialPath { credential_id },
 );

@@ -3,6 +3,7 @@
 //! servers that `make test` starts (one binary, to keep link time down).
 
 mod auth;
+mod credentials;
 mod errors;
 mod generation;
 mod health;

@@ -70,6 +70,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/usage", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/uploads", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/credentials", Access::Org(Action::ManageCredentials)),
+    ("POST", "/api/orgs/{org_id}/credentials", Access::Org(Action::ManageCredentials)),
+    ("POST", "/api/orgs/{org_id}/credentials/{credential_id}/rotate", Access::Org(Action::ManageCredentials)),
+    ("POST", "/api/orgs/{org_id}/credentials/{credential_id}/confirm", Access::Org(Action::ManageCredentials)),
+    ("DELETE", "/api/orgs/{org_id}/credentials/{credential_id}", Access::Org(Action::ManageCredentials)),
     ("GET", "/api/orgs/{org_id}/assets/{asset_id}", Access::Org(Action::Read)),
     ("PATCH", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
     // Near the end: they delete what the walk uses.
@@ -109,6 +114,12 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
         ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background") => json!({"asset_id": null}),
+        ("POST", "/api/orgs/{org_id}/credentials") => {
+            json!({"provider": "tiktok", "label": format!("Key {n}"), "secret": format!("walk-secret-{n}")})
+        }
+        ("POST", "/api/orgs/{org_id}/credentials/{credential_id}/rotate") => {
+            json!({"secret": format!("rotated-{n}-key")})
+        }
         ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts") => {
             json!({"kind": "brand_voice", "body": format!("Voice {n}")})
         }
@@ -172,6 +183,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{invitation_id}", &invitation)
             .replace("{slot_id}", &slot)
             .replace("{asset_id}", &Uuid::new_v4().to_string())
+            .replace("{credential_id}", &Uuid::new_v4().to_string())
             .replace("{session_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
