@@ -1,5 +1,6 @@
-//! `reelpilot-api [serve|migrate|seed]`: the HTTP API, the migration
-//! runner and the demo seed, in one binary so they share configuration.
+//! `reelpilot-api [serve|migrate|seed|rotate-keys [--retire]]`: the HTTP
+//! API, the migration runner, the demo seed and the secret store's key
+//! rotation, in one binary so they share configuration.
 
 use anyhow::Context;
 use api::{AppState, app};
@@ -16,7 +17,20 @@ async fn main() -> anyhow::Result<()> {
         "serve" => serve(config).await,
         "migrate" => migrate(&config).await,
         "seed" => api::seed::run(state(config).await?).await,
-        other => anyhow::bail!("unknown command {other:?}; expected serve, migrate or seed"),
+        "rotate-keys" => {
+            let retire = std::env::args().nth(2).as_deref() == Some("--retire");
+            let store = platform::secrets::from_config(&config.secrets);
+            let done = platform::secrets::rotate_and_rewrap(&*store, retire).await.context("rotating keys")?;
+            tracing::info!(
+                backend = store.backend(),
+                new_version = done.new_version,
+                rewrapped = done.rewrapped,
+                min_decryption = done.min_decryption,
+                "secret store keys rotated"
+            );
+            Ok(())
+        }
+        other => anyhow::bail!("unknown command {other:?}; expected serve, migrate, seed or rotate-keys"),
     }
 }
 
@@ -37,7 +51,7 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
     )
     .await?;
     let secrets = platform::secrets::from_config(&config.secrets);
-    let media_key = Arc::new(secrets.derive_key(api::routes::MEDIA_KEY_PURPOSE).await?);
+    let media_key = Arc::new(media_key(&*secrets).await?);
     Ok(AppState {
         db,
         temporal,
@@ -47,6 +61,23 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
         media_key,
         config: Arc::new(config),
     })
+}
+
+/// The media-link key; a sealed or starting Vault is waited for (a minute)
+/// rather than failing the start.
+async fn media_key(secrets: &dyn platform::secrets::SecretStore) -> anyhow::Result<[u8; 32]> {
+    let mut attempt = 0;
+    loop {
+        match secrets.derive_key(api::routes::MEDIA_KEY_PURPOSE).await {
+            Ok(key) => return Ok(key),
+            Err(e) if e.is_retryable() && attempt < 30 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "the secret store is not ready; waiting");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e).context("deriving the media-link key from the secret store"),
+        }
+    }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -78,5 +78,11 @@ fn app_services_set_only_variables_the_code_reads_and_their_config_parses() {
             }
             other => panic!("{name} stores objects in {other:?}, not the compose S3"),
         }
+        match &config.secrets {
+            platform::config::SecretStoreConfig::Vault(vault) => {
+                assert_eq!(vault.address, "http://vault:8200", "{name} must use the compose Vault")
+            }
+            other => panic!("{name} keeps secrets in {other:?}, not the compose Vault"),
+        }
     }
 }

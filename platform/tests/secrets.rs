@@ -127,6 +127,18 @@ async fn the_embedded_store_refuses_to_retire_a_version_stored_secrets_still_use
 }
 
 #[tokio::test]
+async fn the_operator_rotation_rewraps_stored_secrets_and_can_retire_the_old_key() {
+    let store = embedded();
+    let path = SecretPath::new(Uuid::new_v4(), "credentials/y").unwrap();
+    store.write(&path, &text("sk-before-rotation")).await.unwrap();
+    let kept = platform::secrets::rotate_and_rewrap(&*store, false).await.unwrap();
+    assert_eq!((kept.new_version, kept.rewrapped, kept.min_decryption), (2, 1, 1));
+    let retired = platform::secrets::rotate_and_rewrap(&*store, true).await.unwrap();
+    assert_eq!((retired.new_version, retired.min_decryption), (3, 3));
+    assert_eq!(store.read(&path, None).await.unwrap().unwrap().value.expose_secret(), "sk-before-rotation");
+}
+
+#[tokio::test]
 async fn a_sealed_or_unreachable_vault_is_a_clear_retryable_error() {
     let (sim, store) = vault().await;
     store.check().await.unwrap();

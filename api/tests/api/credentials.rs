@@ -238,3 +238,48 @@ async fn canary_secrets_never_leave_the_secret_store() {
         assert!(!String::from_utf8_lossy(&bytes).contains(&canary), "{} holds a canary in clear", file.display());
     }
 }
+
+#[tokio::test]
+async fn a_plan_waits_out_a_sealed_vault_instead_of_failing() {
+    let vault = testkit::vault::VaultSimulator::new("hvs.plan-test-root-token");
+    let address = vault.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let app = crate::helpers::TestApp::spawn_with(crate::helpers::Storage::Local, |config| {
+        config.secrets = platform::config::SecretStoreConfig::Vault(platform::config::VaultConfig {
+            address,
+            auth: platform::config::VaultAuth::Token("hvs.plan-test-root-token".to_owned().into()),
+            kv_mount: "secret".into(),
+            transit_mount: "transit".into(),
+            transit_key: "reelpilot".into(),
+            path_prefix: "reelpilot".into(),
+        })
+    })
+    .await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Vaulted").await;
+    let project = app.create_project(&owner, org, json!({"name": "Vaulted"})).await;
+    let key = "sk-or-v1-kept-in-vault-1234";
+    let res = create(&app, &owner, org, json!({"provider": "llm", "label": "own", "secret": key})).await;
+    assert_eq!(res.status(), 201);
+
+    vault.seal();
+    let res = app
+        .post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), &owner, json!({"start_date": "2031-06-01"}))
+        .await;
+    let plan = json_body(res).await["plan_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let view = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}"), &owner).await).await;
+    assert_eq!(view["status"], "drafting", "the plan waits for the secret store: {view}");
+    assert!(app.llm.authorizations().is_empty(), "no model call without the key");
+    vault.unseal();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let view = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}"), &owner).await).await;
+        if view["status"] == "ready" {
+            break;
+        }
+        assert!(view["status"] != "failed" && Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(app.llm.authorizations().iter().all(|a| a.as_deref() == Some(&*format!("Bearer {key}"))));
+}

@@ -46,3 +46,34 @@ async fn readyz_is_503_naming_postgres_when_it_is_down() {
     assert_eq!(body["checks"]["temporal"]["ok"], true);
     assert!(!body.to_string().contains(":pw@"), "the database password must not leak: {body}");
 }
+
+#[tokio::test]
+async fn readyz_is_503_naming_the_secret_store_when_vault_is_sealed() {
+    let vault = testkit::vault::VaultSimulator::new("hvs.readiness-root-token");
+    let address = vault.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut config = test_config(&crate::helpers::fresh_database().await);
+    config.secrets = platform::config::SecretStoreConfig::Vault(platform::config::VaultConfig {
+        address,
+        auth: platform::config::VaultAuth::Token("hvs.readiness-root-token".to_owned().into()),
+        kv_mount: "secret".into(),
+        transit_mount: "transit".into(),
+        transit_key: "reelpilot".into(),
+        path_prefix: "reelpilot".into(),
+    });
+    let app = api::app(state_for(config).await);
+    let ready = |app: axum::Router| async move {
+        let res = app.oneshot(Request::get("/readyz").body(Body::empty()).unwrap()).await.unwrap();
+        let status = res.status().as_u16();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap())
+    };
+    assert_eq!(ready(app.clone()).await.0, 200);
+    vault.seal();
+    let (status, body) = ready(app.clone()).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["failed"], serde_json::json!(["secret_store"]), "{body}");
+    assert!(body["checks"]["secret_store"]["error"].as_str().unwrap().contains("sealed"), "{body}");
+    assert!(!body.to_string().contains("readiness-root-token"), "{body}");
+    vault.unseal();
+    assert_eq!(ready(app).await.0, 200);
+}

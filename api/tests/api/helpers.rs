@@ -120,12 +120,19 @@ impl TestApp {
     }
 
     pub async fn spawn_on(storage: Storage) -> TestApp {
+        Self::spawn_with(storage, |_| {}).await
+    }
+
+    /// A test app whose configuration `adjust` changes first (another
+    /// secret store, say).
+    pub async fn spawn_with(storage: Storage, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let database_url = fresh_database().await;
         let llm = testkit::llm::LlmSimulator::new();
         let llm_base = llm.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config_on(&database_url, &llm_base, storage);
+        adjust(&mut config);
         if let platform::config::StorageConfig::S3(s3) = &config.storage {
             platform::storage::S3Store::new(s3).ensure_bucket().await.expect("the test S3 server creates buckets");
         }

@@ -143,6 +143,28 @@ pub fn from_config(cfg: &SecretStoreConfig) -> Arc<dyn SecretStore> {
     }
 }
 
+/// What [`rotate_and_rewrap`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub new_version: u32,
+    pub rewrapped: u64,
+    /// The lowest version still accepted afterwards.
+    pub min_decryption: u32,
+}
+
+/// The operator's key rotation: a new key version, every stored secret
+/// re-encrypted with it, and (with `retire`) older versions refused from now
+/// on. `reelpilot-api rotate-keys [--retire]` runs it.
+pub async fn rotate_and_rewrap(store: &dyn SecretStore, retire: bool) -> Result<Rotation, SecretStoreError> {
+    let new_version = store.rotate().await?;
+    let rewrapped = store.rewrap_stored().await?;
+    if retire {
+        store.retire_below(new_version).await?;
+    }
+    let min_decryption = store.key_versions().await?.min_decryption;
+    Ok(Rotation { new_version, rewrapped, min_decryption })
+}
+
 /// The ciphertext format of both backends: `{prefix}:v{version}:{base64}`
 /// (`vault:v1:...` is Vault's own). Returns the version.
 pub(crate) fn ciphertext_version(ciphertext: &str) -> Result<u32, SecretStoreError> {
