@@ -67,7 +67,7 @@ impl LlmClient {
         if let Some(key) = &cfg.api_key {
             config = config.with_api_key(key.expose_secret());
         }
-        let http = reqwest_openai::Client::builder()
+        let http = http_client::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(Duration::from_secs(10))
             .build()

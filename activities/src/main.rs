@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
         llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)),
         storage: platform::storage::from_config(&config.storage),
         secrets: platform::secrets::from_config(&config.secrets),
+        tiktok: std::sync::Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
     };
     let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps)?;
 

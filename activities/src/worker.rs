@@ -2,10 +2,11 @@
 
 use crate::{
     llm::LlmClient,
+    pipeline::{PipelineActivitiesImpl, PublishActivitiesImpl},
     plan::PlanActivitiesImpl,
     render::{activity::RenderActivitiesImpl, tts},
 };
-use platform::{config::RenderConfig, secrets::SecretStore, storage::ObjectStore};
+use platform::{config::RenderConfig, secrets::SecretStore, storage::ObjectStore, tiktok::TikTokClient};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporal::queues::Workload;
@@ -14,13 +15,14 @@ use temporalio_sdk::{
     Worker, WorkerOptions,
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
-use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow};
+use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow};
 
 pub struct Dependencies {
     pub db: DatabaseConnection,
     pub llm: Arc<LlmClient>,
     pub storage: Arc<dyn ObjectStore>,
     pub secrets: Arc<dyn SecretStore>,
+    pub tiktok: Arc<TikTokClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,10 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<RenderSlotWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
-        .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm, secrets: deps.secrets })
+        .register_workflow::<SlotPipelineWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm, secrets: deps.secrets.clone() })
+        .register_activities(PipelineActivitiesImpl { db: deps.db.clone(), secrets: deps.secrets, tiktok: deps.tiktok })
         // The render workflow's bookkeeping (releasing a slot) runs here.
         .register_activities(render_activities(deps.db, deps.storage, render))
         .tuner(tuner(100, max_concurrent_activities))
@@ -88,10 +93,25 @@ fn tuner(workflow_slots: usize, activity_slots: usize) -> TunerHolder {
         .build()
 }
 
-/// Both workers of one worker process: `main` and `render`.
+/// The worker of the `publish` queue: TikTok calls.
+fn publish_worker(
+    runtime: &temporalio_sdk::Runtime,
+    client: Client,
+    task_queue_prefix: &str,
+    activities: PublishActivitiesImpl,
+) -> Result<Worker, BuildError> {
+    let options = WorkerOptions::new(Workload::Publish.queue(task_queue_prefix))
+        .register_activities(activities)
+        .tuner(tuner(1, 8))
+        .build();
+    Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
+}
+
+/// The workers of one worker process: `main`, `render` and `publish`.
 pub struct Workers {
     main: Worker,
     render: Worker,
+    publish: Worker,
 }
 
 impl Workers {
@@ -104,22 +124,26 @@ impl Workers {
         let prefix = &config.temporal.task_queue_prefix;
         let render =
             render_worker(runtime, client.clone(), prefix, &config.render, deps.db.clone(), deps.storage.clone())?;
+        let publishing = PublishActivitiesImpl {
+            db: deps.db.clone(),
+            secrets: deps.secrets.clone(),
+            storage: deps.storage.clone(),
+            tiktok: deps.tiktok.clone(),
+        };
+        let publish = publish_worker(runtime, client.clone(), prefix, publishing)?;
         let main = main_worker(runtime, client, prefix, config.worker.max_concurrent_activities, &config.render, deps)?;
-        Ok(Workers { main, render })
+        Ok(Workers { main, render, publish })
     }
 
     /// Asks both workers to finish the tasks in hand and stop.
     pub fn shutdown_handle(&self) -> impl Fn() + Send + Sync + 'static {
-        let (main, render) = (self.main.shutdown_handle(), self.render.shutdown_handle());
-        move || {
-            main();
-            render();
-        }
+        let handles = [self.main.shutdown_handle(), self.render.shutdown_handle(), self.publish.shutdown_handle()];
+        move || handles.iter().for_each(|stop| stop())
     }
 
     /// Runs both until shutdown; the first failure stops the process.
     pub async fn run(&mut self) -> Result<(), temporalio_sdk::WorkerRunError> {
-        let (main, render) = futures::join!(self.main.run(), self.render.run());
-        main.and(render)
+        let (main, render, publish) = futures::join!(self.main.run(), self.render.run(), self.publish.run());
+        main.and(render).and(publish)
     }
 }

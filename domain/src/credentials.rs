@@ -30,8 +30,7 @@ pub struct Acting {
 /// `sha256:` and 12 hex digits: enough to tell keys apart, useless to use one.
 pub fn fingerprint(secret: &SecretString) -> String {
     let digest = Sha256::digest(secret.expose_secret().as_bytes());
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", platform::hex(&digest[..6]))
 }
 
 fn last4(secret: &SecretString) -> String {

@@ -16,10 +16,12 @@ pub mod plans;
 pub mod policy;
 pub mod projects;
 pub mod prompts;
+pub mod publishing;
 pub mod ratelimit;
 pub mod rendering;
 pub mod scope;
 pub mod slots;
+pub mod tiktok;
 pub mod tokens;
 
 pub use error::DomainError;

@@ -52,6 +52,9 @@ pub async fn create(
         gates: Set(serde_json::json!({"approve_slot": true, "approve_publish": true})),
         budgets: Set(serde_json::json!({})),
         brand_voice: Set(new.brand_voice.trim().to_owned()),
+        tiktok_account_id: Set(None),
+        post_mode: Set("direct".into()),
+        publish_defaults: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -8,8 +8,8 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, credentials, invitations, llm_calls, memberships, plans, projects, prompts, publications, slots,
-    usage_ledger,
+    assets, audit_log, credentials, invitations, llm_calls, memberships, plans, post_metrics, projects, prompts,
+    publications, slots, tiktok_accounts, usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
@@ -44,7 +44,9 @@ tenant_owned!(
     invitations,
     prompts,
     llm_calls,
-    credentials
+    credentials,
+    tiktok_accounts,
+    post_metrics
 );
 
 /// The organisation a request or activity acts for.

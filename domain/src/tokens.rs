@@ -13,8 +13,7 @@ pub fn generate(prefix: &str) -> String {
 }
 
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    platform::hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -9,14 +9,17 @@ pub mod email_tokens;
 pub mod invitations;
 pub mod llm_calls;
 pub mod memberships;
+pub mod oauth_states;
 pub mod organizations;
 pub mod plans;
+pub mod post_metrics;
 pub mod projects;
 pub mod prompts;
 pub mod publications;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod slots;
+pub mod tiktok_accounts;
 pub mod usage_ledger;
 pub mod users;
 

@@ -18,6 +18,12 @@ pub struct Model {
     pub gates: Json,
     pub budgets: Json,
     pub brand_voice: String,
+    /// The TikTok account the project posts to.
+    pub tiktok_account_id: Option<Uuid>,
+    /// direct (posts at once) or inbox (a draft the creator finishes in the app).
+    pub post_mode: String,
+    /// The publish-gate choices autopilot reuses.
+    pub publish_defaults: Option<Json>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -15,10 +15,21 @@ pub struct Model {
     pub privacy_level: Option<String>,
     /// TikTok's `publish_id`, recorded before the publish step completes.
     pub publish_id: Option<String>,
+    /// pending, initiated, uploading, processing, sent_to_inbox, published or failed.
     pub status: String,
     pub fail_reason: Option<String>,
     pub public_post_id: Option<String>,
     pub published_at: Option<DateTimeWithTimeZone>,
+    pub account_id: Option<Uuid>,
+    /// What was posted with: title, privacy, toggles, disclosure.
+    pub post_info: Json,
+    /// The 1-hour upload URL (a capability), encrypted with the org's key.
+    pub upload_url_ciphertext: Option<String>,
+    pub video_bytes: Option<i64>,
+    /// Inits sent; more than one only when an earlier answer was lost.
+    pub init_attempts: i32,
+    /// Who passed the publish gate (none under autopilot).
+    pub approved_by: Option<Uuid>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -59,6 +59,8 @@ pub struct Model {
     pub video_asset_id: Option<Uuid>,
     /// An upload of the org's shown behind the captions instead of a plain colour.
     pub background_asset_id: Option<Uuid>,
+    /// Why the slot's pipeline failed (shown in the dead-letter list).
+    pub pipeline_error: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -9,6 +9,7 @@ mod m20261121_000003_users_rls;
 mod m20261121_000004_generation;
 mod m20261122_000005_rendering;
 mod m20261122_000006_credentials;
+mod m20261122_000007_tiktok;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_generation::MIGRATION),
             Box::new(m20261122_000005_rendering::MIGRATION),
             Box::new(m20261122_000006_credentials::MIGRATION),
+            Box::new(m20261122_000007_tiktok::MIGRATION),
         ]
     }
 }

@@ -78,6 +78,22 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("LLM_PRICE_IN_MICROS_PER_MTOK", Some("150000"), "price of a million input tokens in micro-dollars"),
     var("LLM_PRICE_OUT_MICROS_PER_MTOK", Some("600000"), "price of a million output tokens in micro-dollars"),
     var("PLAN_BATCH_DAYS", Some("7"), "days drafted per LLM call"),
+    var("TIKTOK_API_BASE", Some("https://open.tiktokapis.com"), "TikTok API (the local sandbox in make dev)"),
+    var("TIKTOK_AUTH_URL", Some("https://www.tiktok.com/v2/auth/authorize/"), "TikTok's OAuth authorize page"),
+    var("TIKTOK_CLIENT_KEY", None, "TikTok app client key (connecting accounts needs it)"),
+    secret("TIKTOK_CLIENT_SECRET", "TikTok app client secret"),
+    var(
+        "TIKTOK_REDIRECT_URI",
+        None,
+        "OAuth redirect registered with TikTok (default PUBLIC_BASE_URL/api/tiktok/callback)",
+    ),
+    var(
+        "TIKTOK_SCOPES",
+        Some("user.info.basic,video.list,video.upload,video.publish"),
+        "scopes asked for when connecting an account",
+    ),
+    var("TIKTOK_CHUNK_BYTES", Some("10000000"), "upload chunk size, 5 to 64 MB"),
+    var("TIKTOK_TIMEOUT_SECS", Some("30"), "timeout of one TikTok API call"),
     var("LOG_FORMAT", Some("json"), "json or pretty"),
     var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
@@ -106,6 +122,7 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub worker: WorkerConfig,
     pub render: RenderConfig,
+    pub tiktok: TikTokConfig,
     pub mail: MailConfig,
     pub llm: LlmConfig,
 }
@@ -120,6 +137,19 @@ pub struct LlmConfig {
     pub price_in_micros_per_mtok: i64,
     pub price_out_micros_per_mtok: i64,
     pub batch_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct TikTokConfig {
+    pub api_base: String,
+    pub auth_url: String,
+    /// `None` until the operator registers an app; connecting is refused then.
+    pub client_key: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub chunk_bytes: u64,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -341,7 +371,7 @@ impl Config {
             },
             api: ApiConfig {
                 listen,
-                public_base_url,
+                public_base_url: public_base_url.clone(),
                 public_web_url: vars.get("PUBLIC_WEB_URL")?.trim_end_matches('/').to_owned(),
                 trust_forwarded_for: vars.parse("TRUST_FORWARDED_FOR")?,
             },
@@ -362,6 +392,18 @@ impl Config {
                 voice,
             },
             mail: MailConfig { smtp_url: SecretString::from(vars.get("SMTP_URL")?), from: vars.get("MAIL_FROM")? },
+            tiktok: TikTokConfig {
+                api_base: vars.get("TIKTOK_API_BASE")?.trim_end_matches('/').to_owned(),
+                auth_url: vars.get("TIKTOK_AUTH_URL")?,
+                client_key: vars.optional("TIKTOK_CLIENT_KEY").filter(|k| !k.is_empty()),
+                client_secret: vars.optional("TIKTOK_CLIENT_SECRET").filter(|k| !k.is_empty()).map(SecretString::from),
+                redirect_uri: vars
+                    .optional("TIKTOK_REDIRECT_URI")
+                    .unwrap_or_else(|| format!("{public_base_url}/api/tiktok/callback")),
+                scopes: vars.get("TIKTOK_SCOPES")?,
+                chunk_bytes: vars.parse::<u64>("TIKTOK_CHUNK_BYTES")?.clamp(5_000_000, 64_000_000),
+                timeout: Duration::from_secs(vars.parse("TIKTOK_TIMEOUT_SECS")?),
+            },
             llm: LlmConfig {
                 base_url: vars.get("LLM_BASE_URL")?.trim_end_matches('/').to_owned(),
                 api_key: vars.optional("LLM_API_KEY").map(SecretString::from),

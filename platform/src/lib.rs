@@ -9,6 +9,12 @@ pub mod readiness;
 pub mod secrets;
 pub mod storage;
 pub mod telemetry;
+pub mod tiktok;
 pub mod tls;
 
 pub use config::Config;
+
+/// Lower-case hexadecimal of `bytes` (digests, signatures, PKCE challenges).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -4,6 +4,7 @@
 //! worker runtime.
 
 pub mod ids;
+pub mod pipeline;
 pub mod plan;
 pub mod queues;
 pub mod render;

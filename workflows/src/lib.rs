@@ -4,8 +4,10 @@
 //! these workflows call through the definitions in the `temporal` crate.
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
+pub mod pipeline;
 pub mod plan;
 pub mod render;
 
+pub use pipeline::SlotPipelineWorkflow;
 pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
 pub use render::RenderSlotWorkflow;

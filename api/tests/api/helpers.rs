@@ -163,6 +163,7 @@ impl TestApp {
                     llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
                     storage: platform::storage::from_config(&config.storage),
                     secrets: platform::secrets::from_config(&config.secrets),
+                    tiktok: std::sync::Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
                 };
                 let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps).unwrap();
                 tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();

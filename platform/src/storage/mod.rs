@@ -280,7 +280,7 @@ pub mod signing {
     }
 
     pub fn sign(secret: &[u8], key: &StorageKey, expires: i64) -> String {
-        mac(secret, key, expires).finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex(&mac(secret, key, expires).finalize().into_bytes())
     }
 
     #[derive(Debug, PartialEq, Eq, thiserror::Error)]

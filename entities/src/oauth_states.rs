@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+/// An OAuth handshake in flight, found by the SHA-256 of its `state`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "oauth_states")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub state_hash: String,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    /// The PKCE verifier, encrypted with the org's key.
+    pub verifier_ciphertext: String,
+    pub expires_at: DateTimeWithTimeZone,
+    pub created_at: DateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,279 @@
+//! SlotPipeline: one run per slot (`{org}:slot:{slot}`), from approval to a
+//! public TikTok post.
+//!
+//! Publishing is at most once: `publish.init` reuses a recorded
+//! `publish_id` and records a new one before it returns; a post only
+//! happens once its single upload completes; every later step is a
+//! read-only status check polled on workflow timers (never a long activity
+//! loop), so a crash anywhere resumes without a second post.
+
+use crate::plan::cause;
+use std::time::{Duration, UNIX_EPOCH};
+use temporal::{
+    ids,
+    pipeline::{
+        Approval, FailInput, PipelineActivities, PipelineStatus, PublishActivities, PublishDecision, PublishState,
+        SlotPipelineInput, SlotPipelineOutput, SlotRef, StageInput,
+    },
+    queues::Workload,
+    render::{RenderSlotInput, RenderSlotOutput},
+};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_workflow::{
+    ActivityOptions, ChildWorkflowOptions, RetryPolicy, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
+    WorkflowResult, WorkflowTermination,
+};
+
+fn bookkeeping() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(30))
+                .maximum_attempts(20)
+                .build(),
+        )
+        .build()
+}
+
+/// TikTok calls: backoff with jitter (the server adds it) for transient
+/// failures; a permanent TikTok error fails at once (non-retryable).
+fn tiktok_call(queue: &str, timeout: Duration) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timeout)
+        .task_queue(queue.to_owned())
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(1))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(60))
+                .maximum_attempts(12)
+                .build(),
+        )
+        .build()
+}
+
+#[workflow]
+#[derive(Default)]
+pub struct SlotPipelineWorkflow {
+    status: PipelineStatus,
+    approved_by: Option<String>,
+    rejected: bool,
+    decided: bool,
+}
+
+#[workflow_methods]
+impl SlotPipelineWorkflow {
+    #[run(name = "SlotPipeline")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: SlotPipelineInput) -> WorkflowResult<SlotPipelineOutput> {
+        let slot = SlotRef { org_id: input.org_id, slot_id: input.slot_id, meta: input.meta.clone() };
+        let publish_queue = Workload::Publish.beside(ctx.task_queue());
+        stage(ctx, "loading");
+        let context = ctx.execute_activity(PipelineActivities::load, slot.clone(), bookkeeping()).await?;
+        if context.published {
+            stage(ctx, "done");
+            return Ok(SlotPipelineOutput::AlreadyPublished);
+        }
+
+        // 1. The approval gate (skipped under autopilot, or when already approved).
+        let approved_already = matches!(
+            context.slot_status.as_str(),
+            "approved" | "rendering" | "rendered" | "publish_approved" | "publishing" | "failed"
+        );
+        if context.needs_approval && !approved_already {
+            stage(ctx, "waiting_for_approval");
+            ctx.wait_condition(|s| s.approved_by.is_some() || s.rejected).await?;
+            if ctx.state(|s| s.rejected) {
+                stage(ctx, "done");
+                return Ok(SlotPipelineOutput::Rejected);
+            }
+        }
+
+        // 2. Render (a child run per render version).
+        if !matches!(context.slot_status.as_str(), "rendered" | "publish_approved" | "publishing")
+            || context.slot_status == "failed"
+        {
+            stage(ctx, "rendering");
+            let version = ctx.execute_activity(PipelineActivities::start_render, slot.clone(), bookkeeping()).await?;
+            let render = RenderSlotInput {
+                org_id: input.org_id,
+                project_id: input.project_id,
+                slot_id: input.slot_id,
+                version,
+                meta: input.meta.clone(),
+            };
+            let child_id = ids::slot_render_workflow_id(input.org_id, input.slot_id, version);
+            let started = ctx
+                .start_child_workflow(
+                    crate::RenderSlotWorkflow::run,
+                    render,
+                    ChildWorkflowOptions::workflow_id(child_id),
+                )
+                .await?;
+            match started.result().await {
+                Ok(RenderSlotOutput::Rendered { .. }) => {}
+                Ok(RenderSlotOutput::Superseded) => {
+                    return fail(ctx, slot, "the render was superseded by a newer one".into()).await;
+                }
+                Err(err) => return fail(ctx, slot, format!("rendering failed: {err}")).await,
+            }
+        }
+
+        // 3. The publish gate: a person's choices, or autopilot's saved ones.
+        if !context.decided {
+            if context.needs_publish_approval {
+                stage(ctx, "waiting_for_publish_approval");
+                ctx.wait_condition(|s| s.decided).await?;
+            } else if let Err(err) = ctx
+                .execute_activity(
+                    PipelineActivities::prepare_publication,
+                    slot.clone(),
+                    tiktok_call(&publish_queue, Duration::from_secs(60)),
+                )
+                .await
+            {
+                return fail(ctx, slot, format!("the publish choices were refused: {}", cause(&err))).await;
+            }
+        }
+        set_stage(ctx, &slot, "publish_approved").await?;
+
+        // 4. The slot's time, on a durable timer.
+        let now = ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+        let at = Duration::from_secs(context.scheduled_at.max(0) as u64);
+        if at > now {
+            stage(ctx, "waiting_for_slot_time");
+            ctx.timer(at - now).await;
+        }
+
+        // 5. Publish: init (at most once), upload, then status on timers.
+        stage(ctx, "publishing");
+        set_stage(ctx, &slot, "publishing").await?;
+        let publish_id = match ctx
+            .execute_activity(
+                PublishActivities::init,
+                slot.clone(),
+                tiktok_call(&publish_queue, Duration::from_secs(120)),
+            )
+            .await
+        {
+            Ok(id) => id,
+            Err(err) => return fail(ctx, slot, format!("TikTok refused the post: {}", cause(&err))).await,
+        };
+        ctx.state_mut(|s| s.status.publish_id = Some(publish_id.clone()));
+        if let Err(err) = ctx
+            .execute_activity(
+                PublishActivities::upload,
+                slot.clone(),
+                tiktok_call(&publish_queue, Duration::from_secs(30 * 60)),
+            )
+            .await
+        {
+            return fail(ctx, slot, format!("uploading to TikTok failed: {}", cause(&err))).await;
+        }
+        let mut wait = Duration::from_secs(input.poll.status_first_secs.max(1));
+        let mut waited = Duration::ZERO;
+        let (post_id, public) = loop {
+            ctx.timer(wait).await;
+            waited += wait;
+            match ctx
+                .execute_activity(
+                    PublishActivities::check_status,
+                    slot.clone(),
+                    tiktok_call(&publish_queue, Duration::from_secs(60)),
+                )
+                .await
+            {
+                Ok(PublishState::Complete { post_id, public }) => break (post_id, public),
+                Ok(PublishState::SentToInbox) => {
+                    // The draft waits in the creator's app; keep checking
+                    // (slowly) until they post it, for as long as a post id is awaited.
+                    stage(ctx, "waiting_in_inbox");
+                    if waited.as_secs() > input.poll.post_id_for_secs {
+                        stage(ctx, "done");
+                        return Ok(SlotPipelineOutput::SentToInbox { publish_id });
+                    }
+                    wait = Duration::from_secs(input.poll.status_max_secs.max(1));
+                    continue;
+                }
+                Ok(PublishState::Failed { reason }) => {
+                    return fail(ctx, slot, format!("TikTok could not publish: {reason}")).await;
+                }
+                Ok(PublishState::Processing) => {}
+                Err(err) => return fail(ctx, slot, format!("checking the post failed: {}", cause(&err))).await,
+            }
+            if waited.as_secs() > input.poll.status_deadline_secs {
+                return fail(
+                    ctx,
+                    slot,
+                    "TikTok did not finish processing in time; check the account before posting again".into(),
+                )
+                .await;
+            }
+            wait = (wait * 2).min(Duration::from_secs(input.poll.status_max_secs.max(1)));
+        };
+        set_stage(ctx, &slot, "published").await?;
+
+        // 6. The public post id appears after moderation (never for private posts).
+        let mut post_id = post_id;
+        let mut waited = Duration::ZERO;
+        while public && post_id.is_none() && waited.as_secs() < input.poll.post_id_for_secs {
+            stage(ctx, "waiting_for_post_id");
+            let every = Duration::from_secs(input.poll.post_id_every_secs.max(1));
+            ctx.timer(every).await;
+            waited += every;
+            if let Ok(PublishState::Complete { post_id: found, .. }) = ctx
+                .execute_activity(
+                    PublishActivities::check_status,
+                    slot.clone(),
+                    tiktok_call(&publish_queue, Duration::from_secs(60)),
+                )
+                .await
+            {
+                post_id = found;
+            }
+        }
+        stage(ctx, "done");
+        Ok(SlotPipelineOutput::Published { publish_id, post_id })
+    }
+
+    #[signal(name = "approve")]
+    pub fn approve(&mut self, _ctx: &mut SyncWorkflowContext<Self>, approval: Approval) {
+        self.approved_by = Some(approval.by.to_string());
+    }
+
+    #[signal(name = "reject")]
+    pub fn reject(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _by: Approval) {
+        self.rejected = true;
+    }
+
+    #[signal(name = "publish")]
+    pub fn publish(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _decision: PublishDecision) {
+        self.decided = true;
+    }
+
+    #[query(name = "status")]
+    pub fn status(&self, _ctx: &WorkflowContextView) -> PipelineStatus {
+        self.status.clone()
+    }
+}
+
+fn stage(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, name: &str) {
+    ctx.state_mut(|s| s.status.stage = name.to_owned());
+}
+
+async fn set_stage(
+    ctx: &mut WorkflowContext<SlotPipelineWorkflow>,
+    slot: &SlotRef,
+    status: &str,
+) -> WorkflowResult<()> {
+    let input = StageInput { slot: slot.clone(), slot_status: status.to_owned() };
+    ctx.execute_activity(PipelineActivities::set_stage, input, bookkeeping()).await?;
+    Ok(())
+}
+
+async fn fail<T>(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, slot: SlotRef, reason: String) -> WorkflowResult<T> {
+    stage(ctx, "failed");
+    ctx.execute_activity(PipelineActivities::fail, FailInput { slot, reason: reason.clone() }, bookkeeping()).await?;
+    Err(WorkflowTermination::failed_application(ApplicationFailure::non_retryable(reason)))
+}
