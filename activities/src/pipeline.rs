@@ -73,20 +73,33 @@ fn from_connect(step: &str, err: ConnectError) -> ActivityError {
     }
 }
 
-impl PublishActivitiesImpl {
-    async fn token(
-        &self,
-        scope: &OrgScope,
-        account_id: Uuid,
-        rejected: Option<&SecretString>,
-    ) -> Result<SecretString, ActivityError> {
-        accounts::access_token(&self.db, &*self.secrets, &self.tiktok, scope, account_id, rejected)
+/// Runs a TikTok call with the account's token; a refused token is
+/// refreshed (single flight) and the call made once more.
+async fn with_token<T, F, Fut>(
+    (db, secrets, tiktok): (&DatabaseConnection, &dyn SecretStore, &TikTokClient),
+    scope: &OrgScope,
+    account_id: Uuid,
+    step: &str,
+    call: F,
+) -> Result<T, ActivityError>
+where
+    F: Fn(SecretString) -> Fut,
+    Fut: Future<Output = Result<T, TikTokError>>,
+{
+    let token = |rejected: Option<SecretString>| async move {
+        accounts::access_token(db, secrets, tiktok, scope, account_id, rejected.as_ref())
             .await
             .map_err(|e| from_connect("getting a TikTok token", e))
-    }
+    };
+    let first = token(None).await?;
+    let result = match call(first.clone()).await {
+        Err(TikTokError::TokenInvalid) => call(token(Some(first)).await?).await,
+        other => other,
+    };
+    result.map_err(|e| from_tiktok(step, e))
+}
 
-    /// Runs a TikTok call with the account's token; a refused token is
-    /// refreshed (single flight) and the call made once more.
+impl PublishActivitiesImpl {
     async fn with_token<T, F, Fut>(
         &self,
         scope: &OrgScope,
@@ -98,12 +111,7 @@ impl PublishActivitiesImpl {
         F: Fn(SecretString) -> Fut,
         Fut: Future<Output = Result<T, TikTokError>>,
     {
-        let token = self.token(scope, account_id, None).await?;
-        let result = match call(token.clone()).await {
-            Err(TikTokError::TokenInvalid) => call(self.token(scope, account_id, Some(&token)).await?).await,
-            other => other,
-        };
-        result.map_err(|e| from_tiktok(step, e))
+        with_token((&self.db, &*self.secrets, &self.tiktok), scope, account_id, step, call).await
     }
 }
 
@@ -133,6 +141,15 @@ impl PipelineActivitiesImpl {
     #[activity(definition = StartRender)]
     pub async fn start_render(self: Arc<Self>, ctx: ActivityContext, input: SlotRef) -> Result<i32, ActivityError> {
         let scope = scope_for(&ctx, input.org_id)?;
+        let (slot, project) = publishing::slot_and_project(&self.db, &scope, input.slot_id)
+            .await
+            .map_err(|e| from_domain("loading", e))?;
+        // Under autopilot nobody approves: the pipeline does, on the record.
+        if slot.status == SlotStatus::Draft && !publishing::gates(&project).0 {
+            domain::slots::approve_automatically(&self.db, &scope, slot.id)
+                .await
+                .map_err(|e| from_domain("approving under autopilot", e))?;
+        }
         let slot = domain::rendering::start(&self.db, &scope, input.slot_id)
             .await
             .map_err(|e| from_domain("starting the render", e))?;
@@ -156,10 +173,11 @@ impl PipelineActivitiesImpl {
         let account = project
             .tiktok_account_id
             .ok_or_else(|| permanent("the project has no TikTok account; connect one and choose it".into()))?;
-        let token = accounts::access_token(&self.db, &*self.secrets, &self.tiktok, &scope, account, None)
-            .await
-            .map_err(|e| from_connect("getting a TikTok token", e))?;
-        let creator = self.tiktok.creator_info(&token).await.map_err(|e| from_tiktok("creator_info", e))?;
+        let creator = with_token((&self.db, &*self.secrets, &self.tiktok), &scope, account, "creator_info", |t| {
+            let client = self.tiktok.clone();
+            async move { client.creator_info(&t).await }
+        })
+        .await?;
         publishing::check_choice(&choice, &creator).map_err(|e| permanent(format!("the saved choices: {e}")))?;
         let cover = domain::assets::for_render(&self.db, &scope, slot.id, slot.render_version)
             .await

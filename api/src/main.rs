@@ -58,6 +58,7 @@ async fn state(config: Config) -> anyhow::Result<AppState> {
         storage: platform::storage::from_config(&config.storage),
         secrets,
         mailer: platform::mail::Mailer::new(&config.mail)?,
+        tiktok: Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
         media_key,
         config: Arc::new(config),
     })

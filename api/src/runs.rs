@@ -5,6 +5,7 @@ use entities::plans;
 use serde::Serialize;
 use temporal::{
     MEMO_REQUEST_ID, RunMeta,
+    pipeline::{Approval, PipelineStatus, PollSettings, PublishDecision, SlotPipelineInput},
     plan::{GenerateMonthPlanInput, ImproveSlotInput},
     queues::Workload,
     render::{RenderProgress, RenderSlotInput},
@@ -12,10 +13,10 @@ use temporal::{
 };
 use temporalio_client::{
     WorkflowCancelOptions, WorkflowDescribeOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
-    WorkflowStartOptions,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
-use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow};
+use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow};
 
 /// A workflow run as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -152,6 +153,69 @@ pub async fn describe_render(state: &AppState, workflow_id: &str) -> (RunView, O
             (view("unknown".into()), None)
         }
     }
+}
+
+/// Starts (or joins) the slot's pipeline: approval, render, publish gate,
+/// posting time, publish. A finished or failed run is replaced by a new one
+/// (a retry); publishing stays at most once because the publication row
+/// carries its `publish_id`.
+pub async fn start_pipeline(state: &AppState, slot: &entities::slots::Model) -> Result<RunView, ApiError> {
+    let (meta, memo) = meta_and_memo();
+    let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
+    let summary = format!("Slot day {} #{} to TikTok", slot.day_index + 1, slot.slot_index + 1);
+    let options = start_options(state, &workflow_id, slot_attributes(slot), memo, summary);
+    let input = SlotPipelineInput {
+        org_id: slot.org_id,
+        project_id: slot.project_id,
+        slot_id: slot.id,
+        poll: {
+            let p = state.config.tiktok.poll;
+            PollSettings {
+                status_first_secs: p.status_first_secs,
+                status_max_secs: p.status_max_secs,
+                status_deadline_secs: p.status_deadline_secs,
+                post_id_every_secs: p.post_id_every_secs,
+                post_id_for_secs: p.post_id_for_secs,
+            }
+        },
+        meta,
+    };
+    state.temporal.start_workflow(SlotPipelineWorkflow::run, input, options).await.map_err(unavailable)?;
+    tracing::info!(%workflow_id, "slot pipeline started");
+    Ok(RunView {
+        workflow_id: workflow_id.clone(),
+        status: "running".into(),
+        temporal_ui_url: ui_url(state, &workflow_id),
+    })
+}
+
+/// Tells a waiting pipeline a person approved the slot; no pipeline, no-op.
+pub async fn signal_approval(state: &AppState, slot: &entities::slots::Model, by: uuid::Uuid) {
+    let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
+    let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
+    if let Err(e) =
+        handle.signal(SlotPipelineWorkflow::approve, Approval { by }, WorkflowSignalOptions::default()).await
+    {
+        tracing::debug!(%workflow_id, error = %e, "no pipeline waiting for this approval");
+    }
+}
+
+pub async fn signal_publish(state: &AppState, slot: &entities::slots::Model, by: uuid::Uuid) -> Result<(), ApiError> {
+    let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
+    let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
+    handle
+        .signal(SlotPipelineWorkflow::publish, PublishDecision { by }, WorkflowSignalOptions::default())
+        .await
+        .map_err(|e| ApiError::Conflict(format!("the slot's pipeline is not waiting for this ({e})")))
+}
+
+/// The pipeline run and where it is (its `status` query), if it exists.
+pub async fn describe_pipeline(state: &AppState, slot: &entities::slots::Model) -> (RunView, Option<PipelineStatus>) {
+    let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
+    let run = describe(state, &workflow_id).await;
+    let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
+    let status = handle.query(SlotPipelineWorkflow::status, (), WorkflowQueryOptions::default()).await.ok();
+    (run, status)
 }
 
 /// Starts (or joins) the "AI improve" run of a slot.

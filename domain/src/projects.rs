@@ -84,6 +84,11 @@ pub struct ProjectChanges {
     pub budgets: Option<Budgets>,
     /// A new brand voice becomes a new version in the prompt library.
     pub brand_voice: Option<String>,
+    /// `Some(None)` clears the account.
+    pub tiktok_account_id: Option<Option<Uuid>>,
+    pub post_mode: Option<String>,
+    /// What autopilot chooses at the publish gate.
+    pub publish_defaults: Option<crate::publishing::PublishChoice>,
 }
 
 /// Which steps wait for a person.
@@ -170,6 +175,33 @@ pub async fn update(
             ));
         }
         project.budgets = Set(serde_json::json!(budgets));
+    }
+    if let Some(account) = changes.tiktok_account_id {
+        if let Some(id) = account {
+            let found = tx.find_by_id::<entities::tiktok_accounts::Entity>(id).one(&*tx).await?;
+            if found.is_none_or(|a| a.status != "connected") {
+                return Err(DomainError::invalid(
+                    "tiktok_account_id",
+                    "must be a connected TikTok account of this organisation",
+                ));
+            }
+        }
+        project.tiktok_account_id = Set(account);
+    }
+    if let Some(mode) = changes.post_mode {
+        if mode != "direct" && mode != "inbox" {
+            return Err(DomainError::invalid("post_mode", "must be direct or inbox"));
+        }
+        project.post_mode = Set(mode);
+    }
+    if let Some(defaults) = changes.publish_defaults {
+        if !crate::publishing::PRIVACY_LEVELS.contains(&defaults.privacy_level.as_str()) {
+            return Err(DomainError::invalid(
+                "publish_defaults",
+                "privacy_level must be one of TikTok's privacy levels",
+            ));
+        }
+        project.publish_defaults = Set(Some(serde_json::json!(defaults)));
     }
     let project = project
         .update(&*tx)

@@ -225,6 +225,28 @@ pub async fn set_slot_status(
     Ok(())
 }
 
+/// Puts a failed slot back where its pipeline can pick it up again:
+/// rendered when it has a video, approved otherwise.
+pub async fn reset_for_retry(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    if slot.status != SlotStatus::Failed {
+        return Err(DomainError::Conflict(format!("only failed slots are retried; this one is {:?}", slot.status)));
+    }
+    let status = if slot.video_asset_id.is_some() { SlotStatus::Rendered } else { SlotStatus::Approved };
+    let mut s: slots::ActiveModel = slot.into();
+    s.status = Set(status);
+    s.pipeline_error = Set(None);
+    s.updated_at = Set(Utc::now().fixed_offset());
+    let slot = s.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(slot)
+}
+
 /// Updates the publication; `published` also meters the publish once.
 pub async fn update(
     db: &DatabaseConnection,

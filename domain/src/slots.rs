@@ -125,10 +125,54 @@ pub async fn approve(
         s.status = Set(SlotStatus::Approved);
         s.approved_by = Set(Some(by));
         s.approved_at = Set(Some(now));
-        approved.push(s.update(&*tx).await?);
+        let slot = s.update(&*tx).await?;
+        crate::audit::record(
+            &tx,
+            crate::audit::Entry {
+                actor: crate::audit::Actor::User(by),
+                action: "slot.approved",
+                target_kind: "slot",
+                target_id: Some(slot.id.to_string()),
+                request_id: None,
+                details: json!({"version": slot.version}),
+            },
+        )
+        .await?;
+        approved.push(slot);
     }
     tx.commit().await?;
     Ok(approved)
+}
+
+/// Approves a drafted slot on autopilot's behalf (no person; audited as the system).
+pub async fn approve_automatically(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    id: Uuid,
+) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let current = get_in(&tx, id).await?;
+    if current.status != SlotStatus::Draft {
+        return Ok(current);
+    }
+    let mut s: slots::ActiveModel = current.into();
+    s.status = Set(SlotStatus::Approved);
+    s.approved_at = Set(Some(Utc::now().fixed_offset()));
+    let slot = s.update(&*tx).await?;
+    crate::audit::record(
+        &tx,
+        crate::audit::Entry {
+            actor: crate::audit::Actor::System,
+            action: "slot.approved",
+            target_kind: "slot",
+            target_id: Some(slot.id.to_string()),
+            request_id: None,
+            details: json!({"version": slot.version, "by": "autopilot"}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(slot)
 }
 
 pub async fn unapprove(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<slots::Model, DomainError> {

@@ -94,6 +94,8 @@ pub const ENV_VARS: &[EnvVar] = &[
     ),
     var("TIKTOK_CHUNK_BYTES", Some("10000000"), "upload chunk size, 5 to 64 MB"),
     var("TIKTOK_TIMEOUT_SECS", Some("30"), "timeout of one TikTok API call"),
+    var("PUBLISH_STATUS_POLL_SECS", Some("5"), "first wait before checking a post's status (it backs off to 30 s)"),
+    var("POST_ID_POLL_SECS", Some("600"), "between checks for a public post's id after moderation (for 24 h)"),
     var("LOG_FORMAT", Some("json"), "json or pretty"),
     var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
@@ -150,6 +152,18 @@ pub struct TikTokConfig {
     pub scopes: String,
     pub chunk_bytes: u64,
     pub timeout: Duration,
+    /// How often publish status and the public post id are checked.
+    pub poll: PollIntervals,
+}
+
+/// Seconds between TikTok checks (see `temporal::pipeline::PollSettings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollIntervals {
+    pub status_first_secs: u64,
+    pub status_max_secs: u64,
+    pub status_deadline_secs: u64,
+    pub post_id_every_secs: u64,
+    pub post_id_for_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -403,6 +417,13 @@ impl Config {
                 scopes: vars.get("TIKTOK_SCOPES")?,
                 chunk_bytes: vars.parse::<u64>("TIKTOK_CHUNK_BYTES")?.clamp(5_000_000, 64_000_000),
                 timeout: Duration::from_secs(vars.parse("TIKTOK_TIMEOUT_SECS")?),
+                poll: PollIntervals {
+                    status_first_secs: vars.parse("PUBLISH_STATUS_POLL_SECS")?,
+                    status_max_secs: vars.parse::<u64>("PUBLISH_STATUS_POLL_SECS")?.max(30),
+                    status_deadline_secs: 3600,
+                    post_id_every_secs: vars.parse("POST_ID_POLL_SECS")?,
+                    post_id_for_secs: 86_400,
+                },
             },
             llm: LlmConfig {
                 base_url: vars.get("LLM_BASE_URL")?.trim_end_matches('/').to_owned(),

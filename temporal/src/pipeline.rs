@@ -26,18 +26,6 @@ pub struct PollSettings {
     pub post_id_for_secs: u64,
 }
 
-impl Default for PollSettings {
-    fn default() -> Self {
-        PollSettings {
-            status_first_secs: 5,
-            status_max_secs: 30,
-            status_deadline_secs: 60 * 60,
-            post_id_every_secs: 10 * 60,
-            post_id_for_secs: 24 * 60 * 60,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotPipelineInput {
     pub org_id: Uuid,

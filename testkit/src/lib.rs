@@ -1,4 +1,5 @@
 //! Simulators of external services for tests, benchmarks and local demos.
 
 pub mod llm;
+pub mod tiktok;
 pub mod vault;

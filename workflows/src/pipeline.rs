@@ -95,7 +95,11 @@ impl SlotPipelineWorkflow {
             || context.slot_status == "failed"
         {
             stage(ctx, "rendering");
-            let version = ctx.execute_activity(PipelineActivities::start_render, slot.clone(), bookkeeping()).await?;
+            let version =
+                match ctx.execute_activity(PipelineActivities::start_render, slot.clone(), bookkeeping()).await {
+                    Ok(version) => version,
+                    Err(err) => return fail(ctx, slot, format!("the render could not start: {}", cause(&err))).await,
+                };
             let render = RenderSlotInput {
                 org_id: input.org_id,
                 project_id: input.project_id,
@@ -125,13 +129,8 @@ impl SlotPipelineWorkflow {
             if context.needs_publish_approval {
                 stage(ctx, "waiting_for_publish_approval");
                 ctx.wait_condition(|s| s.decided).await?;
-            } else if let Err(err) = ctx
-                .execute_activity(
-                    PipelineActivities::prepare_publication,
-                    slot.clone(),
-                    tiktok_call(&publish_queue, Duration::from_secs(60)),
-                )
-                .await
+            } else if let Err(err) =
+                ctx.execute_activity(PipelineActivities::prepare_publication, slot.clone(), bookkeeping()).await
             {
                 return fail(ctx, slot, format!("the publish choices were refused: {}", cause(&err))).await;
             }

@@ -9,10 +9,12 @@ mod me;
 mod media;
 mod orgs;
 mod paths;
+mod pipeline;
 mod plans;
 mod projects;
 mod renders;
 pub(crate) mod slots;
+mod tiktok;
 
 use crate::{ApiError, AppState};
 use axum::{Json, Router, extract::State, response::Redirect, routing::get};
@@ -38,6 +40,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "renders", description = "Rendering slots into videos, with progress and cancellation"),
         (name = "media", description = "Uploads, assets and signed media links"),
         (name = "credentials", description = "Provider credentials kept in the secret store"),
+        (name = "tiktok", description = "Connecting TikTok accounts"),
+        (name = "pipeline", description = "From approval to a TikTok post: gates, publishing, dead letters, metrics"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -76,6 +80,8 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(renders::router())
         .merge(media::router())
         .merge(credentials::router())
+        .merge(tiktok::router())
+        .merge(pipeline::router())
         .split_for_parts()
 }
 

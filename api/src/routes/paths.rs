@@ -22,4 +22,5 @@ id_path!(
     InvitationPath { invitation_id },
     AssetPath { asset_id },
     CredentialPath { credential_id },
+    TikTokAccountPath { account_id },
 );

@@ -57,6 +57,9 @@ pub(crate) struct ProjectView {
     gates: serde_json::Value,
     budgets: serde_json::Value,
     brand_voice: String,
+    tiktok_account_id: Option<Uuid>,
+    post_mode: String,
+    publish_defaults: Option<serde_json::Value>,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
@@ -75,6 +78,9 @@ impl From<entities::projects::Model> for ProjectView {
             gates: p.gates,
             budgets: p.budgets,
             brand_voice: p.brand_voice,
+            tiktok_account_id: p.tiktok_account_id,
+            post_mode: p.post_mode,
+            publish_defaults: p.publish_defaults,
             created_at: p.created_at,
         }
     }
@@ -135,6 +141,20 @@ pub(crate) struct ProjectPatch {
     budgets: Option<BudgetsInput>,
     /// A new brand voice becomes a new version in the prompt library.
     brand_voice: Option<String>,
+    /// The connected TikTok account the project posts to; `null` clears it.
+    #[serde(default, deserialize_with = "explicit_null")]
+    #[schema(value_type = Option<Uuid>)]
+    tiktok_account_id: Option<Option<Uuid>>,
+    /// direct (posts at once) or inbox (a draft the creator finishes in the app).
+    post_mode: Option<String>,
+    /// The publish-gate choices autopilot uses (checked against the account's live options at post time).
+    #[schema(value_type = Option<Object>)]
+    publish_defaults: Option<domain::publishing::PublishChoice>,
+}
+
+/// Tells a field set to `null` (Some(None)) from an absent one (None).
+fn explicit_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(d).map(Some)
 }
 
 /// Which steps wait for a person.
@@ -183,6 +203,9 @@ async fn update(
             max_video_seconds: b.max_video_seconds,
         }),
         brand_voice: body.brand_voice,
+        tiktok_account_id: body.tiktok_account_id,
+        post_mode: body.post_mode,
+        publish_defaults: body.publish_defaults,
     };
     let scope = ctx.authorize(Action::ManageProjects)?;
     Ok(ApiJson(domain::projects::update(&state.db, &scope, project_id, changes, ctx.auth.user_id).await?.into()))

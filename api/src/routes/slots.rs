@@ -155,7 +155,9 @@ async fn approve(
 ) -> Result<ApiJson<SlotView>, ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
     let mut approved = domain::slots::approve(&state.db, &scope, &[slot_id], ctx.auth.user_id).await?;
-    Ok(ApiJson(approved.remove(0).into()))
+    let slot = approved.remove(0);
+    runs::signal_approval(&state, &slot, ctx.auth.user_id).await;
+    Ok(ApiJson(slot.into()))
 }
 
 /// Approves many slots at once, all or none.
@@ -174,6 +176,9 @@ async fn approve_many(
         return Err(ApiError::NotFound("slot"));
     }
     let approved = domain::slots::approve(&state.db, &scope, &body.slot_ids, ctx.auth.user_id).await?;
+    for slot in &approved {
+        runs::signal_approval(&state, slot, ctx.auth.user_id).await;
+    }
     Ok(ApiJson(approved.into_iter().map(Into::into).collect()))
 }
 

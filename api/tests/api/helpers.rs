@@ -97,6 +97,7 @@ pub async fn state_for(config: Config) -> AppState {
         storage: platform::storage::from_config(&config.storage),
         secrets,
         mailer: platform::mail::Mailer::new(&config.mail).unwrap(),
+        tiktok: Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
         media_key,
         config: Arc::new(config),
     }
@@ -107,6 +108,8 @@ pub struct TestApp {
     pub base: String,
     /// The OpenAI-compatible simulator the worker's LLM client talks to.
     pub llm: testkit::llm::LlmSimulator,
+    /// The TikTok the worker and API talk to.
+    pub tiktok: testkit::tiktok::TikTokSimulator,
     pub http: reqwest::Client,
     pub database_url: String,
     pub config: Config,
@@ -132,6 +135,20 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config_on(&database_url, &llm_base, storage);
+        let mut sim_config = testkit::tiktok::SimConfig::new("test-client-key", "test-client-secret");
+        sim_config.processing_delay = Duration::from_secs(1);
+        sim_config.moderation_delay = Duration::from_secs(2);
+        let tiktok = testkit::tiktok::TikTokSimulator::new(sim_config);
+        let tiktok_base = tiktok.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        config.tiktok.api_base = tiktok_base.clone();
+        config.tiktok.auth_url = format!("{tiktok_base}/v2/auth/authorize/");
+        config.tiktok.client_key = Some("test-client-key".into());
+        config.tiktok.client_secret = Some("test-client-secret".to_owned().into());
+        config.tiktok.redirect_uri = format!("{base}/api/tiktok/callback");
+        config.tiktok.timeout = Duration::from_secs(3);
+        config.tiktok.poll.status_first_secs = 1;
+        config.tiktok.poll.status_max_secs = 2;
+        config.tiktok.poll.post_id_every_secs = 1;
         adjust(&mut config);
         if let platform::config::StorageConfig::S3(s3) = &config.storage {
             platform::storage::S3Store::new(s3).ensure_bucket().await.expect("the test S3 server creates buckets");
@@ -173,8 +190,10 @@ impl TestApp {
         let stop_worker = rx.recv_timeout(Duration::from_secs(30)).expect("worker started");
         TestApp {
             base,
-            http: reqwest::Client::new(),
+            // Redirects are answers to check (the OAuth callback's), not to follow.
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             llm,
+            tiktok,
             database_url,
             config: app_config,
             stop_worker: Some(stop_worker),

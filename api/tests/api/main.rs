@@ -15,5 +15,6 @@ mod members;
 mod openapi;
 mod plans;
 mod policy;
+mod publishing;
 mod renders;
 mod seed;

@@ -70,6 +70,17 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/usage", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/uploads", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/tiktok/connect", Access::Org(Action::ManageCredentials)),
+    ("GET", "/api/tiktok/callback", Access::Public),
+    ("GET", "/api/orgs/{org_id}/tiktok/accounts", Access::Org(Action::Read)),
+    ("DELETE", "/api/orgs/{org_id}/tiktok/accounts/{account_id}", Access::Org(Action::ManageCredentials)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/schedule", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/slots/{slot_id}/pipeline", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/slots/{slot_id}/publish-gate", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/publish", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/dead-letters", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/retry", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/slots/{slot_id}/metrics", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/credentials", Access::Org(Action::ManageCredentials)),
     ("POST", "/api/orgs/{org_id}/credentials", Access::Org(Action::ManageCredentials)),
     ("POST", "/api/orgs/{org_id}/credentials/{credential_id}/rotate", Access::Org(Action::ManageCredentials)),
@@ -114,6 +125,9 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
         ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background") => json!({"asset_id": null}),
+        ("POST", "/api/orgs/{org_id}/slots/{slot_id}/publish") => {
+            json!({"privacy_level": "SELF_ONLY", "consent": true})
+        }
         ("POST", "/api/orgs/{org_id}/credentials") => {
             json!({"provider": "tiktok", "label": format!("Key {n}"), "secret": format!("walk-secret-{n}")})
         }
@@ -184,6 +198,7 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{slot_id}", &slot)
             .replace("{asset_id}", &Uuid::new_v4().to_string())
             .replace("{credential_id}", &Uuid::new_v4().to_string())
+            .replace("{account_id}", &Uuid::new_v4().to_string())
             .replace("{session_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {

@@ -1,0 +1,227 @@
+//! From approval to a TikTok post on the real Temporal server, PostgreSQL,
+//! FFmpeg and the TikTok simulator: connecting an account, the gates,
+//! autopilot, TikTok's failures and faults, and the simulator's ledger
+//! proving every slot is posted at most once.
+
+use crate::helpers::{TestApp, User, assert_error, json_body};
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+struct Setup {
+    owner: User,
+    org: Uuid,
+    project: Uuid,
+    slot: String,
+}
+
+impl Setup {
+    fn slot_path(&self, rest: &str) -> String {
+        format!("/api/orgs/{}/slots/{}{rest}", self.org, self.slot)
+    }
+}
+
+/// Goes through TikTok's consent page (the simulator's) and our callback.
+async fn connect(app: &TestApp, owner: &User, org: Uuid) -> String {
+    let res = app.post_json(&format!("/api/orgs/{org}/tiktok/connect"), owner, json!({})).await;
+    let authorize = json_body(res).await["authorize_url"].as_str().unwrap().to_owned();
+    assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let consent = no_redirects.get(&authorize).send().await.unwrap();
+    let back = consent.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&app.url("/api/tiktok/callback")), "{back}");
+    let done = no_redirects.get(&back).send().await.unwrap();
+    let landing = done.headers()["location"].to_str().unwrap().to_owned();
+    let account = landing.split("tiktok_connected=").nth(1).unwrap_or_else(|| panic!("not connected: {landing}"));
+    // The same state cannot be used twice.
+    let again = no_redirects.get(&back).send().await.unwrap();
+    assert!(again.headers()["location"].to_str().unwrap().contains("tiktok_error=expired_link"));
+    account.to_owned()
+}
+
+async fn setup(app: &TestApp, project_patch: Value) -> Setup {
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Posting Co").await;
+    let project = app.create_project(&owner, org, json!({"name": "Posting"})).await;
+    let account = connect(app, &owner, org).await;
+    let mut patch = json!({"tiktok_account_id": account});
+    patch.as_object_mut().unwrap().extend(project_patch.as_object().unwrap().clone());
+    let res = app.call("PATCH", &format!("/api/orgs/{org}/projects/{project}"), Some(&owner), Some(patch)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = app
+        .post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), &owner, json!({"start_date": "2031-07-01"}))
+        .await;
+    let plan = json_body(res).await["plan_id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let slot = loop {
+        let view = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}"), &owner).await).await;
+        if view["status"] == "ready" {
+            let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}/slots"), &owner).await).await;
+            break slots[0]["id"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    // Its posting time is now, so the pipeline's timer does not hold the test.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("UPDATE slots SET scheduled_at = now() - interval '1 minute', script = 'Salt the water like the sea. Stir once.' WHERE id = '{slot}'"),
+    ))
+    .await
+    .unwrap();
+    Setup { owner, org, project, slot }
+}
+
+/// Polls the pipeline until `done` says so.
+async fn wait_pipeline(app: &TestApp, s: &Setup, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(150);
+    loop {
+        let view = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
+        if done(&view) {
+            return view;
+        }
+        if Instant::now() > deadline {
+            let address = std::env::var("TEST_TEMPORAL_ADDRESS").unwrap().replace("http://", "");
+            let out =
+                std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.reelpilot/venv/bin/temporal"))
+                    .args([
+                        "workflow",
+                        "show",
+                        "--output",
+                        "json",
+                        "--address",
+                        &address,
+                        "-w",
+                        view["run"]["workflow_id"].as_str().unwrap(),
+                    ])
+                    .output()
+                    .map(|o| o.stdout)
+                    .unwrap_or_default();
+            panic!("the pipeline never got there: {view}\n{}", String::from_utf8_lossy(&out));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn ledger(app: &TestApp, metric: &str) -> i64 {
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.query_one(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT coalesce(sum(quantity), 0)::bigint AS total FROM usage_ledger WHERE metric = $1",
+        [metric.into()],
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get("", "total")
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_once() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({"post_mode": "direct"})).await;
+    let viewer = app.member(s.org, &s.owner, "viewer").await;
+
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    wait_pipeline(&app, &s, |v| v["stage"] == "waiting_for_approval").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let still = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
+    assert_eq!(still["stage"], "waiting_for_approval", "the gate holds until a person approves");
+    assert_error(app.post_json(&s.slot_path("/approve"), &viewer, json!({})).await, 403, "forbidden").await;
+    assert_eq!(app.post_json(&s.slot_path("/approve"), &s.owner, json!({})).await.status(), 200);
+
+    wait_pipeline(&app, &s, |v| v["stage"] == "waiting_for_publish_approval").await;
+    let gate = json_body(app.get(&s.slot_path("/publish-gate"), &s.owner).await).await;
+    assert_eq!(gate["privacy_level_options"], json!(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]));
+    assert_eq!(gate["can_post"], true);
+    assert!(gate["consent_text"].as_str().unwrap().contains("Music Usage Confirmation"));
+    let bad = app
+        .post_json(&s.slot_path("/publish"), &s.owner, json!({"privacy_level": "FOLLOWER_OF_CREATOR", "consent": true}))
+        .await;
+    assert_error(bad, 422, "validation_failed").await;
+    let no_consent = app
+        .post_json(&s.slot_path("/publish"), &s.owner, json!({"privacy_level": "PUBLIC_TO_EVERYONE", "consent": false}))
+        .await;
+    assert_error(no_consent, 422, "validation_failed").await;
+    assert!(app.tiktok.publishes().is_empty(), "refusals happen before TikTok is called");
+    let res = app
+        .post_json(
+            &s.slot_path("/publish"),
+            &s.owner,
+            json!({"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": true, "consent": true}),
+        )
+        .await;
+    assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
+
+    let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
+    assert_eq!(done["stage"], "done", "{done}");
+    assert_eq!(done["slot_status"], "published");
+    let publication = &done["publication"];
+    assert_eq!(publication["status"], "published");
+    assert!(publication["public_post_id"].as_str().is_some_and(|id| id.len() >= 18), "{publication}");
+    let posts = app.tiktok.posts();
+    assert_eq!(posts.len(), 1, "exactly one post: {posts:?}");
+    assert_eq!(ledger(&app, "publishes").await, 1);
+    let _ = s.project;
+}
+
+#[tokio::test]
+async fn a_failed_post_shows_tiktoks_reason_in_the_dead_letters_and_retry_posts_it_once() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "SELF_ONLY"}})).await;
+    app.tiktok.fail_next_publish("spam_risk_text");
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    let failed = wait_pipeline(&app, &s, |v| v["stage"] == "failed" || v["stage"] == "done").await;
+    assert_eq!(failed["stage"], "failed", "{failed}");
+    assert_eq!(failed["publication"]["fail_reason"], "spam_risk_text");
+    let letters = json_body(app.get(&format!("/api/orgs/{}/dead-letters", s.org), &s.owner).await).await;
+    assert_eq!(letters[0]["slot_id"], s.slot.as_str());
+    assert!(letters[0]["reason"].as_str().unwrap().contains("spam_risk_text"), "{letters}");
+    assert!(app.tiktok.posts().is_empty());
+
+    assert_eq!(app.post_json(&s.slot_path("/retry"), &s.owner, json!({})).await.status(), 202);
+    let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" && v["run"]["status"] == "completed").await;
+    assert_eq!(done["publication"]["status"], "published");
+    assert!(done["publication"]["public_post_id"].is_null(), "a private post gets no public id");
+    assert_eq!(app.tiktok.posts().len(), 1);
+    let letters = json_body(app.get(&format!("/api/orgs/{}/dead-letters", s.org), &s.owner).await).await;
+    assert_eq!(letters.as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn an_unaudited_app_offers_only_self_only_and_refuses_the_rest_before_calling_tiktok() {
+    platform::telemetry::init_with_writer(
+        &platform::config::TelemetryConfig {
+            format: platform::config::LogFormat::Pretty,
+            filter: "info,activities=debug".into(),
+        },
+        std::io::stderr,
+    );
+    let app = TestApp::spawn().await;
+    app.tiktok.set_audited(false);
+    let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "PUBLIC_TO_EVERYONE"}})).await;
+    let gate = json_body(app.get(&s.slot_path("/publish-gate"), &s.owner).await).await;
+    assert_eq!(gate["privacy_level_options"], json!(["SELF_ONLY"]));
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    let failed = wait_pipeline(&app, &s, |v| v["stage"] == "failed" || v["stage"] == "done").await;
+    assert!(failed["error"].as_str().unwrap().contains("privacy_level"), "{failed}");
+    assert!(app.tiktok.publishes().is_empty(), "TikTok was never asked to post");
+}
+
+#[tokio::test]
+async fn faults_lost_answers_and_an_expired_token_still_post_exactly_once() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "PUBLIC_TO_EVERYONE"}})).await;
+    app.tiktok.fail_next("/v2/post/publish/video/init/", 2, 500, "internal_error");
+    app.tiktok.fail_next("/v2/post/publish/status/fetch/", 2, 429, "rate_limit_exceeded");
+    app.tiktok.timeout_after_side_effect("/v2/post/publish/video/init/", 1);
+    app.tiktok.expire_access_tokens();
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
+    assert_eq!(done["stage"], "done", "{done}");
+    assert_eq!(app.tiktok.posts().len(), 1, "one post despite the faults: {:?}", app.tiktok.publishes());
+    assert_eq!(ledger(&app, "publishes").await, 1);
+}
