@@ -23,8 +23,8 @@ use sea_orm::{DatabaseConnection, Set};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use temporal::pipeline::{
-    CheckStatus, Fail, FailInput, Init, Load, PipelineContext, PreparePublication, PublishState, SetStage, SlotRef,
-    StageInput, StartRender, Upload,
+    AccountRef, CheckStatus, Fail, FailInput, FetchMetrics, Init, Load, PipelineContext, PreparePublication,
+    PublishState, SetStage, SlotRef, StageInput, StartRender, Upload,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::{
@@ -366,6 +366,30 @@ impl PublishActivitiesImpl {
         self.mark(&scope, input.slot_id, "processing").await?;
         tracing::info!(%publish_id, bytes = total, "video uploaded to TikTok");
         Ok(())
+    }
+
+    #[activity(definition = FetchMetrics)]
+    pub async fn fetch_metrics(self: Arc<Self>, ctx: ActivityContext, input: AccountRef) -> Result<u32, ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        let posts = publishing::public_posts(&self.db, &scope, input.account_id)
+            .await
+            .map_err(|e| from_domain("listing published posts", e))?;
+        let mut snapshots = Vec::with_capacity(posts.len());
+        for batch in posts.chunks(20) {
+            let ids: Vec<String> = batch.iter().map(|(_, id)| id.clone()).collect();
+            let videos = self
+                .with_token(&scope, input.account_id, "video/query", |t| {
+                    let (client, ids) = (self.tiktok.clone(), ids.clone());
+                    async move { client.query_videos(&t, &ids).await }
+                })
+                .await?;
+            for video in videos {
+                if let Some((publication, _)) = batch.iter().find(|(_, id)| *id == video.id) {
+                    snapshots.push((*publication, video));
+                }
+            }
+        }
+        publishing::record_metrics(&self.db, &scope, snapshots).await.map_err(|e| from_domain("recording metrics", e))
     }
 
     #[activity(definition = CheckStatus)]

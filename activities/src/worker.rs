@@ -15,7 +15,9 @@ use temporalio_sdk::{
     Worker, WorkerOptions,
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
-use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow};
+use workflows::{
+    GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
+};
 
 pub struct Dependencies {
     pub db: DatabaseConnection,
@@ -50,6 +52,8 @@ fn main_worker(
         .register_workflow::<RenderSlotWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<SlotPipelineWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<MetricsRefreshWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm, secrets: deps.secrets.clone() })
         .register_activities(PipelineActivitiesImpl { db: deps.db.clone(), secrets: deps.secrets, tiktok: deps.tiktok })

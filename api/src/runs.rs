@@ -16,7 +16,9 @@ use temporalio_client::{
     WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
-use workflows::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow};
+use workflows::{
+    GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
+};
 
 /// A workflow run as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -187,6 +189,47 @@ pub async fn start_pipeline(state: &AppState, slot: &entities::slots::Model) -> 
         status: "running".into(),
         temporal_ui_url: ui_url(state, &workflow_id),
     })
+}
+
+/// Creates the account's metrics schedule (every `METRICS_EVERY_SECS`,
+/// overlapping runs skipped) unless it exists; `now` also runs it at once.
+pub async fn ensure_metrics_schedule(
+    state: &AppState,
+    org_id: uuid::Uuid,
+    account_id: uuid::Uuid,
+    now: bool,
+) -> Result<(), ApiError> {
+    use temporalio_client::schedules::{CreateScheduleOptions, ScheduleAction, ScheduleOverlapPolicy, ScheduleSpec};
+    let id = temporal::ids::metrics_schedule_id(org_id, account_id);
+    let input = temporal::pipeline::AccountRef { org_id, account_id };
+    let options = CreateScheduleOptions::builder()
+        .action(ScheduleAction::start_workflow(
+            MetricsRefreshWorkflow::run,
+            input,
+            Workload::Main.queue(&state.config.temporal.task_queue_prefix),
+            id.clone(),
+        ))
+        .spec(ScheduleSpec::from_interval(state.config.tiktok.metrics_every))
+        .overlap_policy(ScheduleOverlapPolicy::Skip)
+        .note("TikTok metrics snapshots for one connected account".to_owned())
+        .build();
+    match state.temporal.create_schedule(&id, options).await {
+        Ok(_) => tracing::info!(schedule_id = %id, "metrics schedule created"),
+        Err(e) if e.to_string().to_lowercase().contains("already") => {}
+        Err(e) => return Err(unavailable(e)),
+    }
+    if now {
+        let handle = state.temporal.get_schedule_handle(&id);
+        handle.trigger(ScheduleOverlapPolicy::AllowAll, Default::default()).await.map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+pub async fn delete_metrics_schedule(state: &AppState, org_id: uuid::Uuid, account_id: uuid::Uuid) {
+    let id = temporal::ids::metrics_schedule_id(org_id, account_id);
+    if let Err(e) = state.temporal.get_schedule_handle(&id).delete(Default::default()).await {
+        tracing::debug!(schedule_id = %id, error = %e, "no metrics schedule to delete");
+    }
 }
 
 /// Tells a waiting pipeline a person approved the slot; no pipeline, no-op.

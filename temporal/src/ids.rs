@@ -22,6 +22,12 @@ pub fn slot_render_workflow_id(org_id: Uuid, slot_id: Uuid, version: i32) -> Str
     format!("{org_id}:render:{slot_id}:v{version}")
 }
 
+/// The schedule that snapshots an account's post metrics (its runs get
+/// this id plus a timestamp).
+pub fn metrics_schedule_id(org_id: Uuid, account_id: Uuid) -> String {
+    format!("{org_id}:metrics:{account_id}")
+}
+
 pub fn tiktok_refresh_workflow_id(org_id: Uuid, account_id: Uuid) -> String {
     format!("{org_id}:tiktok-refresh:{account_id}")
 }

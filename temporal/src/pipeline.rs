@@ -159,6 +159,13 @@ impl PipelineActivities {
     }
 }
 
+/// One connected account (metrics, token refresh).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRef {
+    pub org_id: Uuid,
+    pub account_id: Uuid,
+}
+
 pub struct PublishActivities;
 
 #[allow(clippy::unimplemented)]
@@ -182,8 +189,15 @@ impl PublishActivities {
     pub fn check_status(input: SlotRef) -> Result<PublishState, ActivityError> {
         unimplemented!()
     }
+
+    /// Snapshots the counters of the account's public posts (batches of 20
+    /// through `video/query`); returns how many were recorded.
+    #[activity(name = "publish.fetch_metrics")]
+    pub fn fetch_metrics(input: AccountRef) -> Result<u32, ActivityError> {
+        unimplemented!()
+    }
 }
 
 // The activity markers the implementations in the `activities` crate bind to.
 pub use pipeline_activities::{Fail, Load, PreparePublication, SetStage, StartRender};
-pub use publish_activities::{CheckStatus, Init, Upload};
+pub use publish_activities::{CheckStatus, FetchMetrics, Init, Upload};

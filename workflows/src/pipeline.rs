@@ -12,8 +12,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use temporal::{
     ids,
     pipeline::{
-        Approval, FailInput, PipelineActivities, PipelineStatus, PublishActivities, PublishDecision, PublishState,
-        SlotPipelineInput, SlotPipelineOutput, SlotRef, StageInput,
+        AccountRef, Approval, FailInput, PipelineActivities, PipelineStatus, PublishActivities, PublishDecision,
+        PublishState, SlotPipelineInput, SlotPipelineOutput, SlotRef, StageInput,
     },
     queues::Workload,
     render::{RenderSlotInput, RenderSlotOutput},
@@ -275,4 +275,21 @@ async fn fail<T>(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, slot: SlotRef,
     stage(ctx, "failed");
     ctx.execute_activity(PipelineActivities::fail, FailInput { slot, reason: reason.clone() }, bookkeeping()).await?;
     Err(WorkflowTermination::failed_application(ApplicationFailure::non_retryable(reason)))
+}
+
+/// Snapshots one account's post metrics; run by a Temporal Schedule per
+/// account (overlap: skip).
+#[workflow]
+#[derive(Default)]
+pub struct MetricsRefreshWorkflow;
+
+#[workflow_methods]
+impl MetricsRefreshWorkflow {
+    #[run(name = "MetricsRefresh")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: AccountRef) -> WorkflowResult<u32> {
+        let queue = Workload::Publish.beside(ctx.task_queue());
+        Ok(ctx
+            .execute_activity(PublishActivities::fetch_metrics, input, tiktok_call(&queue, Duration::from_secs(120)))
+            .await?)
+    }
 }

@@ -23,6 +23,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(callback))
         .routes(routes!(accounts))
         .routes(routes!(disconnect))
+        .routes(routes!(refresh_metrics))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -104,7 +105,12 @@ async fn callback(
         return Ok(Redirect::to(&format!("{web}/?tiktok_error={why}")));
     };
     match domain::tiktok::complete_connect(&state.db, &*state.secrets, &state.tiktok, &oauth_state, &code).await {
-        Ok(account) => Ok(Redirect::to(&format!("{web}/?tiktok_connected={}", account.id))),
+        Ok(account) => {
+            if let Err(e) = crate::runs::ensure_metrics_schedule(&state, account.org_id, account.id, false).await {
+                tracing::warn!(error = %e, "could not create the metrics schedule; it is created on the next refresh");
+            }
+            Ok(Redirect::to(&format!("{web}/?tiktok_connected={}", account.id)))
+        }
         Err(ConnectError::BadState) => Ok(Redirect::to(&format!("{web}/?tiktok_error=expired_link"))),
         Err(e) => {
             tracing::warn!(error = %e, "completing a TikTok connection failed");
@@ -138,5 +144,21 @@ async fn disconnect(
     let account = domain::tiktok::disconnect(&state.db, &*state.secrets, &state.tiktok, &scope, &acting, account_id)
         .await
         .map_err(from_connect)?;
+    crate::runs::delete_metrics_schedule(&state, account.org_id, account.id).await;
     Ok(ApiJson(account.into()))
+}
+
+/// Snapshots the account's post metrics now (editor and up), besides its schedule.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/tiktok/accounts/{account_id}/refresh-metrics", tag = "tiktok",
+    security(("bearer" = [])), params(("org_id" = Uuid, Path), ("account_id" = Uuid, Path)),
+    responses((status = 202, description = "A snapshot run started"), ErrorResponses))]
+async fn refresh_metrics(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(TikTokAccountPath { account_id }): ApiPath<TikTokAccountPath>,
+) -> Result<http::StatusCode, ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let account = domain::tiktok::get(&state.db, &scope, account_id).await?;
+    crate::runs::ensure_metrics_schedule(&state, account.org_id, account.id, true).await?;
+    Ok(http::StatusCode::ACCEPTED)
 }

@@ -74,6 +74,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/tiktok/callback", Access::Public),
     ("GET", "/api/orgs/{org_id}/tiktok/accounts", Access::Org(Action::Read)),
     ("DELETE", "/api/orgs/{org_id}/tiktok/accounts/{account_id}", Access::Org(Action::ManageCredentials)),
+    ("POST", "/api/orgs/{org_id}/tiktok/accounts/{account_id}/refresh-metrics", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/schedule", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/pipeline", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/publish-gate", Access::Org(Action::Read)),

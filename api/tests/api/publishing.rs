@@ -165,7 +165,53 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     let posts = app.tiktok.posts();
     assert_eq!(posts.len(), 1, "exactly one post: {posts:?}");
     assert_eq!(ledger(&app, "publishes").await, 1);
+
+    // Metrics: the account's schedule snapshots the post; counters grow.
+    let accounts = json_body(app.get(&format!("/api/orgs/{}/tiktok/accounts", s.org), &s.owner).await).await;
+    let account = accounts[0]["id"].as_str().unwrap().to_owned();
+    let refresh = format!("/api/orgs/{}/tiktok/accounts/{account}/refresh-metrics", s.org);
+    let snapshots = |n: usize| {
+        let (app, s) = (&app, &s);
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let points = json_body(app.get(&s.slot_path("/metrics"), &s.owner).await).await;
+                if points.as_array().unwrap().len() >= n {
+                    return points;
+                }
+                assert!(Instant::now() < deadline, "no metrics snapshot: {points}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    assert_eq!(app.post_json(&refresh, &s.owner, json!({})).await.status(), 202);
+    snapshots(1).await;
+    app.tiktok.advance(Duration::from_secs(3600));
+    assert_eq!(app.post_json(&refresh, &s.owner, json!({})).await.status(), 202);
+    let points = snapshots(2).await;
+    let views: Vec<i64> = points.as_array().unwrap().iter().map(|p| p["view_count"].as_i64().unwrap()).collect();
+    assert!(views[1] > views[0], "views grow over time: {views:?}");
     let _ = s.project;
+}
+
+#[tokio::test]
+async fn an_inbox_draft_is_sent_then_posted_by_the_creator_once() {
+    let app = TestApp::spawn().await;
+    let s = setup(
+        &app,
+        json!({"post_mode": "inbox", "autopilot": true, "publish_defaults": {"privacy_level": "PUBLIC_TO_EVERYONE"}}),
+    )
+    .await;
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    let waiting = wait_pipeline(&app, &s, |v| v["stage"] == "waiting_in_inbox" || v["stage"] == "failed").await;
+    assert_eq!(waiting["publication"]["status"], "sent_to_inbox", "{waiting}");
+    assert!(app.tiktok.posts().is_empty(), "nothing is posted until the creator posts the draft");
+    let publish_id = waiting["publication"]["publish_id"].as_str().unwrap().to_owned();
+    app.tiktok.user_posts_inbox_draft(&publish_id).unwrap();
+    let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
+    assert_eq!(done["publication"]["status"], "published", "{done}");
+    assert!(done["publication"]["public_post_id"].is_string(), "{done}");
+    assert_eq!(app.tiktok.posts().len(), 1);
 }
 
 #[tokio::test]
