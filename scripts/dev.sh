@@ -21,7 +21,9 @@ fi
 
 PIDS=()
 cleanup() {
-  trap - EXIT INT TERM
+  # A second Ctrl-C must not cut the cleanup short (PostgreSQL would stay up).
+  trap - EXIT
+  trap "" INT TERM
   log "stopping"
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   # Parts finish the work in hand (the worker its activity, the model its
@@ -89,6 +91,22 @@ else
   LLM_NOTE="${LLM_MODEL:-openai/gpt-4o-mini} at ${LLM_BASE_URL:-https://openrouter.ai/api/v1}"
 fi
 
+# Without a TikTok app of your own, the local TikTok sandbox (the simulator
+# of TikTok's documented API) plays TikTok, so connecting and posting work offline.
+if [ -z "${TIKTOK_CLIENT_KEY:-}" ]; then
+  [ -f "$DEV_DIR/tiktok-sandbox" ] ||
+    (umask 077; echo "TIKTOK_CLIENT_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" >"$DEV_DIR/tiktok-sandbox")
+  source "$DEV_DIR/tiktok-sandbox"
+  export TIKTOK_CLIENT_KEY=reelpilot-sandbox TIKTOK_CLIENT_SECRET
+  export TIKTOK_SIM_CLIENT_KEY=$TIKTOK_CLIENT_KEY TIKTOK_SIM_CLIENT_SECRET=$TIKTOK_CLIENT_SECRET
+  export TIKTOK_API_BASE="http://127.0.0.1:$TIKTOK_SIM_PORT" TIKTOK_AUTH_URL="http://127.0.0.1:$TIKTOK_SIM_PORT/v2/auth/authorize/"
+  "$BIN/reelpilot-tiktok-sim" "127.0.0.1:$TIKTOK_SIM_PORT" > >(tee -a "$DEV_DIR/logs/tiktok.log") 2>&1 &
+  PIDS+=($!)
+  TIKTOK_NOTE="local sandbox at $TIKTOK_API_BASE (set TIKTOK_CLIENT_KEY/SECRET in .env for real TikTok)"
+else
+  TIKTOK_NOTE="${TIKTOK_API_BASE:-https://open.tiktokapis.com} with client key $TIKTOK_CLIENT_KEY"
+fi
+
 "$BIN/reelpilot-api" migrate
 "$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
 PIDS+=($!)
@@ -109,6 +127,7 @@ cat >&2 <<MSG
     Mail inbox   http://127.0.0.1:$MAIL_WEB_PORT   (every email the app sends lands here)
     LLM          $LLM_NOTE
     Storage      $STORAGE_NOTE
+    TikTok       $TIKTOK_NOTE
     PostgreSQL   postgres://postgres@127.0.0.1:$PG_PORT/reelpilot
   Logs in $DEV_DIR/logs. Press Ctrl-C to stop everything.
 

@@ -166,6 +166,7 @@ dev_env() {
   LLM_SIM_PORT=${LLM_SIM_PORT:-11435}
   LLM_LOCAL_PORT=${LLM_LOCAL_PORT:-11436}
   S3_PORT=${S3_PORT:-9000}
+  TIKTOK_SIM_PORT=${TIKTOK_SIM_PORT:-9400}
   DEV_DIR=$STATE_DIR/dev
   export API_PORT
   export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/reelpilot?sslmode=disable}

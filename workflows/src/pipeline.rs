@@ -152,7 +152,7 @@ impl SlotPipelineWorkflow {
             .execute_activity(
                 PublishActivities::init,
                 slot.clone(),
-                tiktok_call(&publish_queue, Duration::from_secs(120)),
+                tiktok_call(&publish_queue, Duration::from_secs(60)),
             )
             .await
         {

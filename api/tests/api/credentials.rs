@@ -203,10 +203,53 @@ async fn canary_secrets_never_leave_the_secret_store() {
     ] {
         responses.push_str(&create(&app, &user, org, body).await.text().await.unwrap());
     }
-    let id = serde_json::from_str::<Value>(responses.lines().next().unwrap_or("{}")).ok();
-    let _ = id;
     let keys = plan_and_keys(&app, &user, org, project, "2031-05-04").await;
     assert!(keys.iter().all(|k| k.as_deref() == Some(&*format!("Bearer {llm_key}"))), "the org key was used");
+
+    // Connect TikTok and publish one slot on autopilot: TikTok's tokens and
+    // the app's client secret join the canaries.
+    let account = crate::publishing::connect(&app, &user, org).await;
+    let patch =
+        json!({"tiktok_account_id": account, "autopilot": true, "publish_defaults": {"privacy_level": "SELF_ONLY"}});
+    let res = app.call("PATCH", &format!("/api/orgs/{org}/projects/{project}"), Some(&user), Some(patch)).await;
+    responses.push_str(&res.text().await.unwrap());
+    let plans = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/plans"), &user).await).await;
+    let plan = plans[0]["id"].as_str().unwrap().to_owned();
+    let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}/slots"), &user).await).await;
+    let slot = slots[0]["id"].as_str().unwrap().to_owned();
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("UPDATE slots SET scheduled_at = now(), script = 'Salt the water. Stir once.' WHERE id = '{slot}'"),
+    ))
+    .await
+    .unwrap();
+    responses.push_str(
+        &app.post_json(&format!("/api/orgs/{org}/slots/{slot}/schedule"), &user, json!({})).await.text().await.unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view = json_body(app.get(&format!("/api/orgs/{org}/slots/{slot}/pipeline"), &user).await).await;
+        responses.push_str(&view.to_string());
+        if view["stage"] == "done" {
+            break;
+        }
+        assert!(view["stage"] != "failed" && Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(app.tiktok.posts().len(), 1);
+    let store = platform::secrets::from_config(&app.config.secrets);
+    let tokens = store
+        .read(&platform::secrets::SecretPath::new(org, &format!("tiktok/{account}")).unwrap(), None)
+        .await
+        .unwrap()
+        .expect("the TikTok tokens are in the secret store");
+    let tokens: Value = serde_json::from_str(secrecy::ExposeSecret::expose_secret(&tokens.value)).unwrap();
+    let tiktok_secrets = [
+        tokens["access_token"].as_str().unwrap().to_owned(),
+        tokens["refresh_token"].as_str().unwrap().to_owned(),
+        "test-client-secret".to_owned(),
+    ];
     for path in [
         format!("/api/orgs/{org}/credentials"),
         format!("/api/orgs/{org}/projects/{project}/plans"),
@@ -226,16 +269,28 @@ async fn canary_secrets_never_leave_the_secret_store() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
     assert!(logged.lines().count() > 20, "logs were captured ({} lines)", logged.lines().count());
+    let rows = every_row_as_text(&app.database_url).await;
     assert!(!logged.contains(&canary), "a canary reached the logs");
     assert!(!responses.contains(&canary), "a canary reached an API response");
-    assert!(!every_row_as_text(&app.database_url).await.contains(&canary), "a canary reached the database");
+    assert!(!rows.contains(&canary), "a canary reached the database");
+    for secret in &tiktok_secrets {
+        assert!(!logged.contains(secret.as_str()), "a TikTok secret reached the logs");
+        assert!(!responses.contains(secret.as_str()), "a TikTok secret reached an API response");
+        assert!(!rows.contains(secret.as_str()), "a TikTok secret reached the database");
+    }
     let platform::config::StorageConfig::Local { dir } = &app.config.storage else { unreachable!() };
     let platform::config::SecretStoreConfig::Embedded { dir: secrets_dir, .. } = &app.config.secrets else {
         unreachable!()
     };
     for file in files_under(dir).into_iter().chain(files_under(secrets_dir)) {
         let bytes = std::fs::read(&file).unwrap();
-        assert!(!String::from_utf8_lossy(&bytes).contains(&canary), "{} holds a canary in clear", file.display());
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&canary), "{} holds a canary in clear", file.display());
+        assert!(
+            tiktok_secrets.iter().all(|s| !text.contains(s.as_str())),
+            "{} holds a TikTok token in clear",
+            file.display()
+        );
     }
 }
 

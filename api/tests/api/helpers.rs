@@ -113,8 +113,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub database_url: String,
     pub config: Config,
-    stop_worker: Option<Box<dyn Fn() + Send + Sync>>,
-    worker_thread: Option<std::thread::JoinHandle<()>>,
+    /// The worker's configuration (for restarting it).
+    worker_config: Config,
+    worker: std::sync::Mutex<Option<WorkerHandle>>,
 }
 
 impl TestApp {
@@ -160,34 +161,8 @@ impl TestApp {
         let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(axum::serve(listener, service).into_future());
 
-        // The SDK's worker future is not Send: it gets a thread and runtime of its own.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let worker_thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                let runtime = Runtime::from_current_tokio(Default::default()).unwrap();
-                let db = platform::db::connect(&config.database).await.unwrap();
-                let client = temporal::runtime::connect(
-                    &config.temporal.address,
-                    &config.temporal.namespace,
-                    "worker-tests",
-                    config.temporal.connect_timeout,
-                )
-                .await
-                .unwrap();
-                let deps = activities::worker::Dependencies {
-                    db,
-                    llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
-                    storage: platform::storage::from_config(&config.storage),
-                    secrets: platform::secrets::from_config(&config.secrets),
-                    tiktok: std::sync::Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
-                };
-                let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps).unwrap();
-                tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
-                worker.run().await.unwrap();
-            });
-        });
-        let stop_worker = rx.recv_timeout(Duration::from_secs(30)).expect("worker started");
+        let worker_config = config.clone();
+        let worker = start_worker(config);
         TestApp {
             base,
             // Redirects are answers to check (the OAuth callback's), not to follow.
@@ -196,8 +171,8 @@ impl TestApp {
             tiktok,
             database_url,
             config: app_config,
-            stop_worker: Some(stop_worker),
-            worker_thread: Some(worker_thread),
+            worker_config,
+            worker: std::sync::Mutex::new(Some(worker)),
         }
     }
 
@@ -321,12 +296,70 @@ pub fn token_in(body: &str) -> String {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop_worker.take() {
-            stop();
+        if let Some(worker) = self.worker.lock().unwrap().take() {
+            (worker.stop)();
+            drop(worker.thread);
         }
-        // Not joined: a worker drains its long polls for up to a minute, and
-        // nextest ends the process (and the thread) when the test returns.
-        drop(self.worker_thread.take());
+    }
+}
+
+/// A worker (main, render and publish queues) on a thread and runtime of its
+/// own (the SDK's worker future is not Send).
+pub struct WorkerHandle {
+    stop: Box<dyn Fn() + Send + Sync>,
+    crash: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+pub fn start_worker(config: Config) -> WorkerHandle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (crash, crashed) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let runtime = Runtime::from_current_tokio(Default::default()).unwrap();
+            let db = platform::db::connect(&config.database).await.unwrap();
+            let client = temporal::runtime::connect(
+                &config.temporal.address,
+                &config.temporal.namespace,
+                "worker-tests",
+                config.temporal.connect_timeout,
+            )
+            .await
+            .unwrap();
+            let deps = activities::worker::Dependencies {
+                db,
+                llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
+                storage: platform::storage::from_config(&config.storage),
+                secrets: platform::secrets::from_config(&config.secrets),
+                tiktok: Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
+            };
+            let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps).unwrap();
+            tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
+            tokio::select! {
+                result = worker.run() => result.unwrap(),
+                _ = crashed => {}
+            }
+        });
+        // A crash: whatever the worker was doing is dropped, nothing is reported.
+        rt.shutdown_background();
+    });
+    let stop = rx.recv_timeout(Duration::from_secs(30)).expect("worker started");
+    WorkerHandle { stop, crash, thread }
+}
+
+impl TestApp {
+    /// Kills the worker as a crash would: activities in flight vanish.
+    pub fn crash_worker(&self) {
+        let worker = self.worker.lock().unwrap().take().expect("a worker runs");
+        let _ = worker.crash.send(());
+        worker.thread.join().unwrap();
+    }
+
+    pub fn start_worker(&self) {
+        let mut slot = self.worker.lock().unwrap();
+        assert!(slot.is_none(), "a worker already runs");
+        *slot = Some(start_worker(self.worker_config.clone()));
     }
 }
 

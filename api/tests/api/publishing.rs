@@ -23,7 +23,7 @@ impl Setup {
 }
 
 /// Goes through TikTok's consent page (the simulator's) and our callback.
-async fn connect(app: &TestApp, owner: &User, org: Uuid) -> String {
+pub(crate) async fn connect(app: &TestApp, owner: &User, org: Uuid) -> String {
     let res = app.post_json(&format!("/api/orgs/{org}/tiktok/connect"), owner, json!({})).await;
     let authorize = json_body(res).await["authorize_url"].as_str().unwrap().to_owned();
     assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
@@ -269,5 +269,40 @@ async fn faults_lost_answers_and_an_expired_token_still_post_exactly_once() {
     let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
     assert_eq!(done["stage"], "done", "{done}");
     assert_eq!(app.tiktok.posts().len(), 1, "one post despite the faults: {:?}", app.tiktok.publishes());
+    assert_eq!(ledger(&app, "publishes").await, 1);
+}
+
+#[tokio::test]
+async fn killing_the_worker_while_rendering_initiating_and_processing_never_posts_twice() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "PUBLIC_TO_EVERYONE"}})).await;
+    app.tiktok.set_processing_delay(Duration::from_secs(8));
+    // The first init takes effect at TikTok, then its answer never comes.
+    app.tiktok.timeout_after_side_effect("/v2/post/publish/video/init/", 1);
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+
+    // 1. While FFmpeg renders.
+    wait_pipeline(&app, &s, |v| v["stage"] == "rendering").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.crash_worker();
+    app.start_worker();
+
+    // 2. While the init is at TikTok and its answer is lost.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while app.tiktok.publishes().is_empty() {
+        assert!(Instant::now() < deadline, "the init never reached TikTok");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.crash_worker();
+    app.start_worker();
+
+    // 3. While TikTok processes and the pipeline waits on its timers.
+    wait_pipeline(&app, &s, |v| v["publication"]["status"] == "processing" || v["stage"] == "failed").await;
+    app.crash_worker();
+    app.start_worker();
+
+    let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
+    assert_eq!(done["stage"], "done", "{done}");
+    assert_eq!(app.tiktok.posts().len(), 1, "one post for the slot: {:?}", app.tiktok.publishes());
     assert_eq!(ledger(&app, "publishes").await, 1);
 }
