@@ -107,12 +107,23 @@ pub async fn month_total(
     let now = Utc::now();
     let month_start =
         Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().expect("the first of a month exists");
+    total_since(db, scope, project_id, metric, month_start).await
+}
+
+/// A project's total of one usage metric since `since`.
+pub async fn total_since(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    project_id: Uuid,
+    metric: &str,
+    since: chrono::DateTime<Utc>,
+) -> Result<i64, DomainError> {
     let tx = scope.begin(db).await?;
     let total: Option<Option<i64>> = tx
         .find::<usage_ledger::Entity>()
         .filter(usage_ledger::Column::ProjectId.eq(project_id))
         .filter(usage_ledger::Column::Metric.eq(metric))
-        .filter(usage_ledger::Column::OccurredAt.gte(month_start))
+        .filter(usage_ledger::Column::OccurredAt.gte(since))
         .select_only()
         .column_as(Expr::cust("coalesce(sum(quantity), 0)::bigint"), "total")
         .into_tuple()

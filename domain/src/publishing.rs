@@ -376,14 +376,6 @@ pub async fn metric_history(
 
 /// Publishes this project made today (UTC), for its posts-per-day budget.
 pub async fn publishes_today(db: &DatabaseConnection, scope: &OrgScope, project_id: Uuid) -> Result<i64, DomainError> {
-    let tx = scope.begin(db).await?;
     let day_start = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    let rows = tx
-        .find::<usage_ledger::Entity>()
-        .filter(usage_ledger::Column::ProjectId.eq(project_id))
-        .filter(usage_ledger::Column::Metric.eq("publishes"))
-        .filter(usage_ledger::Column::OccurredAt.gte(day_start))
-        .all(&*tx)
-        .await?;
-    Ok(rows.iter().map(|r| r.quantity).sum())
+    crate::llm_usage::total_since(db, scope, project_id, "publishes", day_start).await
 }

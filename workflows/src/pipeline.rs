@@ -7,7 +7,7 @@
 //! read-only status check polled on workflow timers (never a long activity
 //! loop), so a crash anywhere resumes without a second post.
 
-use crate::plan::cause;
+use crate::plan::{cause, db_activity_options};
 use std::time::{Duration, UNIX_EPOCH};
 use temporal::{
     ids,
@@ -24,19 +24,6 @@ use temporalio_workflow::{
     ActivityOptions, ChildWorkflowOptions, RetryPolicy, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
     WorkflowResult, WorkflowTermination,
 };
-
-fn bookkeeping() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(30))
-                .maximum_attempts(20)
-                .build(),
-        )
-        .build()
-}
 
 /// TikTok calls: backoff with jitter (the server adds it) for transient
 /// failures; a permanent TikTok error fails at once (non-retryable).
@@ -70,7 +57,7 @@ impl SlotPipelineWorkflow {
         let slot = SlotRef { org_id: input.org_id, slot_id: input.slot_id, meta: input.meta.clone() };
         let publish_queue = Workload::Publish.beside(ctx.task_queue());
         stage(ctx, "loading");
-        let context = ctx.execute_activity(PipelineActivities::load, slot.clone(), bookkeeping()).await?;
+        let context = ctx.execute_activity(PipelineActivities::load, slot.clone(), db_activity_options()).await?;
         if context.published {
             stage(ctx, "done");
             return Ok(SlotPipelineOutput::AlreadyPublished);
@@ -96,7 +83,8 @@ impl SlotPipelineWorkflow {
         {
             stage(ctx, "rendering");
             let version =
-                match ctx.execute_activity(PipelineActivities::start_render, slot.clone(), bookkeeping()).await {
+                match ctx.execute_activity(PipelineActivities::start_render, slot.clone(), db_activity_options()).await
+                {
                     Ok(version) => version,
                     Err(err) => return fail(ctx, slot, format!("the render could not start: {}", cause(&err))).await,
                 };
@@ -130,7 +118,7 @@ impl SlotPipelineWorkflow {
                 stage(ctx, "waiting_for_publish_approval");
                 ctx.wait_condition(|s| s.decided).await?;
             } else if let Err(err) =
-                ctx.execute_activity(PipelineActivities::prepare_publication, slot.clone(), bookkeeping()).await
+                ctx.execute_activity(PipelineActivities::prepare_publication, slot.clone(), db_activity_options()).await
             {
                 return fail(ctx, slot, format!("the publish choices were refused: {}", cause(&err))).await;
             }
@@ -267,13 +255,14 @@ async fn set_stage(
     status: &str,
 ) -> WorkflowResult<()> {
     let input = StageInput { slot: slot.clone(), slot_status: status.to_owned() };
-    ctx.execute_activity(PipelineActivities::set_stage, input, bookkeeping()).await?;
+    ctx.execute_activity(PipelineActivities::set_stage, input, db_activity_options()).await?;
     Ok(())
 }
 
 async fn fail<T>(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, slot: SlotRef, reason: String) -> WorkflowResult<T> {
     stage(ctx, "failed");
-    ctx.execute_activity(PipelineActivities::fail, FailInput { slot, reason: reason.clone() }, bookkeeping()).await?;
+    ctx.execute_activity(PipelineActivities::fail, FailInput { slot, reason: reason.clone() }, db_activity_options())
+        .await?;
     Err(WorkflowTermination::failed_application(ApplicationFailure::non_retryable(reason)))
 }
 

@@ -11,7 +11,8 @@ use temporalio_workflow::{
 /// Days in a month plan.
 pub const PLAN_DAYS: u32 = 30;
 
-fn db_activity_options() -> ActivityOptions {
+/// Database bookkeeping: quick, retried with backoff.
+pub(crate) fn db_activity_options() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
         .retry_policy(
             RetryPolicy::builder()

@@ -25,22 +25,6 @@ async fn fetch(app: &TestApp, url: &str, range: Option<&str>) -> reqwest::Respon
     req.send().await.unwrap()
 }
 
-/// Runs a test against the local and the S3 backend.
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn local() {
-                super::$name(super::Storage::Local).await;
-            }
-            #[tokio::test]
-            async fn s3() {
-                super::$name(super::Storage::S3).await;
-            }
-        }
-    };
-}
-
 on_both_backends!(uploads_are_served_by_signed_links_with_exact_ranges);
 async fn uploads_are_served_by_signed_links_with_exact_ranges(storage: Storage) {
     let app = TestApp::spawn_on(storage).await;

@@ -220,7 +220,8 @@ async fn a_failed_post_shows_tiktoks_reason_in_the_dead_letters_and_retry_posts_
     let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "SELF_ONLY"}})).await;
     app.tiktok.fail_next_publish("spam_risk_text");
     assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
-    let failed = wait_pipeline(&app, &s, |v| v["stage"] == "failed" || v["stage"] == "done").await;
+    // Failed once the reason is recorded on the slot.
+    let failed = wait_pipeline(&app, &s, |v| v["error"].is_string() || v["stage"] == "done").await;
     assert_eq!(failed["stage"], "failed", "{failed}");
     assert_eq!(failed["publication"]["fail_reason"], "spam_risk_text");
     let letters = json_body(app.get(&format!("/api/orgs/{}/dead-letters", s.org), &s.owner).await).await;
@@ -252,7 +253,7 @@ async fn an_unaudited_app_offers_only_self_only_and_refuses_the_rest_before_call
     let gate = json_body(app.get(&s.slot_path("/publish-gate"), &s.owner).await).await;
     assert_eq!(gate["privacy_level_options"], json!(["SELF_ONLY"]));
     assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
-    let failed = wait_pipeline(&app, &s, |v| v["stage"] == "failed" || v["stage"] == "done").await;
+    let failed = wait_pipeline(&app, &s, |v| v["error"].is_string() || v["stage"] == "done").await;
     assert!(failed["error"].as_str().unwrap().contains("privacy_level"), "{failed}");
     assert!(app.tiktok.publishes().is_empty(), "TikTok was never asked to post");
 }

@@ -109,22 +109,6 @@ async fn ledger_total(app: &TestApp, metric: &str) -> i64 {
 const SCRIPT: &str = "Three pasta mistakes everyone makes. First, the pot is too small, so the water stops boiling. \
     Second, the water has no salt. Third, rinsing it after cooking washes the starch away.";
 
-/// Runs a test against the local and the S3 backend.
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn local() {
-                super::$name(super::Storage::Local).await;
-            }
-            #[tokio::test]
-            async fn s3() {
-                super::$name(super::Storage::S3).await;
-            }
-        }
-    };
-}
-
 on_both_backends!(an_approved_slot_renders_into_a_tiktok_ready_video_with_progress_and_metering);
 async fn an_approved_slot_renders_into_a_tiktok_ready_video_with_progress_and_metering(storage: Storage) {
     let app = TestApp::spawn_on(storage).await;
