@@ -243,6 +243,16 @@ pub async fn signal_approval(state: &AppState, slot: &entities::slots::Model, by
     }
 }
 
+/// Tells a waiting pipeline the slot was rejected; it ends without posting.
+pub async fn signal_rejection(state: &AppState, slot: &entities::slots::Model, by: uuid::Uuid) {
+    let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
+    let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
+    if let Err(e) = handle.signal(SlotPipelineWorkflow::reject, Approval { by }, WorkflowSignalOptions::default()).await
+    {
+        tracing::debug!(%workflow_id, error = %e, "no pipeline waiting for this rejection");
+    }
+}
+
 pub async fn signal_publish(state: &AppState, slot: &entities::slots::Model, by: uuid::Uuid) -> Result<(), ApiError> {
     let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
     let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);

@@ -144,6 +144,44 @@ pub async fn approve(
     Ok(approved)
 }
 
+/// A person turns a slot down: it goes (or stays) back to draft, and the
+/// audit log keeps who, when and why.
+pub async fn reject(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    id: Uuid,
+    by: Uuid,
+    reason: Option<String>,
+) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let current = get_in(&tx, id).await?;
+    if !matches!(current.status, SlotStatus::Draft | SlotStatus::Approved) {
+        return Err(DomainError::Conflict(format!("a {:?} slot can no longer be rejected", current.status)));
+    }
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return Err(DomainError::invalid("reason", "must be at most 500 characters"));
+    }
+    let mut s: slots::ActiveModel = current.into();
+    s.status = Set(SlotStatus::Draft);
+    s.approved_by = Set(None);
+    s.approved_at = Set(None);
+    let slot = s.update(&*tx).await?;
+    crate::audit::record(
+        &tx,
+        crate::audit::Entry {
+            actor: crate::audit::Actor::User(by),
+            action: "slot.rejected",
+            target_kind: "slot",
+            target_id: Some(slot.id.to_string()),
+            request_id: None,
+            details: json!({"version": slot.version, "reason": reason}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(slot)
+}
+
 /// Approves a drafted slot on autopilot's behalf (no person; audited as the system).
 pub async fn approve_automatically(
     db: &DatabaseConnection,

@@ -23,6 +23,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, edit))
         .routes(routes!(approve))
         .routes(routes!(unapprove))
+        .routes(routes!(reject))
         .routes(routes!(lock))
         .routes(routes!(unlock))
         .routes(routes!(improve))
@@ -180,6 +181,31 @@ async fn approve_many(
         runs::signal_approval(&state, slot, ctx.auth.user_id).await;
     }
     Ok(ApiJson(approved.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RejectInput {
+    /// Why, for the audit log and the team.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Rejects a slot (editor and up): back to draft, audited, and a pipeline
+/// waiting for its approval ends without posting.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/reject", tag = "slots", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), request_body = RejectInput,
+    responses((status = 200, body = SlotView), ErrorResponses))]
+async fn reject(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+    ApiJson(body): ApiJson<RejectInput>,
+) -> Result<ApiJson<SlotView>, ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let slot = domain::slots::reject(&state.db, &scope, slot_id, ctx.auth.user_id, body.reason).await?;
+    runs::signal_rejection(&state, &slot, ctx.auth.user_id).await;
+    Ok(ApiJson(slot.into()))
 }
 
 #[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/unapprove", tag = "slots", security(("bearer" = [])),

@@ -86,8 +86,6 @@ pub(crate) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    #[allow(dead_code)]
-    scopes: Option<String>,
 }
 
 /// Where TikTok sends the person back: completes the connection and

@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/approve", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/unapprove", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/reject", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/lock", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/unlock", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve", Access::Org(Action::EditContent)),
@@ -125,6 +126,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => json!({"slot_ids": [Uuid::new_v4()]}),
         ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
+        ("POST", "/api/orgs/{org_id}/slots/{slot_id}/reject") => json!({"reason": "off brand"}),
         ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background") => json!({"asset_id": null}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/publish") => {
             json!({"privacy_level": "SELF_ONLY", "consent": true})

@@ -12,7 +12,6 @@ use uuid::Uuid;
 struct Setup {
     owner: User,
     org: Uuid,
-    project: Uuid,
     slot: String,
 }
 
@@ -71,7 +70,7 @@ async fn setup(app: &TestApp, project_patch: Value) -> Setup {
     ))
     .await
     .unwrap();
-    Setup { owner, org, project, slot }
+    Setup { owner, org, slot }
 }
 
 /// Polls the pipeline until `done` says so.
@@ -191,7 +190,6 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     let points = snapshots(2).await;
     let views: Vec<i64> = points.as_array().unwrap().iter().map(|p| p["view_count"].as_i64().unwrap()).collect();
     assert!(views[1] > views[0], "views grow over time: {views:?}");
-    let _ = s.project;
 }
 
 #[tokio::test]
@@ -306,4 +304,28 @@ async fn killing_the_worker_while_rendering_initiating_and_processing_never_post
     assert_eq!(done["stage"], "done", "{done}");
     assert_eq!(app.tiktok.posts().len(), 1, "one post for the slot: {:?}", app.tiktok.publishes());
     assert_eq!(ledger(&app, "publishes").await, 1);
+}
+
+#[tokio::test]
+async fn a_rejected_slot_ends_its_waiting_pipeline_without_posting_and_is_audited() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({})).await;
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    wait_pipeline(&app, &s, |v| v["stage"] == "waiting_for_approval").await;
+    let res = app.post_json(&s.slot_path("/reject"), &s.owner, json!({"reason": "off brand"})).await;
+    assert_eq!(json_body(res).await["status"], "draft");
+    let done = wait_pipeline(&app, &s, |v| v["run"]["status"] == "completed").await;
+    assert_eq!(done["stage"], "done");
+    assert!(app.tiktok.publishes().is_empty());
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let row = db
+        .query_one(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT actor_user_id, details->>'reason' AS reason FROM audit_log WHERE action = 'slot.rejected' AND target_id = '{}'", s.slot),
+        ))
+        .await
+        .unwrap()
+        .expect("the rejection is audited");
+    assert_eq!(row.try_get::<Option<Uuid>>("", "actor_user_id").unwrap(), Some(s.owner.id));
+    assert_eq!(row.try_get::<String>("", "reason").unwrap(), "off brand");
 }
