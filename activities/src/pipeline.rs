@@ -24,7 +24,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use temporal::pipeline::{
     AccountRef, CheckStatus, Fail, FailInput, FetchMetrics, Init, Load, PipelineContext, PreparePublication,
-    PublishState, SetStage, SlotRef, StageInput, StartRender, Upload,
+    PublishState, RefreshDue, RefreshNow, SetStage, SlotRef, StageInput, StartRender, TokenRefreshInput, Upload,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::{
@@ -100,6 +100,17 @@ where
 }
 
 impl PublishActivitiesImpl {
+    async fn token(
+        &self,
+        scope: &OrgScope,
+        account_id: Uuid,
+        rejected: Option<&SecretString>,
+    ) -> Result<SecretString, ActivityError> {
+        accounts::access_token(&self.db, &*self.secrets, &self.tiktok, scope, account_id, rejected)
+            .await
+            .map_err(|e| from_connect("refreshing the TikTok token", e))
+    }
+
     async fn with_token<T, F, Fut>(
         &self,
         scope: &OrgScope,
@@ -366,6 +377,28 @@ impl PublishActivitiesImpl {
         self.mark(&scope, input.slot_id, "processing").await?;
         tracing::info!(%publish_id, bytes = total, "video uploaded to TikTok");
         Ok(())
+    }
+
+    #[activity(definition = RefreshDue)]
+    pub async fn refresh_due(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: TokenRefreshInput,
+    ) -> Result<Option<u64>, ActivityError> {
+        let scope = scope_for(&ctx, input.account.org_id)?;
+        let before = chrono::Duration::seconds(input.refresh_before_secs as i64);
+        let due = accounts::refresh_due(&self.db, &scope, input.account.account_id, before)
+            .await
+            .map_err(|e| from_domain("reading the account", e))?;
+        Ok(due.map(|d| d.as_secs()))
+    }
+
+    #[activity(definition = RefreshNow)]
+    pub async fn refresh_now(self: Arc<Self>, ctx: ActivityContext, input: AccountRef) -> Result<(), ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        // Naming the current token as refused forces the (single-flight) refresh.
+        let current = self.token(&scope, input.account_id, None).await?;
+        self.token(&scope, input.account_id, Some(&current)).await.map(drop)
     }
 
     #[activity(definition = FetchMetrics)]

@@ -17,6 +17,7 @@ use temporalio_sdk::{
 };
 use workflows::{
     GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
+    TokenRefreshWorkflow,
 };
 
 pub struct Dependencies {
@@ -54,6 +55,8 @@ fn main_worker(
         .register_workflow::<SlotPipelineWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<MetricsRefreshWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<TokenRefreshWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm, secrets: deps.secrets.clone() })
         .register_activities(PipelineActivitiesImpl { db: deps.db.clone(), secrets: deps.secrets, tiktok: deps.tiktok })

@@ -18,6 +18,7 @@ use temporalio_client::{
 use temporalio_common::{MemoValues, search_attributes::SearchAttributes};
 use workflows::{
     GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
+    TokenRefreshWorkflow,
 };
 
 /// A workflow run as the API shows it.
@@ -223,6 +224,28 @@ pub async fn ensure_metrics_schedule(
         handle.trigger(ScheduleOverlapPolicy::AllowAll, Default::default()).await.map_err(unavailable)?;
     }
     Ok(())
+}
+
+/// Starts (or joins) the account's token refresh run.
+pub async fn start_token_refresh(state: &AppState, org_id: uuid::Uuid, account_id: uuid::Uuid) -> Result<(), ApiError> {
+    let (_, memo) = meta_and_memo();
+    let workflow_id = temporal::ids::tiktok_refresh_workflow_id(org_id, account_id);
+    let attributes = SearchAttributes::new([ORG_ID.value_set(org_id.to_string())]);
+    let options = start_options(state, &workflow_id, attributes, memo, "Keep a TikTok account's tokens fresh".into());
+    let input = temporal::pipeline::TokenRefreshInput {
+        account: temporal::pipeline::AccountRef { org_id, account_id },
+        refresh_before_secs: state.config.tiktok.refresh_before.as_secs(),
+    };
+    state.temporal.start_workflow(TokenRefreshWorkflow::run, input, options).await.map_err(unavailable)?;
+    Ok(())
+}
+
+pub async fn stop_token_refresh(state: &AppState, org_id: uuid::Uuid, account_id: uuid::Uuid) {
+    let workflow_id = temporal::ids::tiktok_refresh_workflow_id(org_id, account_id);
+    let handle = state.temporal.get_workflow_handle::<TokenRefreshWorkflow>(&workflow_id);
+    if let Err(e) = handle.cancel(WorkflowCancelOptions::builder().reason("disconnected".to_owned()).build()).await {
+        tracing::debug!(%workflow_id, error = %e, "no token refresh run to stop");
+    }
 }
 
 pub async fn delete_metrics_schedule(state: &AppState, org_id: uuid::Uuid, account_id: uuid::Uuid) {

@@ -254,6 +254,22 @@ pub async fn access_token(
     Ok(tokens.access_token)
 }
 
+/// How long until the account's token should be refreshed (`before` its
+/// expiry); `None` when the account is not connected.
+pub async fn refresh_due(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    account_id: Uuid,
+    before: Duration,
+) -> Result<Option<std::time::Duration>, DomainError> {
+    let account = get(db, scope, account_id).await?;
+    if account.status != "connected" {
+        return Ok(None);
+    }
+    let due = account.access_expires_at.with_timezone(&Utc) - before - Utc::now();
+    Ok(Some(due.to_std().unwrap_or_default()))
+}
+
 /// Disconnects: TikTok is told to revoke (best effort), the tokens are
 /// destroyed, the account is marked disconnected.
 pub async fn disconnect(

@@ -95,6 +95,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("TIKTOK_CHUNK_BYTES", Some("10000000"), "upload chunk size, 5 to 64 MB"),
     var("TIKTOK_TIMEOUT_SECS", Some("30"), "timeout of one TikTok API call"),
     var("PUBLISH_STATUS_POLL_SECS", Some("5"), "first wait before checking a post's status (it backs off to 30 s)"),
+    var("TIKTOK_REFRESH_BEFORE_SECS", Some("3600"), "refresh a TikTok access token this long before it expires"),
     var("METRICS_EVERY_SECS", Some("21600"), "between metric snapshots of each connected account's posts"),
     var("POST_ID_POLL_SECS", Some("600"), "between checks for a public post's id after moderation (for 24 h)"),
     var("LOG_FORMAT", Some("json"), "json or pretty"),
@@ -157,6 +158,8 @@ pub struct TikTokConfig {
     pub poll: PollIntervals,
     /// Between metric snapshots of an account's posts.
     pub metrics_every: Duration,
+    /// Tokens are refreshed this long before they expire.
+    pub refresh_before: Duration,
 }
 
 /// Seconds between TikTok checks (see `temporal::pipeline::PollSettings`).
@@ -421,6 +424,7 @@ impl Config {
                 chunk_bytes: vars.parse::<u64>("TIKTOK_CHUNK_BYTES")?.clamp(5_000_000, 64_000_000),
                 timeout: Duration::from_secs(vars.parse("TIKTOK_TIMEOUT_SECS")?),
                 metrics_every: Duration::from_secs(vars.parse::<u64>("METRICS_EVERY_SECS")?.max(60)),
+                refresh_before: Duration::from_secs(vars.parse("TIKTOK_REFRESH_BEFORE_SECS")?),
                 poll: PollIntervals {
                     status_first_secs: vars.parse("PUBLISH_STATUS_POLL_SECS")?,
                     status_max_secs: vars.parse::<u64>("PUBLISH_STATUS_POLL_SECS")?.max(30),

@@ -166,6 +166,14 @@ pub struct AccountRef {
     pub account_id: Uuid,
 }
 
+/// The token refresh run of one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRefreshInput {
+    pub account: AccountRef,
+    /// Refresh this long before the access token expires.
+    pub refresh_before_secs: u64,
+}
+
 pub struct PublishActivities;
 
 #[allow(clippy::unimplemented)]
@@ -190,6 +198,19 @@ impl PublishActivities {
         unimplemented!()
     }
 
+    /// Seconds until the account's token should be refreshed; `None` once
+    /// the account is not connected (the refresh run ends).
+    #[activity(name = "tiktok.refresh_due")]
+    pub fn refresh_due(input: TokenRefreshInput) -> Result<Option<u64>, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Refreshes the account's tokens now (single flight per account).
+    #[activity(name = "tiktok.refresh_now")]
+    pub fn refresh_now(input: AccountRef) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
     /// Snapshots the counters of the account's public posts (batches of 20
     /// through `video/query`); returns how many were recorded.
     #[activity(name = "publish.fetch_metrics")]
@@ -200,4 +221,4 @@ impl PublishActivities {
 
 // The activity markers the implementations in the `activities` crate bind to.
 pub use pipeline_activities::{Fail, Load, PreparePublication, SetStage, StartRender};
-pub use publish_activities::{CheckStatus, FetchMetrics, Init, Upload};
+pub use publish_activities::{CheckStatus, FetchMetrics, Init, RefreshDue, RefreshNow, Upload};

@@ -8,6 +8,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 
-pub use pipeline::{MetricsRefreshWorkflow, SlotPipelineWorkflow};
+pub use pipeline::{MetricsRefreshWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow};
 pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
 pub use render::RenderSlotWorkflow;

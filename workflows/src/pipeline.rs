@@ -13,7 +13,7 @@ use temporal::{
     ids,
     pipeline::{
         AccountRef, Approval, FailInput, PipelineActivities, PipelineStatus, PublishActivities, PublishDecision,
-        PublishState, SlotPipelineInput, SlotPipelineOutput, SlotRef, StageInput,
+        PublishState, SlotPipelineInput, SlotPipelineOutput, SlotRef, StageInput, TokenRefreshInput,
     },
     queues::Workload,
     render::{RenderSlotInput, RenderSlotOutput},
@@ -21,8 +21,8 @@ use temporal::{
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::{
-    ActivityOptions, ChildWorkflowOptions, RetryPolicy, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult, WorkflowTermination,
+    ActivityOptions, ChildWorkflowOptions, ContinueAsNewOptions, RetryPolicy, SyncWorkflowContext, WorkflowContext,
+    WorkflowContextView, WorkflowResult, WorkflowTermination,
 };
 
 /// TikTok calls: backoff with jitter (the server adds it) for transient
@@ -280,5 +280,38 @@ impl MetricsRefreshWorkflow {
         Ok(ctx
             .execute_activity(PublishActivities::fetch_metrics, input, tiktok_call(&queue, Duration::from_secs(120)))
             .await?)
+    }
+}
+
+/// Keeps one account's tokens fresh: sleeps until shortly before the access
+/// token expires, refreshes (one at a time per account: one run per account
+/// id, and the refresh itself holds the account's row lock), then continues
+/// as new so its history stays short. Ends when the account is disconnected.
+#[workflow]
+#[derive(Default)]
+pub struct TokenRefreshWorkflow;
+
+#[workflow_methods]
+impl TokenRefreshWorkflow {
+    #[run(name = "TokenRefresh")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: TokenRefreshInput) -> WorkflowResult<()> {
+        let queue = Workload::Publish.beside(ctx.task_queue());
+        let due = ctx
+            .execute_activity(
+                PublishActivities::refresh_due,
+                input.clone(),
+                tiktok_call(&queue, Duration::from_secs(60)),
+            )
+            .await?;
+        let Some(due) = due else { return Ok(()) };
+        ctx.timer(Duration::from_secs(due)).await;
+        ctx.execute_activity(
+            PublishActivities::refresh_now,
+            input.account.clone(),
+            tiktok_call(&queue, Duration::from_secs(60)),
+        )
+        .await?;
+        ctx.continue_as_new(input, ContinueAsNewOptions::default())?;
+        Ok(())
     }
 }

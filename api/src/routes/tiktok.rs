@@ -107,6 +107,9 @@ async fn callback(
             if let Err(e) = crate::runs::ensure_metrics_schedule(&state, account.org_id, account.id, false).await {
                 tracing::warn!(error = %e, "could not create the metrics schedule; it is created on the next refresh");
             }
+            if let Err(e) = crate::runs::start_token_refresh(&state, account.org_id, account.id).await {
+                tracing::warn!(error = %e, "could not start the token refresh run; tokens are refreshed when used");
+            }
             Ok(Redirect::to(&format!("{web}/?tiktok_connected={}", account.id)))
         }
         Err(ConnectError::BadState) => Ok(Redirect::to(&format!("{web}/?tiktok_error=expired_link"))),
@@ -143,6 +146,7 @@ async fn disconnect(
         .await
         .map_err(from_connect)?;
     crate::runs::delete_metrics_schedule(&state, account.org_id, account.id).await;
+    crate::runs::stop_token_refresh(&state, account.org_id, account.id).await;
     Ok(ApiJson(account.into()))
 }
 

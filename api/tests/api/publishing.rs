@@ -329,3 +329,32 @@ async fn a_rejected_slot_ends_its_waiting_pipeline_without_posting_and_is_audite
     assert_eq!(row.try_get::<Option<Uuid>>("", "actor_user_id").unwrap(), Some(s.owner.id));
     assert_eq!(row.try_get::<String>("", "reason").unwrap(), "off brand");
 }
+
+#[tokio::test]
+async fn each_connected_account_has_one_run_refreshing_its_tokens_before_they_expire() {
+    // Refresh almost a day early: the run refreshes right after connecting.
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, |config| {
+        config.tiktok.refresh_before = Duration::from_secs(86_400 - 2)
+    })
+    .await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Fresh Tokens").await;
+    let account = connect(&app, &owner, org).await;
+    let refreshes = || {
+        app.tiktok
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/v2/oauth/token/") && r.body.to_string().contains("refresh_token"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while refreshes() < 2 {
+        assert!(Instant::now() < deadline, "the tokens were not refreshed ({} refreshes)", refreshes());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The rotated tokens work: the account still answers creator_info.
+    let accounts = json_body(app.get(&format!("/api/orgs/{org}/tiktok/accounts"), &owner).await).await;
+    assert_eq!(accounts[0]["status"], "connected");
+    let res = app.call("DELETE", &format!("/api/orgs/{org}/tiktok/accounts/{account}"), Some(&owner), None).await;
+    assert_eq!(json_body(res).await["status"], "disconnected");
+}
