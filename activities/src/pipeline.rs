@@ -58,7 +58,14 @@ fn from_tiktok(step: &str, err: TikTokError) -> ActivityError {
     let message = format!("{step}: {err}");
     if err.is_transient() {
         tracing::warn!(step, error = %err, "TikTok call failed; will retry");
-        retryable(message)
+        // Temporal's backoff has no jitter: spread retries so that the
+        // calls of many slots, throttled together, do not return together.
+        let base = if matches!(err, TikTokError::RateLimited) { 5_000 } else { 1_000 };
+        let jitter = (Uuid::new_v4().as_u128() % 1_000) as u64;
+        let failure = ApplicationFailure::builder(message)
+            .next_retry_delay(std::time::Duration::from_millis(base + jitter))
+            .build();
+        ActivityError::Application(Box::new(failure))
     } else {
         tracing::error!(step, error = %err, "TikTok refused");
         permanent(message)

@@ -25,8 +25,9 @@ use temporalio_workflow::{
     WorkflowContextView, WorkflowResult, WorkflowTermination,
 };
 
-/// TikTok calls: backoff with jitter (the server adds it) for transient
-/// failures; a permanent TikTok error fails at once (non-retryable).
+/// TikTok calls: exponential backoff for transient failures (the activity
+/// sets a jittered delay for each retry); a permanent TikTok error fails at
+/// once (non-retryable).
 fn tiktok_call(queue: &str, timeout: Duration) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timeout)
         .task_queue(queue.to_owned())

@@ -118,6 +118,31 @@ async fn ledger(app: &TestApp, metric: &str) -> i64 {
     .unwrap()
 }
 
+/// The account's metrics schedule snapshots the slot's post; counters grow.
+async fn metrics_grow(app: &TestApp, s: &Setup) {
+    let accounts = json_body(app.get(&format!("/api/orgs/{}/tiktok/accounts", s.org), &s.owner).await).await;
+    let account = accounts[0]["id"].as_str().unwrap().to_owned();
+    let refresh = format!("/api/orgs/{}/tiktok/accounts/{account}/refresh-metrics", s.org);
+    let snapshots = |n: usize| async move {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let points = json_body(app.get(&s.slot_path("/metrics"), &s.owner).await).await;
+            if points.as_array().unwrap().len() >= n {
+                return points;
+            }
+            assert!(Instant::now() < deadline, "no metrics snapshot: {points}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    assert_eq!(app.post_json(&refresh, &s.owner, json!({})).await.status(), 202);
+    snapshots(1).await;
+    app.tiktok.advance(Duration::from_secs(3600));
+    assert_eq!(app.post_json(&refresh, &s.owner, json!({})).await.status(), 202);
+    let points = snapshots(2).await;
+    let views: Vec<i64> = points.as_array().unwrap().iter().map(|p| p["view_count"].as_i64().unwrap()).collect();
+    assert!(views[1] > views[0], "views grow over time: {views:?}");
+}
+
 #[tokio::test]
 async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_once() {
     let app = TestApp::spawn().await;
@@ -165,31 +190,7 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     assert_eq!(posts.len(), 1, "exactly one post: {posts:?}");
     assert_eq!(ledger(&app, "publishes").await, 1);
 
-    // Metrics: the account's schedule snapshots the post; counters grow.
-    let accounts = json_body(app.get(&format!("/api/orgs/{}/tiktok/accounts", s.org), &s.owner).await).await;
-    let account = accounts[0]["id"].as_str().unwrap().to_owned();
-    let refresh = format!("/api/orgs/{}/tiktok/accounts/{account}/refresh-metrics", s.org);
-    let snapshots = |n: usize| {
-        let (app, s) = (&app, &s);
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                let points = json_body(app.get(&s.slot_path("/metrics"), &s.owner).await).await;
-                if points.as_array().unwrap().len() >= n {
-                    return points;
-                }
-                assert!(Instant::now() < deadline, "no metrics snapshot: {points}");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        }
-    };
-    assert_eq!(app.post_json(&refresh, &s.owner, json!({})).await.status(), 202);
-    snapshots(1).await;
-    app.tiktok.advance(Duration::from_secs(3600));
-    assert_eq!(app.post_json(&refresh, &s.owner, json!({})).await.status(), 202);
-    let points = snapshots(2).await;
-    let views: Vec<i64> = points.as_array().unwrap().iter().map(|p| p["view_count"].as_i64().unwrap()).collect();
-    assert!(views[1] > views[0], "views grow over time: {views:?}");
+    metrics_grow(&app, &s).await;
 }
 
 #[tokio::test]
@@ -210,6 +211,41 @@ async fn an_inbox_draft_is_sent_then_posted_by_the_creator_once() {
     assert_eq!(done["publication"]["status"], "published", "{done}");
     assert!(done["publication"]["public_post_id"].is_string(), "{done}");
     assert_eq!(app.tiktok.posts().len(), 1);
+    metrics_grow(&app, &s).await;
+}
+
+#[tokio::test]
+async fn the_posts_per_day_budget_stops_the_next_post_before_tiktok_is_asked() {
+    let app = TestApp::spawn().await;
+    let s = setup(
+        &app,
+        json!({"autopilot": true, "publish_defaults": {"privacy_level": "SELF_ONLY"}, "budgets": {"posts_per_day": 1}}),
+    )
+    .await;
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["error"].is_string()).await;
+    // A second slot of the same project, due now.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let second: String = db
+        .query_one(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!(
+                "UPDATE slots SET scheduled_at = now(), script = 'Stir the pot. Taste the water.' WHERE id = \
+                 (SELECT id FROM slots WHERE plan_id = (SELECT plan_id FROM slots WHERE id = '{}') AND id <> '{}' \
+                 ORDER BY day_index, slot_index LIMIT 1) RETURNING id::text AS id",
+                s.slot, s.slot
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let next = Setup { owner: s.owner.clone(), org: s.org, slot: second };
+    assert_eq!(app.post_json(&next.slot_path("/schedule"), &next.owner, json!({})).await.status(), 202);
+    let failed = wait_pipeline(&app, &next, |v| v["error"].is_string() || v["stage"] == "done").await;
+    assert!(failed["error"].as_str().unwrap().contains("posts a day"), "{failed}");
+    assert_eq!(app.tiktok.publishes().len(), 1, "the second post never reached TikTok");
 }
 
 #[tokio::test]
@@ -357,4 +393,64 @@ async fn each_connected_account_has_one_run_refreshing_its_tokens_before_they_ex
     assert_eq!(accounts[0]["status"], "connected");
     let res = app.call("DELETE", &format!("/api/orgs/{org}/tiktok/accounts/{account}"), Some(&owner), None).await;
     assert_eq!(json_body(res).await["status"], "disconnected");
+}
+
+#[tokio::test]
+async fn with_faults_at_a_high_rate_every_slot_is_posted_exactly_once() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "SELF_ONLY"}})).await;
+    // Two more slots of the same plan, due now.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let plan: String = db
+        .query_one(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT plan_id::text AS p FROM slots WHERE id = '{}'", s.slot),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "p")
+        .unwrap();
+    let rows = db
+        .query_all(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!(
+                "UPDATE slots SET scheduled_at = now(), script = 'Stir the pot. Taste the water.' WHERE plan_id = '{plan}' \
+                 AND id <> '{}' AND (day_index, slot_index) IN ((0, 1), (0, 2)) RETURNING id::text AS id",
+                s.slot
+            ),
+        ))
+        .await
+        .unwrap();
+    let mut slots: Vec<String> = rows.iter().map(|r| r.try_get("", "id").unwrap()).collect();
+    slots.push(s.slot.clone());
+    assert_eq!(slots.len(), 3);
+
+    app.tiktok.fail_next("/v2/post/publish/video/init/", 3, 500, "internal_error");
+    app.tiktok.fail_next("/v2/post/publish/status/fetch/", 6, 429, "rate_limit_exceeded");
+    app.tiktok.fail_next("/upload/", 2, 503, "internal_error");
+    app.tiktok.fail_next("/v2/post/publish/creator_info/query/", 2, 500, "internal_error");
+    app.tiktok.timeout_after_side_effect("/v2/post/publish/video/init/", 2);
+    for slot in &slots {
+        let res = app.post_json(&format!("/api/orgs/{}/slots/{slot}/schedule", s.org), &s.owner, json!({})).await;
+        assert_eq!(res.status(), 202);
+    }
+    let deadline = Instant::now() + Duration::from_secs(240);
+    for slot in &slots {
+        loop {
+            let view = json_body(app.get(&format!("/api/orgs/{}/slots/{slot}/pipeline", s.org), &s.owner).await).await;
+            if view["stage"] == "done" {
+                assert_eq!(view["publication"]["status"], "published", "{view}");
+                break;
+            }
+            assert!(view["stage"] != "failed" && Instant::now() < deadline, "{view}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    let posts = app.tiktok.posts();
+    assert_eq!(posts.len(), 3, "one post per slot: {posts:?}");
+    let mut ids: Vec<&str> = posts.iter().map(|p| p.publish_id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ledger(&app, "publishes").await, 3);
 }
