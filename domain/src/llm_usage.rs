@@ -75,17 +75,27 @@ pub async fn record(db: &DatabaseConnection, scope: &OrgScope, call: LlmCall) ->
     });
     let rows: Vec<_> = rows.collect();
     if !rows.is_empty() {
-        usage_ledger::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([usage_ledger::Column::OrgId, usage_ledger::Column::IdempotencyKey])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&*tx)
-            .await?;
+        meter_once(&tx, rows).await?;
     }
     tx.commit().await?;
     Ok(id)
+}
+
+/// Writes usage rows; a row whose idempotency key the org already has is
+/// skipped, so a retried activity meters once.
+pub(crate) async fn meter_once(
+    tx: &crate::TenantTxn,
+    rows: impl IntoIterator<Item = usage_ledger::ActiveModel>,
+) -> Result<(), DomainError> {
+    usage_ledger::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([usage_ledger::Column::OrgId, usage_ledger::Column::IdempotencyKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&**tx)
+        .await?;
+    Ok(())
 }
 
 /// LLM spend of the project this calendar month (UTC), in micro-dollars.

@@ -15,9 +15,7 @@ use entities::{
     usage_ledger,
 };
 use platform::tiktok::{CreatorInfo, PostInfo};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::OnConflict,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -267,23 +265,20 @@ pub async fn update(
     let saved = row.update(&*tx).await?;
     if saved.status == "published" || saved.status == "sent_to_inbox" {
         let slot = slot_in(&tx, slot_id).await?;
-        usage_ledger::Entity::insert(usage_ledger::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(tx.org_id()),
-            project_id: Set(Some(slot.project_id)),
-            metric: Set("publishes".into()),
-            quantity: Set(1),
-            source: Set(format!("publication:{}", saved.id)),
-            idempotency_key: Set(Some(format!("publish:{slot_id}"))),
-            occurred_at: Set(Utc::now().fixed_offset()),
-            created_at: Set(Utc::now().fixed_offset()),
-        })
-        .on_conflict(
-            OnConflict::columns([usage_ledger::Column::OrgId, usage_ledger::Column::IdempotencyKey])
-                .do_nothing()
-                .to_owned(),
+        crate::llm_usage::meter_once(
+            &tx,
+            [usage_ledger::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(tx.org_id()),
+                project_id: Set(Some(slot.project_id)),
+                metric: Set("publishes".into()),
+                quantity: Set(1),
+                source: Set(format!("publication:{}", saved.id)),
+                idempotency_key: Set(Some(format!("publish:{slot_id}"))),
+                occurred_at: Set(Utc::now().fixed_offset()),
+                created_at: Set(Utc::now().fixed_offset()),
+            }],
         )
-        .exec_without_returning(&*tx)
         .await?;
     }
     tx.commit().await?;

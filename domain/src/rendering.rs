@@ -183,14 +183,7 @@ pub async fn complete(
             occurred_at: Set(now),
             created_at: Set(now),
         });
-    usage_ledger::Entity::insert_many(ledger)
-        .on_conflict(
-            OnConflict::columns([usage_ledger::Column::OrgId, usage_ledger::Column::IdempotencyKey])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&*tx)
-        .await?;
+    crate::llm_usage::meter_once(&tx, ledger).await?;
     let assets = RenderAssets { video_asset_id: ids[0], thumbnail_asset_id: ids[1] };
     if slot.status == SlotStatus::Rendering && slot.render_version == version {
         let mut s: slots::ActiveModel = slot.into();
