@@ -204,7 +204,7 @@ impl PipelineActivitiesImpl {
             .find_map(|a| a.cover_timestamp_ms)
             .unwrap_or(0);
         let info = publishing::post_info(&slot, &choice, cover as i64);
-        publishing::decide(&self.db, &scope, slot.id, &info, None, input.meta.request_id.clone())
+        publishing::decide(&self.db, &scope, slot.id, &info, None, false, input.meta.request_id.clone())
             .await
             .map_err(|e| from_domain("recording the publish choices", e))?;
         Ok(())

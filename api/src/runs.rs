@@ -276,13 +276,37 @@ pub async fn signal_rejection(state: &AppState, slot: &entities::slots::Model, b
     }
 }
 
-pub async fn signal_publish(state: &AppState, slot: &entities::slots::Model, by: uuid::Uuid) -> Result<(), ApiError> {
+pub async fn signal_publish(
+    state: &AppState,
+    slot: &entities::slots::Model,
+    decision: PublishDecision,
+) -> Result<(), ApiError> {
     let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
     let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
     handle
-        .signal(SlotPipelineWorkflow::publish, PublishDecision { by }, WorkflowSignalOptions::default())
+        .signal(SlotPipelineWorkflow::publish, decision, WorkflowSignalOptions::default())
         .await
         .map_err(|e| ApiError::Conflict(format!("the slot's pipeline is not waiting for this ({e})")))
+}
+
+/// The slots of an org whose pipeline is running now, from Temporal's
+/// visibility store (the org's search attribute), newest first.
+pub async fn running_pipelines(state: &AppState, org_id: uuid::Uuid) -> Vec<uuid::Uuid> {
+    use futures::StreamExt;
+    let query = format!("OrgId = '{org_id}' AND WorkflowType = 'SlotPipeline' AND ExecutionStatus = 'Running'");
+    let options = temporalio_client::WorkflowListOptions::builder().limit(200).build();
+    let mut found = Vec::new();
+    let mut stream = state.temporal.list_workflows(query, options);
+    while let Some(execution) = stream.next().await {
+        match execution {
+            Ok(e) => found.extend(temporal::ids::slot_of_pipeline_workflow_id(e.id())),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list running pipelines");
+                break;
+            }
+        }
+    }
+    found
 }
 
 /// The pipeline run and where it is (its `status` query), if it exists.

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod drafting;
 pub mod error;
 pub mod generation;
+pub mod library;
 pub mod llm_usage;
 pub mod orgs;
 pub mod passwords;

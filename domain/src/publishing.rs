@@ -137,6 +137,7 @@ pub async fn decide(
     slot_id: Uuid,
     info: &PostInfo,
     by: Option<Uuid>,
+    post_now: bool,
     request_id: Option<String>,
 ) -> Result<publications::Model, DomainError> {
     let tx = scope.begin(db).await?;
@@ -195,10 +196,16 @@ pub async fn decide(
                 target_kind: "slot",
                 target_id: Some(slot_id.to_string()),
                 request_id,
-                details: json!({"privacy_level": info.privacy_level, "mode": project.post_mode}),
+                details: json!({"privacy_level": info.privacy_level, "mode": project.post_mode, "post_now": post_now}),
             },
         )
         .await?;
+    }
+    if post_now && slot.scheduled_at > now {
+        // The calendar shows when it really goes out; a retried run reads it too.
+        let mut moved: slots::ActiveModel = slot.into();
+        moved.scheduled_at = Set(now);
+        moved.update(&*tx).await?;
     }
     tx.commit().await?;
     Ok(saved)

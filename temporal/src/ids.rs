@@ -11,6 +11,14 @@ pub fn slot_workflow_id(org_id: Uuid, slot_id: Uuid) -> String {
     format!("{org_id}:slot:{slot_id}")
 }
 
+/// The slot a pipeline run is about, if `workflow_id` is one.
+pub fn slot_of_pipeline_workflow_id(workflow_id: &str) -> Option<Uuid> {
+    match workflow_id.split(':').collect::<Vec<_>>()[..] {
+        [_, "slot", slot] => slot.parse().ok(),
+        _ => None,
+    }
+}
+
 /// "AI improve" of one slot: one at a time per slot.
 pub fn slot_improve_workflow_id(org_id: Uuid, slot_id: Uuid) -> String {
     format!("{org_id}:slot-improve:{slot_id}")
@@ -41,6 +49,14 @@ pub fn org_of_workflow_id(workflow_id: &str) -> Option<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipeline_ids_give_back_their_slot() {
+        let (org, slot) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(slot_of_pipeline_workflow_id(&slot_workflow_id(org, slot)), Some(slot));
+        assert_eq!(slot_of_pipeline_workflow_id(&slot_improve_workflow_id(org, slot)), None);
+        assert_eq!(slot_of_pipeline_workflow_id(&slot_render_workflow_id(org, slot, 1)), None);
+    }
 
     #[test]
     fn ids_lead_with_the_org_and_name_the_business_key() {

@@ -61,6 +61,9 @@ pub struct Approval {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishDecision {
     pub by: Uuid,
+    /// Post as soon as the video is ready instead of at the slot's time.
+    #[serde(default)]
+    pub post_now: bool,
 }
 
 /// Where the pipeline is, for the API and the Temporal UI.

@@ -49,6 +49,7 @@ pub struct SlotPipelineWorkflow {
     approved_by: Option<String>,
     rejected: bool,
     decided: bool,
+    post_now: bool,
 }
 
 #[workflow_methods]
@@ -129,7 +130,7 @@ impl SlotPipelineWorkflow {
         // 4. The slot's time, on a durable timer.
         let now = ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
         let at = Duration::from_secs(context.scheduled_at.max(0) as u64);
-        if at > now {
+        if at > now && !ctx.state(|s| s.post_now) {
             stage(ctx, "waiting_for_slot_time");
             ctx.timer(at - now).await;
         }
@@ -236,8 +237,9 @@ impl SlotPipelineWorkflow {
     }
 
     #[signal(name = "publish")]
-    pub fn publish(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _decision: PublishDecision) {
+    pub fn publish(&mut self, _ctx: &mut SyncWorkflowContext<Self>, decision: PublishDecision) {
         self.decided = true;
+        self.post_now |= decision.post_now;
     }
 
     #[query(name = "status")]

@@ -2,6 +2,7 @@
 //! policy (`OrgCtx::authorize`), call a service and map the result. Every
 //! route is registered through utoipa, so the OpenAPI document lists them all.
 
+mod activity;
 pub(crate) mod auth;
 mod credentials;
 mod health;
@@ -80,6 +81,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(renders::router())
         .merge(media::router())
         .merge(credentials::router())
+        .merge(activity::router())
         .merge(tiktok::router())
         .merge(pipeline::router())
         .split_for_parts()

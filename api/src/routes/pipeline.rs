@@ -18,6 +18,7 @@ use domain::{
 use entities::slots::{self, SlotStatus};
 use http::StatusCode;
 use platform::tiktok::CreatorInfo;
+use temporal::pipeline::PublishDecision;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -48,6 +49,19 @@ pub(crate) struct PublicationView {
     published_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
+impl From<entities::publications::Model> for PublicationView {
+    fn from(p: entities::publications::Model) -> Self {
+        PublicationView {
+            status: p.status,
+            publish_id: p.publish_id,
+            privacy_level: p.privacy_level,
+            fail_reason: p.fail_reason,
+            public_post_id: p.public_post_id,
+            published_at: p.published_at,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PipelineView {
     slot_id: Uuid,
@@ -64,14 +78,7 @@ pub(crate) struct PipelineView {
 
 async fn pipeline_view(state: &AppState, ctx: &OrgCtx, slot: slots::Model) -> Result<PipelineView, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
-    let publication = publishing::publication(&state.db, &scope, slot.id).await?.map(|p| PublicationView {
-        status: p.status,
-        publish_id: p.publish_id,
-        privacy_level: p.privacy_level,
-        fail_reason: p.fail_reason,
-        public_post_id: p.public_post_id,
-        published_at: p.published_at,
-    });
+    let publication = publishing::publication(&state.db, &scope, slot.id).await?.map(PublicationView::from);
     let (run, status) = runs::describe_pipeline(state, &slot).await;
     Ok(PipelineView {
         slot_id: slot.id,
@@ -218,6 +225,10 @@ pub(crate) struct PublishInput {
     branded_content: bool,
     /// The person accepted the consent text shown by the gate.
     consent: bool,
+    /// Post as soon as the video is ready instead of at the slot's time
+    /// (the slot's time moves to now).
+    #[serde(default)]
+    post_now: bool,
 }
 
 /// Passes the publish gate (editor and up): the choices are checked against
@@ -258,8 +269,9 @@ async fn publish(
         None => 0,
     };
     let info = publishing::post_info(&slot, &choice, cover as i64);
-    publishing::decide(&state.db, &scope, slot.id, &info, Some(ctx.auth.user_id), crate::request_id::current()).await?;
-    runs::signal_publish(&state, &slot, ctx.auth.user_id).await?;
+    let by = ctx.auth.user_id;
+    publishing::decide(&state.db, &scope, slot.id, &info, Some(by), body.post_now, crate::request_id::current()).await?;
+    runs::signal_publish(&state, &slot, PublishDecision { by, post_now: body.post_now }).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(pipeline_view(&state, &ctx, slot).await?)))
 }
 
@@ -333,16 +345,17 @@ async fn metrics(
 ) -> Result<ApiJson<Vec<MetricPoint>>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
     let points = publishing::metric_history(&state.db, &scope, slot_id).await?;
-    Ok(ApiJson(
-        points
-            .into_iter()
-            .map(|m| MetricPoint {
-                captured_at: m.captured_at,
-                view_count: m.view_count,
-                like_count: m.like_count,
-                comment_count: m.comment_count,
-                share_count: m.share_count,
-            })
-            .collect(),
-    ))
+    Ok(ApiJson(points.into_iter().map(MetricPoint::from).collect()))
+}
+
+impl From<entities::post_metrics::Model> for MetricPoint {
+    fn from(m: entities::post_metrics::Model) -> Self {
+        MetricPoint {
+            captured_at: m.captured_at,
+            view_count: m.view_count,
+            like_count: m.like_count,
+            comment_count: m.comment_count,
+            share_count: m.share_count,
+        }
+    }
 }

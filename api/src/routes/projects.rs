@@ -291,9 +291,16 @@ pub(crate) struct UsageView {
     /// LLM spend of this project this calendar month, micro-dollars.
     llm_cost_micros_this_month: i64,
     monthly_llm_budget_micros: Option<i64>,
+    /// Seconds of video rendered this calendar month.
+    video_seconds_this_month: i64,
+    monthly_video_seconds_budget: Option<i64>,
+    /// Posts sent to TikTok today (UTC).
+    publishes_today: i64,
+    posts_per_day_budget: Option<i32>,
 }
 
-/// The project's LLM spend this month against its budget.
+/// The project's usage this month (LLM spend, rendered seconds) and today
+/// (posts) against its budgets; `null` budgets are unlimited.
 #[utoipa::path(get, path = "/api/orgs/{org_id}/projects/{project_id}/usage", tag = "projects", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)), responses((status = 200, body = UsageView), ErrorResponses))]
 async fn usage(
@@ -303,9 +310,13 @@ async fn usage(
 ) -> Result<ApiJson<UsageView>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
     let project = domain::projects::get(&state.db, &scope, project_id).await?;
-    let spent = domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?;
+    let budgets = domain::projects::Budgets::of(&project);
     Ok(ApiJson(UsageView {
-        llm_cost_micros_this_month: spent,
-        monthly_llm_budget_micros: project.budgets.get("monthly_llm_micros").and_then(serde_json::Value::as_i64),
+        llm_cost_micros_this_month: domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?,
+        monthly_llm_budget_micros: budgets.monthly_llm_micros,
+        video_seconds_this_month: domain::llm_usage::month_total(&state.db, &scope, project_id, "video_seconds").await?,
+        monthly_video_seconds_budget: budgets.monthly_video_seconds,
+        publishes_today: domain::publishing::publishes_today(&state.db, &scope, project_id).await?,
+        posts_per_day_budget: budgets.posts_per_day,
     }))
 }

@@ -148,9 +148,20 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     let app = TestApp::spawn().await;
     let s = setup(&app, json!({"post_mode": "direct"})).await;
     let viewer = app.member(s.org, &s.owner, "viewer").await;
+    // Due in a month: "post now" at the publish gate must not wait for it.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("UPDATE slots SET scheduled_at = now() + interval '30 days' WHERE id = '{}'", s.slot),
+    ))
+    .await
+    .unwrap();
 
     assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
     wait_pipeline(&app, &s, |v| v["stage"] == "waiting_for_approval").await;
+    let in_queue = wait_queue(&app, &s, &viewer, "waiting_for_approval").await;
+    assert_eq!(in_queue["stage"], "waiting_for_approval");
+    assert!(in_queue["run"]["temporal_ui_url"].as_str().unwrap().contains(":slot:"), "{in_queue}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let still = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
     assert_eq!(still["stage"], "waiting_for_approval", "the gate holds until a person approves");
@@ -175,13 +186,16 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
         .post_json(
             &s.slot_path("/publish"),
             &s.owner,
-            json!({"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": true, "consent": true}),
+            json!({"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": true, "consent": true, "post_now": true}),
         )
         .await;
     assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
 
     let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
     assert_eq!(done["stage"], "done", "{done}");
+    let slot = json_body(app.get(&s.slot_path(""), &s.owner).await).await;
+    let at = chrono::DateTime::parse_from_rfc3339(slot["scheduled_at"].as_str().unwrap()).unwrap();
+    assert!(at <= chrono::Utc::now(), "posting now moves the slot's time to now: {at}");
     assert_eq!(done["slot_status"], "published");
     let publication = &done["publication"];
     assert_eq!(publication["status"], "published");
@@ -191,6 +205,35 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     assert_eq!(ledger(&app, "publishes").await, 1);
 
     metrics_grow(&app, &s).await;
+    // The library and analytics show it to every member.
+    let videos = json_body(app.get(&format!("/api/orgs/{}/videos", s.org), &viewer).await).await;
+    assert_eq!(videos.as_array().unwrap().len(), 1, "{videos}");
+    assert_eq!(videos[0]["slot_id"], s.slot.as_str());
+    assert_eq!(videos[0]["publication"]["status"], "published");
+    assert!(videos[0]["video"]["url"].as_str().unwrap().starts_with("/api/media?"), "{videos}");
+    assert!(videos[0]["thumbnail"]["url"].is_string(), "{videos}");
+    let analytics = json_body(app.get(&format!("/api/orgs/{}/analytics", s.org), &viewer).await).await;
+    assert_eq!(analytics[0]["slot_id"], s.slot.as_str());
+    assert!(analytics[0]["points"].as_array().unwrap().len() >= 2, "{analytics}");
+    let queue = json_body(app.get(&format!("/api/orgs/{}/queue", s.org), &viewer).await).await;
+    assert!(
+        !queue.as_array().unwrap().iter().any(|i| i["slot_id"] == s.slot.as_str()),
+        "a published slot leaves the queue: {queue}"
+    );
+}
+
+/// Polls the org's queue until the slot shows in `state`.
+async fn wait_queue(app: &TestApp, s: &Setup, user: &User, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let queue = json_body(app.get(&format!("/api/orgs/{}/queue", s.org), user).await).await;
+        let item = queue.as_array().unwrap().iter().find(|i| i["slot_id"] == s.slot.as_str() && i["state"] == state);
+        if let Some(item) = item {
+            return item.clone();
+        }
+        assert!(Instant::now() < deadline, "the slot never showed as {state}: {queue}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test]
