@@ -15,7 +15,12 @@ export default defineConfig({
     // A regex key, so /api-docs.html stays with Vite.
     proxy: { "^/api/": api, "/healthz": api, "/readyz": api },
   },
+  preview: {
+    proxy: { "^/api/": api, "/healthz": api, "/readyz": api },
+  },
   test: {
     environment: "jsdom",
+    setupFiles: ["src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
   },
 });

@@ -30,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
     info(title = "Reelpilot API", description = "Plan, render and publish short videos to TikTok. \
         Errors are `{\"error\": {\"code\", \"message\", \"request_id\"}}`; every response carries `X-Request-Id`."),
     modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorEnvelope)),
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "me", description = "The signed-in user and their sessions"),
@@ -70,7 +71,7 @@ pub const MEDIA_KEY_PURPOSE: &str = "media-urls";
 
 /// Every documented route, and the OpenAPI document describing them.
 pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
@@ -84,7 +85,33 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(activity::router())
         .merge(tiktok::router())
         .merge(pipeline::router())
-        .split_for_parts()
+        .split_for_parts();
+    qualify_operation_ids(&mut spec);
+    (routes, spec)
+}
+
+/// Handlers are named for what they do within their area (`list`, `show`),
+/// so operation ids get the area's tag in front: unique, as client
+/// generators require (`projects_list`, `plans_list`).
+fn qualify_operation_ids(spec: &mut utoipa::openapi::OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned();
+            if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+                *id = format!("{tag}_{id}");
+            }
+        }
+    }
 }
 
 pub fn router() -> Router<AppState> {

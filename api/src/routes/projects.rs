@@ -52,13 +52,19 @@ pub(crate) struct ProjectView {
     audience: String,
     language: String,
     timezone: String,
+    /// Local times "HH:MM", one per daily slot.
+    #[schema(value_type = Vec<String>)]
     posting_times: serde_json::Value,
     autopilot: bool,
+    #[schema(value_type = GatesInput)]
     gates: serde_json::Value,
+    #[schema(value_type = BudgetsInput)]
     budgets: serde_json::Value,
     brand_voice: String,
     tiktok_account_id: Option<Uuid>,
     post_mode: String,
+    /// The publish-gate choices autopilot uses (`PublishInput` without consent).
+    #[schema(value_type = Option<Object>)]
     publish_defaults: Option<serde_json::Value>,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }

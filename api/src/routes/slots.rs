@@ -30,6 +30,13 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_many))
 }
 
+/// A finding for the reviewer: which check (policy, similarity) and why.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub(crate) struct ReviewNoteView {
+    check: String,
+    reason: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SlotView {
     id: Uuid,
@@ -41,13 +48,14 @@ pub(crate) struct SlotView {
     hook: String,
     script: String,
     caption: String,
+    #[schema(value_type = Vec<String>)]
     hashtags: serde_json::Value,
     format: String,
     /// How likely the model thinks the post is to do well, 0 to 1.
     confidence: Option<f32>,
     rationale: String,
     /// Policy and similarity findings for the reviewer.
-    review_notes: serde_json::Value,
+    review_notes: Vec<ReviewNoteView>,
     locked: bool,
     /// Bumped by every change; a regenerated slot has a higher version.
     version: i32,
@@ -79,7 +87,7 @@ impl From<slots::Model> for SlotView {
             format: s.format,
             confidence: s.confidence,
             rationale: s.rationale,
-            review_notes: s.review_notes,
+            review_notes: serde_json::from_value(s.review_notes).unwrap_or_default(),
             locked: s.locked,
             version: s.version,
             prompt_versions: s.prompt_versions,

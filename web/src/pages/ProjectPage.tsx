@@ -1,0 +1,5 @@
+import { PageHeader } from "../components/ui/feedback";
+
+export function ProjectPage() {
+  return <PageHeader title="ProjectPage" />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from "../../components/ui/feedback";
+
+export function VerifyEmail() {
+  return <PageHeader title="VerifyEmail" />;
+}
