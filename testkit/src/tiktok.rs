@@ -50,6 +50,9 @@ pub const UPLOAD: &str = "/upload/";
 pub const USER_INFO: &str = "/v2/user/info/";
 pub const VIDEO_LIST: &str = "/v2/video/list/";
 pub const VIDEO_QUERY: &str = "/v2/video/query/";
+/// Not TikTok's: the sandbox's own page listing what went out, for people
+/// trying Reelpilot locally (and the browser tests).
+pub const SANDBOX_POSTS: &str = "/sandbox/posts";
 
 pub const PUBLIC_TO_EVERYONE: &str = "PUBLIC_TO_EVERYONE";
 pub const MUTUAL_FOLLOW_FRIENDS: &str = "MUTUAL_FOLLOW_FRIENDS";
@@ -670,8 +673,37 @@ impl Inner {
             ("GET", USER_INFO) => self.api(req, &["user.info.basic"], 600, display::user_info),
             ("POST", VIDEO_LIST) => self.api(req, &["video.list"], 600, display::video_list),
             ("POST", VIDEO_QUERY) => self.api(req, &["video.list"], 600, display::video_query),
+            ("GET", SANDBOX_POSTS) => self.sandbox_posts(),
             _ => fail(404, "not_found", format!("no route for {} {}", req.method, req.path)).into_response(),
         }
+    }
+
+    fn sandbox_posts(&mut self) -> Response {
+        self.tick();
+        let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let rows: String = self
+            .posts
+            .iter()
+            .map(|p| {
+                let r = &p.record;
+                format!(
+                    "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&r.title),
+                    r.privacy_level,
+                    r.mode,
+                    r.post_id.map(|id| id.to_string()).unwrap_or_else(|| "-".into()),
+                    r.video_size,
+                    r.created_at.to_rfc3339(),
+                )
+            })
+            .collect();
+        axum::response::Html(format!(
+            "<!doctype html><title>TikTok sandbox: posts</title><h1>Posts on the TikTok sandbox ({})</h1>\
+             <table border=1 cellpadding=4><tr><th>Title</th><th>Privacy</th><th>Mode</th><th>Post id</th>\
+             <th>Bytes</th><th>Posted at</th></tr>{rows}</table>",
+            self.posts.len()
+        ))
+        .into_response()
     }
 
     /// An enveloped endpoint: bearer token, then one of `scopes`, then the

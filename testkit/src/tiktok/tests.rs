@@ -493,6 +493,17 @@ async fn chunks_follow_the_rules_in_order() {
 }
 
 #[tokio::test]
+async fn the_sandbox_page_lists_what_went_out_escaped() {
+    let (sim, tk) = start(SimConfig::default()).await;
+    let token = sim.issue_token(&sim.user().open_id, &["video.publish"]).access_token;
+    tk.post_small(&token, SELF_ONLY, "<b>pasta</b> night").await;
+    sim.advance(Duration::from_secs(3600));
+    let page = tk.http.get(format!("{}{SANDBOX_POSTS}", tk.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Posts on the TikTok sandbox (1)"), "{page}");
+    assert!(page.contains("&lt;b&gt;pasta&lt;/b&gt; night") && page.contains(SELF_ONLY), "{page}");
+}
+
+#[tokio::test]
 async fn private_posts_never_get_a_public_id() {
     let (sim, tk) = start(SimConfig::default()).await;
     let token = sim.issue_token(&sim.user().open_id, &["video.publish", "video.list"]).access_token;

@@ -1,0 +1,319 @@
+// End-to-end: a team's first month, in Debian's Chromium driven by
+// playwright-core, against the real stack `make test` starts (API, worker,
+// Temporal, PostgreSQL, FFmpeg, mail catcher; the LLM and TikTok simulators).
+// register -> verify email -> create org -> connect TikTok (sandbox) ->
+// create project -> generate a month -> approve a slot -> watch it render ->
+// pass the publish gate -> see it published on the sandbox -> see its
+// metrics; then a viewer sees no approve buttons and the API refuses them,
+// and the main pages fit a phone. A screenshot of each main page is saved
+// in E2E_OUTPUT_DIR.
+
+import assert from "node:assert/strict";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = required("E2E_BASE_URL");
+const MAIL_API = required("E2E_MAIL_API_URL");
+const TIKTOK = required("E2E_TIKTOK_URL");
+const OUT = required("E2E_OUTPUT_DIR");
+const LAPTOP = { width: 1366, height: 900 };
+const PHONE = { width: 375, height: 812 };
+const PASSWORD = "pasta water salted like the sea 42";
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set (scripts/test.sh sets it)`);
+  return value;
+}
+
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  // Without these Chromium keeps dialling Google, which this network refuses.
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+let step = "starting";
+let current = null;
+const consoleErrors = [];
+
+async function newPage(viewport, storageState) {
+  const context = await browser.newContext({ viewport, storageState });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${step}: ${m.text()}`));
+  page.on("pageerror", (e) => consoleErrors.push(`${step}: ${e.message}`));
+  page.on("dialog", (d) => d.accept());
+  current = page;
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+
+/** The newest mail to `to` whose subject contains `subject`: its text. */
+async function mailTo(to, subject) {
+  for (let i = 0; i < 100; i++) {
+    const mails = await (await fetch(`${MAIL_API}/email`)).json();
+    const mail = mails
+      .reverse()
+      .find((m) => m.to.some((a) => a.address === to) && m.subject.includes(subject));
+    if (mail) return mail.text;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail "${subject}" to ${to}`);
+}
+
+function linkIn(text) {
+  const match = text.match(/https?:\/\/\S+token=[\w-]+/);
+  assert.ok(match, `a link with a token in:\n${text}`);
+  return match[0];
+}
+
+async function register(page, name, email) {
+  await page.goto(`${BASE}/register`);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+async function nav(page, label) {
+  const menu = page.getByRole("button", { name: "Menu" });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();
+}
+
+try {
+  const stamp = Date.now();
+  const owner = `owner-${stamp}@example.com`;
+  const viewer = `viewer-${stamp}@example.com`;
+
+  step = "register";
+  let page = await newPage(LAPTOP);
+  await page.goto(`${BASE}/`);
+  await page.waitForURL(/\/login/);
+  await shot(page, "00-sign-in");
+  await register(page, "Ana Owner", owner);
+  await page.waitForURL(/\/orgs\/new$/);
+
+  step = "verify email";
+  const verifyLink = linkIn(await mailTo(owner, "Confirm your email"));
+  await page.goto(verifyLink);
+  await page.getByText("Email confirmed").waitFor();
+
+  step = "create org";
+  await page.goto(`${BASE}/orgs/new`);
+  await page.getByLabel("Organisation name").fill("Weeknight Kitchen");
+  await page.getByRole("button", { name: "Create organisation" }).click();
+  await page.waitForURL(/\/orgs\/[0-9a-f-]{36}$/);
+  const orgId = page.url().split("/orgs/")[1];
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+
+  step = "connect TikTok";
+  await nav(page, "TikTok");
+  await page.getByRole("button", { name: "Connect TikTok account" }).click();
+  // Through the sandbox's consent and the API's callback, back to this page.
+  await page.waitForURL(/\/tiktok\?tiktok_connected=/, { timeout: 30_000 });
+  await page.getByText("TikTok account connected").waitFor();
+  await shot(page, "03-tiktok");
+
+  step = "create project";
+  await nav(page, "Projects");
+  await page.getByRole("button", { name: "New project" }).click();
+  await page.getByLabel("Name").fill("Weeknight Pasta");
+  await page.getByLabel("Niche").fill("quick pasta dinners");
+  await page.getByLabel("Audience").fill("busy parents");
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+
+  step = "choose the TikTok account";
+  const account = page.getByLabel("TikTok account");
+  const firstAccount = await account.locator("option").nth(1).getAttribute("value");
+  await account.selectOption(firstAccount);
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByText("Saved").waitFor();
+  await shot(page, "04-project");
+
+  step = "generate a month";
+  await page.getByRole("button", { name: "Generate month" }).click();
+  await page.waitForURL(/\/plans\/[0-9a-f-]{36}$/);
+  const slotLinks = page.locator('main a[href*="/slots/"]');
+  await page.waitForFunction(
+    () => document.querySelectorAll('main a[href*="/slots/"]').length >= 90,
+    null,
+    { timeout: 60_000 },
+  );
+  assert.equal(await slotLinks.count(), 90, "30 days x 3 slots");
+  await shot(page, "05-calendar");
+  const calendarUrl = page.url();
+
+  step = "approve a slot";
+  await slotLinks.first().click();
+  await page.waitForURL(/\/slots\/[0-9a-f-]{36}$/);
+  const slotUrl = page.url();
+  await page.getByRole("button", { name: "Approve", exact: true }).click();
+  await page.getByRole("button", { name: "Unapprove" }).waitFor();
+
+  step = "watch it render";
+  await page.getByRole("button", { name: "Schedule for TikTok" }).click();
+  const rendering = page.getByRole("progressbar", { name: "Rendering" });
+  await rendering.waitFor({ timeout: 30_000 });
+  await shot(page, "06-rendering");
+  const video = page.getByLabel("Rendered video");
+  await video.waitFor({ timeout: 120_000 });
+  // The signed link serves ranges: the player loads metadata and seeks.
+  const playback = await video.evaluate(async (v) => {
+    if (v.readyState < 1) await new Promise((r) => v.addEventListener("loadedmetadata", r, { once: true }));
+    const duration = v.duration;
+    v.currentTime = Math.min(1, duration / 2);
+    await new Promise((r) => v.addEventListener("seeked", r, { once: true }));
+    return { duration, at: v.currentTime };
+  });
+  assert.ok(playback.duration > 1, `a real video: ${JSON.stringify(playback)}`);
+  assert.ok(playback.at > 0, `seeking works: ${JSON.stringify(playback)}`);
+
+  step = "publish gate";
+  const privacy = page.getByRole("group", { name: "Who can view this video" });
+  await privacy.waitFor({ timeout: 60_000 });
+  const radios = privacy.getByRole("radio");
+  assert.ok((await radios.count()) >= 2, "privacy options come from the account");
+  for (const radio of await radios.all()) assert.equal(await radio.isChecked(), false, "no privacy default");
+  for (const toggle of ["Allow comments", "Allow duet", "Allow stitch"]) {
+    assert.equal(await page.getByLabel(toggle).isChecked(), false, `${toggle} starts off`);
+  }
+  const publish = page.getByRole("button", { name: "Publish to TikTok" });
+  await privacy.getByLabel("Everyone").check();
+  assert.equal(await publish.isDisabled(), true, "consent is required");
+  await page.getByLabel(/Music Usage Confirmation/).check();
+  await page.getByLabel("Allow comments").check();
+  await page.getByLabel("Post now instead of at the slot's time").check();
+  await shot(page, "07-publish-gate");
+  await publish.click();
+
+  step = "published";
+  // The slot's status badge reads "published" once TikTok has the post.
+  await page.getByText("published", { exact: true }).first().waitFor({ timeout: 90_000 });
+  await shot(page, "08-slot-published");
+
+  step = "the sandbox shows the post";
+  const sandbox = await newPage(LAPTOP);
+  await sandbox.goto(`${TIKTOK}/sandbox/posts`);
+  await sandbox.getByRole("heading", { name: /Posts on the TikTok sandbox \(1\)/ }).waitFor({ timeout: 60_000 });
+  assert.ok((await sandbox.locator("td", { hasText: "PUBLIC_TO_EVERYONE" }).count()) === 1, "one public post");
+  await shot(sandbox, "09-sandbox-posts");
+  await sandbox.context().close();
+  current = page;
+
+  step = "metrics";
+  await nav(page, "TikTok");
+  await page.getByRole("button", { name: "Refresh metrics" }).first().click();
+  await nav(page, "Analytics");
+  await page.waitForFunction(
+    () => /Views\s*[1-9]/.test(document.querySelector("main").innerText),
+    null,
+    { timeout: 60_000 },
+  );
+  await shot(page, "10-analytics");
+
+  step = "the other pages";
+  for (const [label, name] of [
+    ["Dashboard", "02-dashboard"],
+    ["Queue", "11-queue"],
+    ["Library", "12-library"],
+    ["Credentials", "13-credentials"],
+    ["Members", "14-members"],
+  ]) {
+    await nav(page, label);
+    await page.getByRole("heading", { level: 1 }).first().waitFor();
+    await page.waitForLoadState("networkidle");
+    await shot(page, name);
+  }
+  await page.goto(`${BASE}/account/sessions`);
+  await page.getByText("This device").waitFor();
+  await shot(page, "15-sessions");
+
+  step = "invite a viewer";
+  await page.goto(`${BASE}/orgs/${orgId}/members`);
+  await page.getByLabel("Email").fill(viewer);
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  const invitation = linkIn(await mailTo(viewer, "invit"));
+  const ownerState = await page.context().storageState();
+
+  step = "the viewer sees no approve buttons";
+  const viewerPage = await newPage(LAPTOP);
+  await register(viewerPage, "Vic Viewer", viewer);
+  await viewerPage.waitForURL(/\/orgs\/new$/);
+  await viewerPage.goto(invitation);
+  await viewerPage.getByRole("button", { name: "Accept invitation" }).click();
+  await viewerPage.waitForURL(new RegExp(`/orgs/${orgId}$`));
+  await viewerPage.goto(calendarUrl);
+  await viewerPage.waitForFunction(() => document.querySelectorAll('main a[href*="/slots/"]').length >= 90);
+  assert.equal(await viewerPage.getByRole("checkbox").count(), 0, "no selection for approval");
+  assert.equal(await viewerPage.getByRole("button", { name: /Approve/ }).count(), 0, "no approve buttons");
+  await shot(viewerPage, "16-viewer-calendar");
+  const secondSlot = await viewerPage.locator('main a[href*="/slots/"]').nth(1).getAttribute("href");
+  await viewerPage.goto(`${BASE}${secondSlot}`);
+  await viewerPage.getByRole("heading", { level: 1 }).first().waitFor();
+  await viewerPage.waitForLoadState("networkidle");
+  assert.equal(await viewerPage.getByRole("button", { name: /Approve|Publish|Schedule/ }).count(), 0);
+  step = "the API refuses a forced approval";
+  const forced = await viewerPage.evaluate(async (path) => {
+    const { access_token } = JSON.parse(localStorage.getItem("reelpilot.session"));
+    const res = await fetch(`/api${path}/approve`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    return { status: res.status, body: await res.json() };
+  }, secondSlot);
+  assert.equal(forced.status, 403, JSON.stringify(forced));
+  assert.equal(forced.body.error.code, "forbidden");
+  assert.ok(forced.body.error.request_id, "the refusal carries a request id");
+  await viewerPage.context().close();
+
+  step = "phone-size screens";
+  const phone = await newPage(PHONE, ownerState);
+  for (const [url, name] of [
+    [`${BASE}/orgs/${orgId}`, "phone-dashboard"],
+    [calendarUrl, "phone-calendar"],
+    [slotUrl, "phone-slot"],
+    [`${BASE}/orgs/${orgId}/queue`, "phone-queue"],
+  ]) {
+    await phone.goto(url);
+    await phone.getByRole("heading", { level: 1 }).first().waitFor();
+    await phone.waitForLoadState("networkidle");
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than a phone`);
+    await shot(phone, name);
+  }
+  await phone.context().close();
+
+  const unexpected = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
+  assert.deepEqual(unexpected, [], "no script errors in the browser console");
+  console.log(`e2e: all steps passed; screenshots in ${OUT}`);
+  await browser.close();
+} catch (error) {
+  console.error(`e2e failed at step "${step}":`, error);
+  if (consoleErrors.length) console.error("browser console errors:\n" + consoleErrors.join("\n"));
+  if (current) {
+    await current.screenshot({ path: join(OUT, "failure.png"), fullPage: true }).catch(() => undefined);
+    const text = await current.evaluate(() => document.body.innerText).catch(() => "");
+    console.error(`page ${current.url()}:\n${text.slice(0, 3000)}`);
+  }
+  await browser.close();
+  process.exit(1);
+}
