@@ -1,5 +1,216 @@
-import { PageHeader } from "../components/ui/feedback";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ArrowLeft } from "lucide-react";
+import { useEffect, useRef, useState } from "react";
+import { Link, useParams } from "react-router";
+import { PlanGrid, byDay } from "../components/calendar/PlanGrid";
+import { draftedFraction, isDrafting, planKey, planQuery } from "../components/calendar/planQuery";
+import { SlotCounts } from "../components/calendar/SlotCounts";
+import type { GridEditing, SlotAction } from "../components/calendar/SlotCell";
+import { projectQuery } from "../components/project/queries";
+import { StatusBadge } from "../components/ui/badge";
+import { Button } from "../components/ui/button";
+import { Empty, ErrorMessage, Loading, Notice, PageHeader, Progress } from "../components/ui/feedback";
+import { call, client, type Schemas } from "../lib/api";
+import { useOrg } from "../lib/session";
 
 export function Calendar() {
-  return <PageHeader title="Calendar" />;
+  const org = useOrg();
+  const { planId = "" } = useParams();
+  const plan = useQuery(planQuery(org.orgId, planId));
+  if (plan.isPending) return <Loading />;
+  if (plan.error) return <ErrorMessage error={plan.error} />;
+  return <PlanCalendar plan={plan.data} />;
+}
+
+function PlanCalendar({ plan }: { plan: Schemas["PlanView"] }) {
+  const org = useOrg();
+  const queries = useQueryClient();
+  const drafting = isDrafting(plan);
+  const slotsKey = [...planKey(org.orgId, plan.id), "slots"];
+  const slots = useQuery({
+    queryKey: slotsKey,
+    queryFn: () =>
+      call(
+        client.GET("/api/orgs/{org_id}/plans/{plan_id}/slots", {
+          params: { path: { org_id: org.orgId, plan_id: plan.id } },
+        }),
+      ),
+    refetchInterval: drafting ? 1000 : false,
+  });
+  const project = useQuery(projectQuery(org.orgId, plan.project_id));
+
+  // The last batch can land between two polls: ask for the slots once more when drafting ends.
+  const wasDrafting = useRef(drafting);
+  useEffect(() => {
+    if (wasDrafting.current && !drafting) {
+      void queries.invalidateQueries({ queryKey: [...planKey(org.orgId, plan.id), "slots"] });
+    }
+    wasDrafting.current = drafting;
+  }, [drafting, queries, org.orgId, plan.id]);
+
+  const refresh = () => queries.invalidateQueries({ queryKey: planKey(org.orgId, plan.id) });
+  const regenerate = useMutation({
+    mutationFn: () =>
+      call(
+        client.POST("/api/orgs/{org_id}/plans/{plan_id}/regenerate", {
+          params: { path: { org_id: org.orgId, plan_id: plan.id } },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+  const canEdit = org.can("edit_content");
+
+  return (
+    <div className="space-y-4">
+      <Link
+        to={`/orgs/${org.orgId}/projects/${plan.project_id}`}
+        className="inline-flex items-center gap-1 text-sm text-slate-600 underline"
+      >
+        <ArrowLeft size={14} /> Back to {project.data?.name ?? "project"}
+      </Link>
+      <PageHeader title={`Month from ${plan.start_date}`}>
+        <StatusBadge status={plan.status} />
+      </PageHeader>
+      <SlotCounts counts={plan.slot_counts} />
+      {drafting && <Progress label="Drafting" value={draftedFraction(plan)} />}
+      {plan.status === "failed" && !drafting && (
+        <Notice tone="warn">
+          <p className="font-medium">Drafting failed</p>
+          <p>{plan.failure ?? "The run stopped without saying why."}</p>
+          {canEdit && (
+            <Button className="mt-2" size="sm" disabled={regenerate.isPending} onClick={() => regenerate.mutate()}>
+              Try again
+            </Button>
+          )}
+        </Notice>
+      )}
+      <ErrorMessage error={regenerate.error} />
+      {slots.isPending ? (
+        <Loading label="Loading slots" />
+      ) : slots.error ? (
+        <ErrorMessage error={slots.error} />
+      ) : slots.data.length === 0 ? (
+        <Empty title="No slots yet">{drafting && "The month is being laid out."}</Empty>
+      ) : canEdit ? (
+        <EditableGrid
+          plan={plan}
+          slots={slots.data}
+          timeZone={project.data?.timezone}
+          onRegenerate={plan.status === "ready" && !drafting ? () => regenerate.mutate() : undefined}
+          regenerating={regenerate.isPending}
+        />
+      ) : (
+        <PlanGrid
+          slots={slots.data}
+          startDate={plan.start_date}
+          slotsPerDay={plan.slots_per_day}
+          timeZone={project.data?.timezone}
+        />
+      )}
+    </div>
+  );
+}
+
+/** The grid for editors: selecting and approving drafts, locking, regenerating. */
+function EditableGrid({
+  plan,
+  slots,
+  timeZone,
+  onRegenerate,
+  regenerating,
+}: {
+  plan: Schemas["PlanView"];
+  slots: Schemas["SlotView"][];
+  timeZone?: string;
+  onRegenerate?: () => void;
+  regenerating: boolean;
+}) {
+  const org = useOrg();
+  const queries = useQueryClient();
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // Grid order; a selected slot that stopped being a draft (approved elsewhere) drops out.
+  const drafts = byDay(slots)
+    .flatMap(([, cells]) => cells)
+    .filter((slot) => slot.status === "draft");
+  const chosen = drafts.filter((slot) => selected.has(slot.id)).map((slot) => slot.id);
+
+  const refresh = () => queries.invalidateQueries({ queryKey: planKey(org.orgId, plan.id) });
+  const approve = useMutation({
+    mutationFn: (slotIds: string[]) =>
+      call(
+        client.POST("/api/orgs/{org_id}/plans/{plan_id}/approve", {
+          params: { path: { org_id: org.orgId, plan_id: plan.id } },
+          body: { slot_ids: slotIds },
+        }),
+      ),
+    onSuccess: () => setSelected(new Set()),
+    onSettled: refresh,
+  });
+  const slotAction = useMutation({
+    mutationFn: ({ action, slotId }: { action: SlotAction; slotId: string }) => {
+      const path = { params: { path: { org_id: org.orgId, slot_id: slotId } } };
+      if (action === "approve") return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/approve", path));
+      if (action === "lock") return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/lock", path));
+      return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/unlock", path));
+    },
+    onSettled: (_slot, _error, { slotId }) => {
+      void queries.invalidateQueries({ queryKey: ["org", org.orgId, "slot", slotId] });
+      return refresh();
+    },
+  });
+
+  const editing: GridEditing = {
+    selected,
+    onToggle: (slotId) => {
+      const next = new Set(selected);
+      if (!next.delete(slotId)) next.add(slotId);
+      setSelected(next);
+    },
+    onAction: (action, slotId) => slotAction.mutate({ action, slotId }),
+    busy: slotAction.isPending || approve.isPending,
+  };
+
+  return (
+    <div className="space-y-3">
+      <div className="sticky top-0 z-10 flex flex-wrap items-center gap-2 bg-slate-50/95 py-2">
+        <Button
+          variant="outline"
+          size="sm"
+          disabled={drafts.length === 0}
+          onClick={() => setSelected(new Set(drafts.map((slot) => slot.id)))}
+        >
+          Select all drafts
+        </Button>
+        {chosen.length > 0 && (
+          <Button variant="ghost" size="sm" onClick={() => setSelected(new Set())}>
+            Clear selection
+          </Button>
+        )}
+        <Button size="sm" disabled={chosen.length === 0 || approve.isPending} onClick={() => approve.mutate(chosen)}>
+          Approve selected ({chosen.length})
+        </Button>
+        {onRegenerate && (
+          <Button
+            variant="outline"
+            size="sm"
+            disabled={regenerating}
+            onClick={() => {
+              if (window.confirm("Redraft every slot that is neither locked nor approved?")) onRegenerate();
+            }}
+          >
+            Regenerate unlocked
+          </Button>
+        )}
+      </div>
+      <ErrorMessage error={approve.error} />
+      <ErrorMessage error={slotAction.error} />
+      <PlanGrid
+        slots={slots}
+        startDate={plan.start_date}
+        slotsPerDay={plan.slots_per_day}
+        timeZone={timeZone}
+        editing={editing}
+      />
+    </div>
+  );
 }

@@ -1,0 +1,36 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useOrg } from "../../lib/session";
+
+/** Query keys of one slot; the slot's own key prefixes the others, so invalidating it refreshes them all. */
+export function slotKeys(orgId: string, slotId: string) {
+  const slot = ["org", orgId, "slot", slotId];
+  return {
+    slot,
+    render: [...slot, "render"],
+    pipeline: [...slot, "pipeline"],
+    gate: [...slot, "publish-gate"],
+    metrics: [...slot, "metrics"],
+  };
+}
+
+/** The path parameters of every `/slots/{slot_id}…` call. */
+export function slotPath(orgId: string, slotId: string) {
+  return { params: { path: { org_id: orgId, slot_id: slotId } } };
+}
+
+/** A change to one slot; afterwards everything shown about the slot is fetched again. */
+export function useSlotMutation<Variables = void, Data = unknown>(
+  slotId: string,
+  mutationFn: (variables: Variables) => Promise<Data>,
+  onSuccess?: (data: Data) => void,
+) {
+  const { orgId } = useOrg();
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn,
+    onSuccess: (data) => {
+      onSuccess?.(data);
+      return queries.invalidateQueries({ queryKey: slotKeys(orgId, slotId).slot });
+    },
+  });
+}

@@ -1,0 +1,174 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { aPlan, aProject, aSlot } from "../components/project/fixtures";
+import type { Schemas } from "../lib/api";
+import { apiError, fakeApi, renderPage } from "../test/render";
+import { Calendar } from "./Calendar";
+
+const PLAN = "GET /api/orgs/org-1/plans/plan-1";
+const SLOTS = "GET /api/orgs/org-1/plans/plan-1/slots";
+
+// Day 1: a locked draft (09:00) and an approved slot (19:00); day 2: a draft with an unknown confidence.
+const slots: Schemas["SlotView"][] = [
+  aSlot(1, 0, { confidence: null }),
+  aSlot(0, 1, { status: "approved", confidence: 0.35 }),
+  aSlot(0, 0, { locked: true }),
+];
+
+function api(overrides: Record<string, unknown> = {}) {
+  return fakeApi({
+    [PLAN]: aPlan(),
+    [SLOTS]: slots,
+    "GET /api/orgs/org-1/projects/proj-1": aProject(),
+    ...overrides,
+  });
+}
+
+function renderCalendar(role: "viewer" | "editor" = "editor") {
+  return renderPage(<Calendar />, { url: "/orgs/org-1/plans/plan-1", path: "/orgs/:orgId/plans/:planId", role });
+}
+
+describe("Calendar", () => {
+  it("lays out a row per day with each slot's time, status, confidence, lock, rationale and link", async () => {
+    api();
+    renderCalendar("viewer");
+    expect(await screen.findByRole("heading", { name: "Month from 2026-12-01" })).toBeInTheDocument();
+    expect(await screen.findByRole("link", { name: "Back to Sourdough Daily" })).toHaveAttribute(
+      "href",
+      "/orgs/org-1/projects/proj-1",
+    );
+    expect(screen.getByRole("list", { name: "Slot counts" })).toHaveTextContent("1 not drafted2 drafts1 approved");
+
+    const firstDay = await screen.findByRole("listitem", { name: "Tue, Dec 1" });
+    const hooks = within(firstDay).getAllByRole("link").map((link) => link.textContent);
+    expect(hooks).toEqual(["Hook 0-0", "Hook 0-1"]);
+    const first = within(firstDay).getByRole("link", { name: "Hook 0-0" });
+    expect(first).toHaveAttribute("href", "/orgs/org-1/slots/slot-0-0");
+    expect(within(firstDay).getByText("09:00")).toBeInTheDocument();
+    expect(within(firstDay).getByText("19:00")).toBeInTheDocument();
+    expect(within(firstDay).getByLabelText("Confidence 82%")).toHaveClass("bg-emerald-100");
+    expect(within(firstDay).getByLabelText("Confidence 35%")).toHaveClass("bg-red-100");
+    expect(within(firstDay).getAllByRole("img", { name: "Locked" })).toHaveLength(1);
+    expect(first.closest("[title]")).toHaveAttribute("title", "Why 0-0");
+    expect(within(firstDay).getAllByText("Why")).toHaveLength(2);
+
+    const secondDay = screen.getByRole("listitem", { name: "Wed, Dec 2" });
+    expect(within(secondDay).getByLabelText("Confidence unknown")).toBeInTheDocument();
+  });
+
+  it("gives a viewer no checkboxes and no approve, lock or regenerate buttons", async () => {
+    api();
+    renderCalendar("viewer");
+    await screen.findByRole("link", { name: "Hook 0-0" });
+    expect(screen.queryAllByRole("checkbox")).toHaveLength(0);
+    expect(screen.queryByRole("button", { name: /approve|lock|regenerate|select/i })).not.toBeInTheDocument();
+  });
+
+  it("approves exactly the drafts an editor selected", async () => {
+    const calls = api({ "POST /api/orgs/org-1/plans/plan-1/approve": [] });
+    renderCalendar("editor");
+    await userEvent.click(await screen.findByRole("checkbox", { name: "Select Hook 1-0" }));
+    await userEvent.click(screen.getByRole("checkbox", { name: "Select Hook 0-0" }));
+    expect(screen.queryByRole("checkbox", { name: "Select Hook 0-1" })).not.toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Approve selected (2)" }));
+    await screen.findByRole("button", { name: "Approve selected (0)" });
+    const approve = calls.find((c) => c.method === "POST");
+    expect(approve).toEqual({
+      method: "POST",
+      path: "/api/orgs/org-1/plans/plan-1/approve",
+      body: { slot_ids: ["slot-0-0", "slot-1-0"] },
+    });
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/plan-1/slots")).length).toBeGreaterThan(1));
+  });
+
+  it("selects every draft and shows the API's refusal, keeping the selection", async () => {
+    api({ "POST /api/orgs/org-1/plans/plan-1/approve": apiError(409, "conflict", "slot is no longer a draft") });
+    renderCalendar("editor");
+    await userEvent.click(await screen.findByRole("button", { name: "Select all drafts" }));
+    await userEvent.click(screen.getByRole("button", { name: "Approve selected (2)" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("slot is no longer a draft");
+    expect(alert).toHaveTextContent("req-test-1");
+    expect(screen.getByRole("button", { name: "Approve selected (2)" })).toBeInTheDocument();
+  });
+
+  it("approves and locks a single slot from its cell", async () => {
+    const calls = api({
+      "POST /api/orgs/org-1/slots/slot-1-0/approve": aSlot(1, 0, { status: "approved" }),
+      "POST /api/orgs/org-1/slots/slot-1-0/lock": aSlot(1, 0, { locked: true }),
+      "POST /api/orgs/org-1/slots/slot-0-0/unlock": aSlot(0, 0),
+    });
+    renderCalendar("editor");
+    await userEvent.click(await screen.findByRole("button", { name: "Approve Hook 1-0" }));
+    await userEvent.click(screen.getByRole("button", { name: "Lock Hook 1-0" }));
+    await userEvent.click(screen.getByRole("button", { name: "Unlock Hook 0-0" }));
+    await waitFor(() =>
+      expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([
+        "/api/orgs/org-1/slots/slot-1-0/approve",
+        "/api/orgs/org-1/slots/slot-1-0/lock",
+        "/api/orgs/org-1/slots/slot-0-0/unlock",
+      ]),
+    );
+  });
+
+  it("shows the drafting progress and polls until the plan is ready", async () => {
+    let asked = 0;
+    const calls = api({
+      [PLAN]: () => {
+        asked += 1;
+        return asked === 1
+          ? aPlan({ status: "drafting", batches_done: 1, batches_total: 4, run: { ...aPlan().run, status: "running" } })
+          : aPlan();
+      },
+    });
+    renderCalendar("viewer");
+    expect(await screen.findByRole("progressbar", { name: "Drafting" })).toHaveAttribute("aria-valuenow", "25");
+    expect(screen.getByText("drafting")).toBeInTheDocument();
+
+    await waitFor(() => expect(screen.queryByRole("progressbar")).not.toBeInTheDocument(), { timeout: 3000 });
+    expect(screen.getByText("ready")).toBeInTheDocument();
+    // The slots are asked for again once drafting has ended, so the last batch shows.
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/plan-1/slots")).length).toBeGreaterThan(1));
+  });
+
+  it("shows why drafting failed and lets an editor try again", async () => {
+    const calls = api({
+      [PLAN]: aPlan({ status: "failed", failure: "drafting days 1 to 7 failed: model timed out", run: { ...aPlan().run, status: "failed" } }),
+      "POST /api/orgs/org-1/plans/plan-1/regenerate": { plan_id: "plan-1", created: false, run: aPlan().run },
+    });
+    renderCalendar("editor");
+    expect(await screen.findByText("drafting days 1 to 7 failed: model timed out")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Regenerate unlocked" })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Try again" }));
+    await waitFor(() =>
+      expect(calls).toContainEqual({ method: "POST", path: "/api/orgs/org-1/plans/plan-1/regenerate", body: undefined }),
+    );
+  });
+
+  it("offers a viewer no way to retry a failed plan", async () => {
+    api({ [PLAN]: aPlan({ status: "failed", failure: "laying out the slots failed" }) });
+    renderCalendar("viewer");
+    expect(await screen.findByText("laying out the slots failed")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Try again" })).not.toBeInTheDocument();
+  });
+
+  it("regenerates the unlocked slots only after the editor confirms", async () => {
+    const calls = api({
+      "POST /api/orgs/org-1/plans/plan-1/regenerate": apiError(402, "budget_exceeded", "monthly LLM budget is used up"),
+    });
+    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    renderCalendar("editor");
+    const regenerate = await screen.findByRole("button", { name: "Regenerate unlocked" });
+    await userEvent.click(regenerate);
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+
+    await userEvent.click(regenerate);
+    expect(await screen.findByRole("alert")).toHaveTextContent("monthly LLM budget is used up");
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([
+      "/api/orgs/org-1/plans/plan-1/regenerate",
+    ]);
+    expect(confirm).toHaveBeenCalledTimes(2);
+  });
+});

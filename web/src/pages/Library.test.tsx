@@ -1,0 +1,86 @@
+import { screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import type { Schemas } from "../lib/api";
+import { fakeApi, renderPage } from "../test/render";
+import { Library } from "./Library";
+
+function asset(kind: string, url: string, direct_url: string | null): Schemas["AssetView"] {
+  return {
+    id: `${kind}-${url}`,
+    kind,
+    content_type: kind === "video" ? "video/mp4" : "image/jpeg",
+    size_bytes: 1000,
+    created_at: "2025-05-01T10:00:00Z",
+    url,
+    direct_url,
+    url_expires_at: "2025-05-01T11:00:00Z",
+  };
+}
+
+function video(hook: string, slot: string, extra: Partial<Schemas["VideoView"]>): Schemas["VideoView"] {
+  return {
+    slot_id: slot,
+    project_id: "p1",
+    plan_id: "plan-1",
+    hook,
+    caption: "caption",
+    day_index: 0,
+    slot_index: 0,
+    scheduled_at: "2025-05-02T10:00:00Z",
+    slot_status: "rendered",
+    render_version: 1,
+    duration_ms: 27_400,
+    video: asset("video", `/api/assets/${slot}/video`, null),
+    thumbnail: asset("thumbnail", `/api/assets/${slot}/thumb`, null),
+    publication: null,
+    ...extra,
+  };
+}
+
+const videos = [
+  video("Three knife tricks", "slot-1", {
+    video: asset("video", "/api/assets/slot-1/video", "https://s3.example/v1.mp4?X-Amz-Signature=abc"),
+    slot_status: "published",
+    publication: { status: "published", published_at: "2025-05-02T10:00:00Z" },
+  }),
+  video("Pasta in 60 seconds", "slot-2", {}),
+];
+
+function renderLibrary() {
+  return renderPage(<Library />, { url: "/orgs/org-1/library", path: "/orgs/:orgId/library", role: "viewer" });
+}
+
+describe("Library", () => {
+  it("shows each video's thumbnail, status and slot link", async () => {
+    fakeApi({ "GET /api/orgs/org-1/videos": videos });
+    renderLibrary();
+    expect(await screen.findByAltText("Pasta in 60 seconds")).toHaveAttribute("src", "/api/assets/slot-2/thumb");
+    const card = screen.getByText("Three knife tricks").parentElement!;
+    expect(within(card).getByText("0:27")).toBeInTheDocument();
+    expect(within(card).getAllByText("published")).toHaveLength(2);
+    expect(within(card).getByRole("link", { name: "Open slot" })).toHaveAttribute("href", "/orgs/org-1/slots/slot-1");
+  });
+
+  it("plays a video from its signed link when Play is pressed", async () => {
+    fakeApi({ "GET /api/orgs/org-1/videos": videos });
+    renderLibrary();
+    expect(screen.queryByLabelText("Video: Three knife tricks")).toBeNull();
+    await userEvent.click(await screen.findByRole("button", { name: "Play Three knife tricks" }));
+    const player = screen.getByLabelText("Video: Three knife tricks");
+    expect(player.tagName).toBe("VIDEO");
+    expect(player).toHaveAttribute("src", "https://s3.example/v1.mp4?X-Amz-Signature=abc");
+    expect(player).toHaveAttribute("controls");
+    expect(player).toHaveAttribute("preload", "metadata");
+    expect(screen.queryByAltText("Three knife tricks")).toBeNull();
+
+    await userEvent.click(screen.getByRole("button", { name: "Play Pasta in 60 seconds" }));
+    expect(screen.getByLabelText("Video: Pasta in 60 seconds")).toHaveAttribute("src", "/api/assets/slot-2/video");
+  });
+
+  it("says when nothing has been rendered yet", async () => {
+    fakeApi({ "GET /api/orgs/org-1/videos": [] });
+    renderLibrary();
+    expect(await screen.findByText("No rendered videos yet")).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,213 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { aPlan, aProject } from "../components/project/fixtures";
+import type { Schemas } from "../lib/api";
+import type { Role } from "../lib/roles";
+import { apiError, fakeApi, renderPage, reply } from "../test/render";
+import { ProjectPage } from "./ProjectPage";
+
+const PROJECT = "/api/orgs/org-1/projects/proj-1";
+
+const summaries: Schemas["PlanSummary"][] = [
+  { id: "plan-1", start_date: "2026-12-01", days: 30, status: "ready", workflow_id: "wf-1" },
+  { id: "plan-2", start_date: "2027-01-01", days: 30, status: "drafting", workflow_id: "wf-2" },
+];
+
+const accounts: Schemas["AccountView"][] = [
+  { id: "acc-1", open_id: "o1", display_name: "@sourdough", scopes: "", status: "connected", access_expires_at: "", created_at: "" },
+  { id: "acc-2", open_id: "o2", display_name: "@old", scopes: "", status: "disconnected", access_expires_at: "", created_at: "" },
+];
+
+function api(overrides: Record<string, unknown> = {}) {
+  return fakeApi({
+    [`GET ${PROJECT}`]: aProject(),
+    [`GET ${PROJECT}/plans`]: summaries,
+    "GET /api/orgs/org-1/plans/plan-1": aPlan({ slot_counts: { draft: 50, approved: 10 } }),
+    "GET /api/orgs/org-1/plans/plan-2": aPlan({
+      id: "plan-2",
+      status: "drafting",
+      batches_done: 1,
+      batches_total: 4,
+      slot_counts: { empty: 45, draft: 15 },
+      run: { ...aPlan().run, status: "running" },
+    }),
+    [`GET ${PROJECT}/usage`]: {
+      llm_cost_micros_this_month: 1_500_000,
+      monthly_llm_budget_micros: 20_000_000,
+      video_seconds_this_month: 420,
+      monthly_video_seconds_budget: null,
+      publishes_today: 1,
+      posts_per_day_budget: 3,
+    },
+    [`GET ${PROJECT}/prompts`]: [
+      { id: "pr-2", kind: "brand_voice", version: 2, body: "Warm and precise.", created_at: "2026-11-10T10:00:00Z" },
+      { id: "pr-1", kind: "brand_voice", version: 1, body: "Chatty.", created_at: "2026-11-01T10:00:00Z" },
+    ],
+    "GET /api/orgs/org-1/tiktok/accounts": accounts,
+    ...overrides,
+  });
+}
+
+function renderProject(role: Role) {
+  return renderPage(<ProjectPage />, {
+    url: "/orgs/org-1/projects/proj-1",
+    path: "/orgs/:orgId/projects/:projectId",
+    role,
+  });
+}
+
+describe("ProjectPage", () => {
+  it("lists the month plans with their status, slot counts and drafting progress", async () => {
+    api();
+    renderProject("viewer");
+    const ready = (await screen.findByRole("link", { name: "Month from 2026-12-01" })).closest("li")!;
+    expect(screen.getByRole("link", { name: "Month from 2026-12-01" })).toHaveAttribute("href", "/orgs/org-1/plans/plan-1");
+    expect(await within(ready).findByText("50 drafts")).toBeInTheDocument();
+    expect(within(ready).getByText("10 approved")).toBeInTheDocument();
+    expect(within(ready).queryByRole("progressbar")).not.toBeInTheDocument();
+
+    const drafting = screen.getByRole("link", { name: "Month from 2027-01-01" }).closest("li")!;
+    expect(await within(drafting).findByRole("progressbar", { name: "Drafting" })).toHaveAttribute("aria-valuenow", "25");
+    expect(within(drafting).getByText("45 not drafted")).toBeInTheDocument();
+  });
+
+  it("lets an editor generate a month from a start date and opens its calendar", async () => {
+    const calls = api({
+      [`POST ${PROJECT}/plans`]: reply(202, { plan_id: "plan-3", created: true, run: aPlan().run }),
+    });
+    renderProject("editor");
+    const startDate = await screen.findByLabelText("Start date");
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(new Date());
+    expect(startDate).toHaveValue(today);
+    await userEvent.clear(startDate);
+    await userEvent.type(startDate, "2027-02-01");
+    await userEvent.click(screen.getByRole("button", { name: "Generate month" }));
+    expect(await screen.findByText("elsewhere")).toBeInTheDocument();
+    expect(calls.find((c) => c.method === "POST")).toEqual({
+      method: "POST",
+      path: `${PROJECT}/plans`,
+      body: { start_date: "2027-02-01" },
+    });
+  });
+
+  it("shows why generating failed", async () => {
+    api({ [`POST ${PROJECT}/plans`]: apiError(402, "budget_exceeded", "monthly LLM budget is used up") });
+    renderProject("editor");
+    await userEvent.click(await screen.findByRole("button", { name: "Generate month" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("monthly LLM budget is used up");
+  });
+
+  it("gives a viewer the settings as text, without generating, saving or deleting", async () => {
+    api();
+    renderProject("viewer");
+    expect(await screen.findByText("Post directly")).toBeInTheDocument();
+    expect(screen.getByText("09:00, 19:00", { selector: "dd" })).toBeInTheDocument();
+    expect(screen.queryAllByRole("textbox")).toHaveLength(0);
+    expect(screen.queryAllByRole("checkbox")).toHaveLength(0);
+    for (const name of ["Generate month", "Save settings", "Delete project"]) {
+      expect(screen.queryByRole("button", { name })).not.toBeInTheDocument();
+    }
+  });
+
+  it("shows usage against each budget, and no limit where there is none", async () => {
+    api();
+    renderProject("viewer");
+    const llm = (await screen.findByText("LLM spend this month")).closest("li")!;
+    expect(llm).toHaveTextContent("$1.50 of $20.00");
+    expect(within(llm).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "8");
+    const video = screen.getByText("Video seconds this month").closest("li")!;
+    expect(video).toHaveTextContent("420 s · no limit");
+    expect(within(video).queryByRole("progressbar")).not.toBeInTheDocument();
+    expect(screen.getByText("Posts today").closest("li")).toHaveTextContent("1 of 3");
+  });
+
+  it("saves only the settings an admin changed", async () => {
+    const calls = api({ [`PATCH ${PROJECT}`]: (body: object) => ({ ...aProject(), ...body }) });
+    renderProject("admin");
+    const save = await screen.findByRole("button", { name: "Save settings" });
+    expect(save).toBeDisabled();
+    expect(screen.getByLabelText("Timezone")).toHaveValue("Europe/Berlin");
+    expect(screen.getByLabelText("Monthly LLM budget ($)")).toHaveValue(20);
+
+    await userEvent.clear(screen.getByLabelText("Niche"));
+    await userEvent.type(screen.getByLabelText("Niche"), "rye bread");
+    await userEvent.click(screen.getByRole("checkbox", { name: "Require approval before publishing" }));
+    await userEvent.type(screen.getByLabelText("Posts per day"), "{backspace}5");
+    const account = screen.getByLabelText("TikTok account");
+    await waitFor(() => expect(within(account).getAllByRole("option").map((o) => o.textContent)).toEqual(["None", "@sourdough"]));
+    await userEvent.selectOptions(account, "@sourdough");
+    await userEvent.click(save);
+
+    expect(await screen.findByText("Saved")).toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "PATCH")).toEqual([
+      {
+        method: "PATCH",
+        path: PROJECT,
+        body: {
+          niche: "rye bread",
+          gates: { approve_slot: true, approve_publish: false },
+          budgets: { monthly_llm_micros: 20_000_000, monthly_video_seconds: null, posts_per_day: 5, max_video_seconds: null },
+          tiktok_account_id: "acc-1",
+        },
+      },
+    ]);
+  });
+
+  it("clears the TikTok account with None and sends a new brand voice", async () => {
+    const calls = api({
+      [`GET ${PROJECT}`]: aProject({ tiktok_account_id: "acc-1" }),
+      [`PATCH ${PROJECT}`]: (body: object) => ({ ...aProject(), ...body }),
+    });
+    renderProject("owner");
+    const account = await screen.findByLabelText("TikTok account");
+    await screen.findByRole("option", { name: "@sourdough" });
+    await userEvent.selectOptions(account, "None");
+    await userEvent.type(screen.getByLabelText("Brand voice"), " Never salesy.");
+    await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    await screen.findByText("Saved");
+    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({
+      brand_voice: "Warm and precise. Never salesy.",
+      tiktok_account_id: null,
+    });
+  });
+
+  it("shows the API's refusal next to the field it names", async () => {
+    api({
+      [`PATCH ${PROJECT}`]: reply(422, {
+        error: { code: "validation_failed", message: "times must be distinct", request_id: "req-9", field: "posting_times" },
+      }),
+    });
+    renderProject("admin");
+    const times = await screen.findByLabelText("Posting times");
+    await userEvent.clear(times);
+    await userEvent.type(times, "09:00, 09:00");
+    await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("req-9");
+    expect(times.parentElement).toHaveTextContent("times must be distinct");
+    expect(screen.queryByText("Saved")).not.toBeInTheDocument();
+  });
+
+  it("deletes the project only after the admin confirms", async () => {
+    // The fake answers 200 (a Response cannot carry a body with 204); the page only needs success.
+    const calls = api({ [`DELETE ${PROJECT}`]: {} });
+    vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    renderProject("admin");
+    const remove = await screen.findByRole("button", { name: "Delete project" });
+    await userEvent.click(remove);
+    expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+    await userEvent.click(remove);
+    expect(await screen.findByText("elsewhere")).toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.path)).toEqual([PROJECT]);
+  });
+
+  it("lists every prompt version with its text folded away", async () => {
+    api();
+    renderProject("viewer");
+    const older = (await screen.findByText("v1", { exact: false, selector: "summary" })).closest("details")!;
+    expect(older).not.toHaveAttribute("open");
+    expect(older).toHaveTextContent("Brand voice v1");
+    expect(within(older).getByText("Chatty.")).toBeInTheDocument();
+    expect(screen.getByText("v2", { exact: false, selector: "summary" })).toHaveTextContent("Brand voice v2");
+  });
+});
