@@ -204,8 +204,10 @@ try {
   await publish.click();
 
   step = "published";
-  // The slot's status badge reads "published" once TikTok has the post.
+  // The slot's status badge reads "published" once TikTok has the post;
+  // the pipeline is done once the public post id is known (after moderation).
   await page.getByText("published", { exact: true }).first().waitFor({ timeout: 90_000 });
+  await page.getByText("done", { exact: true }).first().waitFor({ timeout: 60_000 });
   await shot(page, "08-slot-published");
 
   step = "the sandbox shows the post";
@@ -221,11 +223,14 @@ try {
   await nav(page, "TikTok");
   await page.getByRole("button", { name: "Refresh metrics" }).first().click();
   await nav(page, "Analytics");
+  // The post's row counts its snapshots; the first one arrives in the background.
+  const snapshots = page.locator("main table tbody tr").first().locator("td").last();
   await page.waitForFunction(
-    () => /Views\s*[1-9]/.test(document.querySelector("main").innerText),
+    () => Number(document.querySelector("main table tbody tr td:last-child")?.textContent) >= 1,
     null,
     { timeout: 60_000 },
   );
+  assert.ok(Number(await snapshots.textContent()) >= 1);
   await shot(page, "10-analytics");
 
   step = "the other pages";
@@ -250,7 +255,7 @@ try {
   await page.getByLabel("Email").fill(viewer);
   await page.getByLabel("Role", { exact: true }).selectOption("viewer");
   await page.getByRole("button", { name: "Send invitation" }).click();
-  const invitation = linkIn(await mailTo(viewer, "invit"));
+  const invitation = linkIn(await mailTo(viewer, "Join Weeknight Kitchen"));
   const ownerState = await page.context().storageState();
 
   step = "the viewer sees no approve buttons";

@@ -2,8 +2,10 @@
 //! the local TikTok sandbox (Login Kit, Content Posting, Display) as a
 //! process, for `make dev`. Optional: `TIKTOK_SIM_AUDITED=false` (only
 //! SELF_ONLY posts), `TIKTOK_SIM_VERIFIED_URL_PREFIXES` and
-//! `TIKTOK_SIM_REDIRECT_URIS` (comma-separated).
+//! `TIKTOK_SIM_REDIRECT_URIS` (comma-separated), `TIKTOK_SIM_MODERATION_SECS`
+//! (how long a public post waits for its id; default 60).
 
+use std::time::Duration;
 use testkit::tiktok::{SimConfig, TikTokSimulator};
 
 fn required(name: &str) -> String {
@@ -28,6 +30,10 @@ async fn main() -> std::io::Result<()> {
         verified_url_prefixes: list("TIKTOK_SIM_VERIFIED_URL_PREFIXES"),
         redirect_uris: list("TIKTOK_SIM_REDIRECT_URIS"),
         audited: std::env::var("TIKTOK_SIM_AUDITED").map_or(true, |v| v != "false" && v != "0"),
+        moderation_delay: match std::env::var("TIKTOK_SIM_MODERATION_SECS") {
+            Ok(secs) => Duration::from_secs(secs.parse().expect("TIKTOK_SIM_MODERATION_SECS is whole seconds")),
+            Err(_) => Duration::from_secs(60),
+        },
         ..SimConfig::new(required("TIKTOK_SIM_CLIENT_KEY"), required("TIKTOK_SIM_CLIENT_SECRET"))
     };
     let sim = TikTokSimulator::new(config);

@@ -31,6 +31,8 @@ export function Analytics() {
   const analytics = useQuery({
     queryKey: ["org", orgId, "analytics"],
     queryFn: () => call(client.GET("/api/orgs/{org_id}/analytics", { params: { path: { org_id: orgId } } })),
+    // Snapshots arrive in the background (schedule or "Refresh metrics").
+    refetchInterval: 10_000,
   });
   const posts = analytics.data ?? [];
   const total = (key: (typeof METRICS)[number]["key"]) => posts.reduce((sum, post) => sum + (latest(post)?.[key] ?? 0), 0);
