@@ -90,6 +90,11 @@ async function register(page, name, email) {
   await page.getByRole("button", { name: "Create account" }).click();
 }
 
+/** Waits until no part of the page is still loading. */
+async function settled(page) {
+  await page.waitForFunction(() => !document.body.innerText.includes("Loading…"));
+}
+
 async function nav(page, label) {
   const menu = page.getByRole("button", { name: "Menu" });
   if (await menu.isVisible()) await menu.click();
@@ -157,6 +162,8 @@ try {
     { timeout: 60_000 },
   );
   assert.equal(await slotLinks.count(), 90, "30 days x 3 slots");
+  await page.getByText("ready", { exact: true }).first().waitFor({ timeout: 60_000 });
+  await settled(page);
   await shot(page, "05-calendar");
   const calendarUrl = page.url();
 
@@ -243,9 +250,12 @@ try {
   ]) {
     await nav(page, label);
     await page.getByRole("heading", { level: 1 }).first().waitFor();
-    await page.waitForLoadState("networkidle");
+    await settled(page);
     await shot(page, name);
   }
+  // The dashboard counts the render and the post against the budgets.
+  await nav(page, "Dashboard");
+  await page.waitForFunction(() => /Posts today\s*1\b/.test(document.querySelector("main").innerText));
   await page.goto(`${BASE}/account/sessions`);
   await page.getByText("This device").waitFor();
   await shot(page, "15-sessions");
@@ -273,7 +283,7 @@ try {
   const secondSlot = await viewerPage.locator('main a[href*="/slots/"]').nth(1).getAttribute("href");
   await viewerPage.goto(`${BASE}${secondSlot}`);
   await viewerPage.getByRole("heading", { level: 1 }).first().waitFor();
-  await viewerPage.waitForLoadState("networkidle");
+  await settled(viewerPage);
   assert.equal(await viewerPage.getByRole("button", { name: /Approve|Publish|Schedule/ }).count(), 0);
   step = "the API refuses a forced approval";
   const forced = await viewerPage.evaluate(async (path) => {
@@ -300,7 +310,7 @@ try {
   ]) {
     await phone.goto(url);
     await phone.getByRole("heading", { level: 1 }).first().waitFor();
-    await phone.waitForLoadState("networkidle");
+    await settled(phone);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than a phone`);
     await shot(phone, name);

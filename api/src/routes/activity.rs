@@ -91,7 +91,8 @@ async fn queue(State(state): State<AppState>, ctx: OrgCtx) -> Result<ApiJson<Vec
     let mut items = Vec::new();
     for plan in attention.plans {
         let failed = plan.status == PlanStatus::Failed;
-        let progress = (!failed && plan.batches_total > 0).then(|| plan.batches_done as f64 / plan.batches_total as f64);
+        let progress =
+            (!failed && plan.batches_total > 0).then(|| plan.batches_done as f64 / plan.batches_total as f64);
         items.push(QueueItem {
             kind: "plan",
             state: if failed { QueueState::Failed } else { QueueState::Running },

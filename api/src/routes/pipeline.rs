@@ -18,8 +18,8 @@ use domain::{
 use entities::slots::{self, SlotStatus};
 use http::StatusCode;
 use platform::tiktok::CreatorInfo;
-use temporal::pipeline::PublishDecision;
 use serde::{Deserialize, Serialize};
+use temporal::pipeline::PublishDecision;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -270,7 +270,8 @@ async fn publish(
     };
     let info = publishing::post_info(&slot, &choice, cover as i64);
     let by = ctx.auth.user_id;
-    publishing::decide(&state.db, &scope, slot.id, &info, Some(by), body.post_now, crate::request_id::current()).await?;
+    publishing::decide(&state.db, &scope, slot.id, &info, Some(by), body.post_now, crate::request_id::current())
+        .await?;
     runs::signal_publish(&state, &slot, PublishDecision { by, post_now: body.post_now }).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(pipeline_view(&state, &ctx, slot).await?)))
 }

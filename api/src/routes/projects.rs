@@ -320,7 +320,8 @@ async fn usage(
     Ok(ApiJson(UsageView {
         llm_cost_micros_this_month: domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?,
         monthly_llm_budget_micros: budgets.monthly_llm_micros,
-        video_seconds_this_month: domain::llm_usage::month_total(&state.db, &scope, project_id, "video_seconds").await?,
+        video_seconds_this_month: domain::llm_usage::month_total(&state.db, &scope, project_id, "video_seconds")
+            .await?,
         monthly_video_seconds_budget: budgets.monthly_video_seconds,
         publishes_today: domain::publishing::publishes_today(&state.db, &scope, project_id).await?,
         posts_per_day_budget: budgets.posts_per_day,

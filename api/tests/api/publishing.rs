@@ -203,6 +203,13 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     let posts = app.tiktok.posts();
     assert_eq!(posts.len(), 1, "exactly one post: {posts:?}");
     assert_eq!(ledger(&app, "publishes").await, 1);
+    let plan =
+        json_body(app.get(&format!("/api/orgs/{}/plans/{}", s.org, slot["plan_id"].as_str().unwrap()), &viewer).await)
+            .await;
+    let usage_path = format!("/api/orgs/{}/projects/{}/usage", s.org, plan["project_id"].as_str().unwrap());
+    let usage = json_body(app.get(&usage_path, &viewer).await).await;
+    assert_eq!(usage["publishes_today"], 1, "{usage}");
+    assert!(usage["video_seconds_this_month"].as_i64().unwrap() > 0, "{usage}");
 
     metrics_grow(&app, &s).await;
     // The library and analytics show it to every member.

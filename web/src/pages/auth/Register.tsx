@@ -5,10 +5,7 @@ import { Button } from "../../components/ui/button";
 import { ErrorMessage } from "../../components/ui/feedback";
 import { Field, Input } from "../../components/ui/input";
 import { call, client, sessionStore } from "../../lib/api";
-import { AuthFrame } from "./AuthFrame";
-
-/** The API's password rule (RegisterRequest.password), shown wherever a password is chosen. */
-export const PASSWORD_HINT = "At least 10 characters, not a common password.";
+import { AuthFrame, NewPasswordField } from "./AuthFrame";
 
 export function Register() {
   const [name, setName] = useState("");
@@ -41,19 +38,7 @@ export function Register() {
         <Field label="Email">
           {(id) => <Input id={id} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}
         </Field>
-        <Field label="Password" hint={PASSWORD_HINT}>
-          {(id) => (
-            <Input
-              id={id}
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={10}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <NewPasswordField label="Password" value={password} onChange={setPassword} />
         <ErrorMessage error={register.error} />
         <Button type="submit" className="w-full" disabled={register.isPending}>
           {register.isPending ? "Creating account…" : "Create account"}

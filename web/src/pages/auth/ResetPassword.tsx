@@ -3,10 +3,8 @@ import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { Button } from "../../components/ui/button";
 import { ErrorMessage, Notice } from "../../components/ui/feedback";
-import { Field, Input } from "../../components/ui/input";
 import { call, client } from "../../lib/api";
-import { AuthFrame } from "./AuthFrame";
-import { PASSWORD_HINT } from "./Register";
+import { AuthFrame, NewPasswordField } from "./AuthFrame";
 
 export function ResetPassword() {
   const [params] = useSearchParams();
@@ -27,19 +25,7 @@ export function ResetPassword() {
         <Notice tone="good">Your password has been changed, and every session has been signed out.</Notice>
       ) : (
         <form onSubmit={submit} className="space-y-3">
-          <Field label="New password" hint={PASSWORD_HINT}>
-            {(id) => (
-              <Input
-                id={id}
-                type="password"
-                autoComplete="new-password"
-                required
-                minLength={10}
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            )}
-          </Field>
+          <NewPasswordField label="New password" value={password} onChange={setPassword} />
           <ErrorMessage error={reset.error} />
           <Button type="submit" className="w-full" disabled={reset.isPending}>
             {reset.isPending ? "Saving…" : "Set new password"}
