@@ -5,7 +5,7 @@
 use crate::{
     DomainError, OrgScope, TenantTxn,
     generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
-    projects,
+    performance, projects,
     prompts::{self, PromptSet},
 };
 use chrono::Utc;
@@ -40,6 +40,8 @@ pub struct DraftContext {
     /// Shingles of content the drafts must not repeat: the plan's other
     /// slots and the project's earlier plans, keyed by where they are.
     pub known: Vec<(String, BTreeSet<String>)>,
+    /// How the project's earlier posts did, for the model to learn from.
+    pub what_worked: Option<Value>,
 }
 
 impl DraftContext {
@@ -62,6 +64,9 @@ impl DraftContext {
                 confidence (0 to 1), rationale",
             "formats": generation::FORMATS,
         });
+        if let Some(what_worked) = &self.what_worked {
+            task["what_worked"] = what_worked.clone();
+        }
         if let Some(instruction) = instruction.filter(|i| !i.trim().is_empty()) {
             task["instruction"] = json!(instruction.trim());
         }
@@ -175,6 +180,7 @@ pub async fn batch_context(
         prompts: prompts::current_in(&tx, project.id).await?,
         known: known_content(&tx, project.id, &redrafted).await?,
         targets: batch.iter().filter(|s| draftable(s)).map(|s| target(s, tz)).collect(),
+        what_worked: performance::of_project_in(&tx, project.id, &project.timezone).await?.for_prompt(),
         plan_id,
         project,
     })
@@ -200,6 +206,7 @@ pub async fn slot_context(
         prompts: prompts::current_in(&tx, project.id).await?,
         known: known_content(&tx, project.id, &BTreeSet::from([slot.id])).await?,
         targets: vec![target(&slot, tz)],
+        what_worked: performance::of_project_in(&tx, project.id, &project.timezone).await?.for_prompt(),
         plan_id: slot.plan_id,
         project,
     })

@@ -13,6 +13,7 @@ pub mod library;
 pub mod llm_usage;
 pub mod orgs;
 pub mod passwords;
+pub mod performance;
 pub mod plans;
 pub mod policy;
 pub mod projects;

@@ -192,8 +192,8 @@ impl Words {
 
 /// Valid content for the slots the request's task asks for: the first user
 /// message is the task as JSON with a `slots` list of `{day_index,
-/// slot_index, date}`, a `niche`, and optionally an `instruction`. Each slot
-/// gets its own words, so slots never look alike.
+/// slot_index, date}`, a `niche`, and optionally an `instruction` and
+/// `what_worked`. Each slot gets its own words, so slots never look alike.
 fn draft(body: &Value) -> String {
     let task = body["messages"]
         .as_array()
@@ -204,6 +204,9 @@ fn draft(body: &Value) -> String {
         .unwrap_or(Value::Null);
     let niche = task["niche"].as_str().filter(|n| !n.is_empty()).unwrap_or("everyday life");
     let twist = task["instruction"].as_str().map(|i| format!(" ({i})")).unwrap_or_default();
+    // Like a real model given `what_worked`: lean on the best post's format and say so.
+    let best = &task["what_worked"]["best_posts"][0];
+    let best_format = best["format"].as_str().and_then(|f| FORMATS.iter().find(|known| **known == f));
     let slots: Vec<Value> = task["slots"]
         .as_array()
         .into_iter()
@@ -212,7 +215,11 @@ fn draft(body: &Value) -> String {
             let (day, index) = (s["day_index"].as_i64().unwrap_or(0), s["slot_index"].as_i64().unwrap_or(0));
             let date = s["date"].as_str().unwrap_or("");
             let mut words = Words::seeded(&[niche, date, &day.to_string(), &index.to_string(), &twist]);
-            let format = FORMATS[((day + index) % FORMATS.len() as i64) as usize];
+            let format = best_format.copied().unwrap_or(FORMATS[((day + index) % FORMATS.len() as i64) as usize]);
+            let builds_on = match best["hook"].as_str() {
+                Some(hook) => format!(" and builds on \"{hook}\" ({} views)", best["views"]),
+                None => String::new(),
+            };
             json!({
                 "day_index": day,
                 "slot_index": index,
@@ -222,7 +229,7 @@ fn draft(body: &Value) -> String {
                 "hashtags": [format!("#{}", words.next()), "#howto".to_owned()],
                 "format": format,
                 "confidence": 0.5 + ((day * 3 + index) % 5) as f64 / 10.0,
-                "rationale": format!("{format} posts in this slot fit the audience; the angle is {}", words.phrase(2)),
+                "rationale": format!("{format} posts in this slot fit the audience; the angle is {}{builds_on}", words.phrase(2)),
             })
         })
         .collect();

@@ -12,6 +12,7 @@ use domain::{
 };
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -22,6 +23,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update, delete))
         .routes(routes!(list_prompts, add_prompt))
         .routes(routes!(usage))
+        .routes(routes!(performance))
 }
 
 /// A new project; everything but the name has a default.
@@ -325,5 +327,82 @@ async fn usage(
         monthly_video_seconds_budget: budgets.monthly_video_seconds,
         publishes_today: domain::publishing::publishes_today(&state.db, &scope, project_id).await?,
         posts_per_day_budget: budgets.posts_per_day,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PostResultView {
+    slot_id: Uuid,
+    hook: String,
+    format: String,
+    /// Local posting time, "HH:MM".
+    posting_time: String,
+    views: i64,
+    likes: i64,
+    comments: i64,
+    shares: i64,
+    /// (likes + comments + shares) / views.
+    engagement: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AverageView {
+    posts: usize,
+    avg_views: f64,
+    avg_engagement: f64,
+}
+
+/// How the project's posts did, by their latest metric snapshot. The
+/// planner is given the same summary when it drafts the next month.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PerformanceView {
+    posts_measured: usize,
+    /// Most viewed first (at most 5).
+    best: Vec<PostResultView>,
+    /// Least viewed first (at most 5, none of the best).
+    weakest: Vec<PostResultView>,
+    by_format: BTreeMap<String, AverageView>,
+    by_posting_time: BTreeMap<String, AverageView>,
+}
+
+impl From<domain::performance::PostResult> for PostResultView {
+    fn from(r: domain::performance::PostResult) -> Self {
+        PostResultView {
+            slot_id: r.slot_id,
+            hook: r.hook,
+            format: r.format,
+            posting_time: r.posting_time,
+            views: r.views,
+            likes: r.likes,
+            comments: r.comments,
+            shares: r.shares,
+            engagement: r.engagement,
+        }
+    }
+}
+
+/// What worked: the project's posts ranked by views, with averages by format
+/// and posting time; the next month's drafting learns from it.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/projects/{project_id}/performance", tag = "projects",
+    security(("bearer" = [])), params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)),
+    responses((status = 200, body = PerformanceView), ErrorResponses))]
+async fn performance(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
+) -> Result<ApiJson<PerformanceView>, ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
+    let p = domain::performance::of_project(&state.db, &scope, project_id).await?;
+    let averages = |m: BTreeMap<String, domain::performance::Average>| {
+        m.into_iter()
+            .map(|(k, a)| (k, AverageView { posts: a.posts, avg_views: a.avg_views, avg_engagement: a.avg_engagement }))
+            .collect()
+    };
+    Ok(ApiJson(PerformanceView {
+        posts_measured: p.posts_measured,
+        best: p.best.into_iter().map(Into::into).collect(),
+        weakest: p.weakest.into_iter().map(Into::into).collect(),
+        by_format: averages(p.by_format),
+        by_posting_time: averages(p.by_posting_time),
     }))
 }

@@ -168,3 +168,65 @@ async fn a_plan_for_an_unknown_project_is_404_and_starts_nothing() {
     let res = app.get(&format!("/api/orgs/{org}/plans/{}", uuid::Uuid::new_v4()), &owner).await;
     assert_error(res, 404, "not_found").await;
 }
+
+/// Metrics flow back: the next month's drafting is told which earlier posts
+/// did best and worst (by their latest snapshot), and people see the same.
+#[tokio::test]
+async fn the_next_month_is_drafted_knowing_what_worked_before() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("learner").await;
+    let org = app.create_org(&owner, "Learning Studio").await;
+    let viewer = app.member(org, &owner, "viewer").await;
+    let project = app.create_project(&owner, org, json!({"name": "Pasta", "timezone": "Europe/Berlin"})).await;
+    let plans = format!("/api/orgs/{org}/projects/{project}/plans");
+    let first = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-07-01"})).await).await;
+    let first = first["plan_id"].as_str().unwrap().to_owned();
+    wait_for_plan(&app, &owner, org, &first, "ready").await;
+    let nothing = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/performance"), &viewer).await).await;
+    assert_eq!(nothing["posts_measured"], 0, "{nothing}");
+
+    // Three posts went out; their snapshots (the latest counts) differ.
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let results = [("Boil pasta in half the water", 9_000), ("Salt like the sea", 300), ("Never rinse pasta", 40)];
+    for (i, (hook, views)) in results.iter().enumerate() {
+        db.execute_unprepared(&format!(
+            "WITH s AS (UPDATE slots SET status = 'published', hook = '{hook}' WHERE id = \
+               (SELECT id FROM slots WHERE plan_id = '{first}' AND day_index = {i} AND slot_index = 0) RETURNING id, org_id),
+             p AS (INSERT INTO publications (id, org_id, slot_id, post_mode, status, published_at)
+                   SELECT gen_random_uuid(), org_id, id, 'direct', 'published', now() FROM s RETURNING id, org_id)
+             INSERT INTO post_metrics (id, org_id, publication_id, captured_at, view_count, like_count, comment_count, share_count)
+             SELECT gen_random_uuid(), org_id, id, now() - interval '1 day', 1, 0, 0, 0 FROM p
+             UNION ALL SELECT gen_random_uuid(), org_id, id, now(), {views}, {likes}, 1, 1 FROM p",
+            likes = views / 10
+        ))
+        .await
+        .unwrap();
+    }
+    let seen = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/performance"), &viewer).await).await;
+    assert_eq!(seen["posts_measured"], 3, "{seen}");
+    assert_eq!(seen["best"][0]["hook"], "Boil pasta in half the water");
+    assert_eq!(seen["best"][0]["views"], 9_000, "the latest snapshot counts, not the first");
+    assert_eq!(seen["best"][0]["posting_time"], "09:00", "in the project's time zone");
+    assert_eq!(seen["best"][2]["views"], 40);
+
+    let before = app.llm.requests().len();
+    let second = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-08-01"})).await).await;
+    wait_for_plan(&app, &owner, org, second["plan_id"].as_str().unwrap(), "ready").await;
+    let drafting: Vec<_> = app.llm.requests()[before..].to_vec();
+    assert!(!drafting.is_empty());
+    for request in &drafting {
+        let task: serde_json::Value =
+            serde_json::from_str(request["messages"][1]["content"].as_str().unwrap()).unwrap();
+        let worked = &task["what_worked"];
+        assert_eq!(worked["posts_measured"], 3, "every batch is told: {task}");
+        assert_eq!(worked["best_posts"][0]["hook"], "Boil pasta in half the water");
+        assert_eq!(worked["best_posts"][0]["views"], 9_000);
+        assert!(worked["guidance"].as_str().unwrap().contains("never copy"), "{worked}");
+    }
+    // The simulated model follows the guidance, as a real one is asked to.
+    let slots = json_body(
+        app.get(&format!("/api/orgs/{org}/plans/{}/slots", second["plan_id"].as_str().unwrap()), &viewer).await,
+    )
+    .await;
+    assert!(slots[0]["rationale"].as_str().unwrap().contains("builds on \"Boil pasta in half the water\""), "{slots}");
+}

@@ -607,6 +607,26 @@ export interface paths {
         patch: operations["projects_update"];
         trace?: never;
     };
+    "/api/orgs/{org_id}/projects/{project_id}/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What worked: the project's posts ranked by views, with averages by format
+         *     and posting time; the next month's drafting learns from it.
+         */
+        get: operations["projects_performance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_id}/projects/{project_id}/plans": {
         parameters: {
             query?: never;
@@ -1193,6 +1213,13 @@ export interface components {
             /** Format: date-time */
             url_expires_at: string;
         };
+        AverageView: {
+            /** Format: double */
+            avg_engagement: number;
+            /** Format: double */
+            avg_views: number;
+            posts: number;
+        };
         BackgroundInput: {
             /**
              * Format: uuid
@@ -1426,6 +1453,23 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /**
+         * @description How the project's posts did, by their latest metric snapshot. The
+         *     planner is given the same summary when it drafts the next month.
+         */
+        PerformanceView: {
+            /** @description Most viewed first (at most 5). */
+            best: components["schemas"]["PostResultView"][];
+            by_format: {
+                [key: string]: components["schemas"]["AverageView"];
+            };
+            by_posting_time: {
+                [key: string]: components["schemas"]["AverageView"];
+            };
+            posts_measured: number;
+            /** @description Least viewed first (at most 5, none of the best). */
+            weakest: components["schemas"]["PostResultView"][];
+        };
         PipelineView: {
             /** @description Why the pipeline failed. */
             error?: string | null;
@@ -1502,6 +1546,27 @@ export interface components {
             publication: components["schemas"]["PublicationView"];
             /** Format: uuid */
             slot_id: string;
+        };
+        PostResultView: {
+            /** Format: int64 */
+            comments: number;
+            /**
+             * Format: double
+             * @description (likes + comments + shares) / views.
+             */
+            engagement: number;
+            format: string;
+            hook: string;
+            /** Format: int64 */
+            likes: number;
+            /** @description Local posting time, "HH:MM". */
+            posting_time: string;
+            /** Format: int64 */
+            shares: number;
+            /** Format: uuid */
+            slot_id: string;
+            /** Format: int64 */
+            views: number;
         };
         /** @description A new project; everything but the name has a default. */
         ProjectInput: {
@@ -6617,6 +6682,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The caller's role does not allow this action. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A field failed validation; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    projects_performance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerformanceView"];
                 };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */

@@ -45,6 +45,7 @@ function api(overrides: Record<string, unknown> = {}) {
       { id: "pr-1", kind: "brand_voice", version: 1, body: "Chatty.", created_at: "2026-11-01T10:00:00Z" },
     ],
     "GET /api/orgs/org-1/tiktok/accounts": accounts,
+    [`GET ${PROJECT}/performance`]: { posts_measured: 0, best: [], weakest: [], by_format: {}, by_posting_time: {} },
     ...overrides,
   });
 }
@@ -209,5 +210,43 @@ describe("ProjectPage", () => {
     expect(older).toHaveTextContent("Brand voice v1");
     expect(within(older).getByText("Chatty.")).toBeInTheDocument();
     expect(screen.getByText("v2", { exact: false, selector: "summary" })).toHaveTextContent("Brand voice v2");
+  });
+
+  it("shows what worked, ranked, with averages by format and posting time", async () => {
+    const result = (slot_id: string, hook: string, views: number, engagement: number) => ({
+      slot_id,
+      hook,
+      format: "talking_head",
+      posting_time: "19:00",
+      views,
+      likes: 0,
+      comments: 0,
+      shares: 0,
+      engagement,
+    });
+    api({
+      [`GET ${PROJECT}/performance`]: {
+        posts_measured: 7,
+        best: [result("s1", "Half the water", 9000, 0.123), result("s2", "Salt like the sea", 300, 0.05)],
+        weakest: [result("s7", "Never rinse", 40, 0.01)],
+        by_format: { talking_head: { posts: 7, avg_views: 1234.4, avg_engagement: 0.06 } },
+        by_posting_time: { "19:00": { posts: 7, avg_views: 1234.4, avg_engagement: 0.06 } },
+      },
+    });
+    renderProject("viewer");
+    const best = await screen.findByRole("region", { name: "Best posts" });
+    const items = within(best).getAllByRole("listitem");
+    expect(items[0]).toHaveTextContent("Half the water");
+    expect(items[0]).toHaveTextContent("9,000 views · 12.3% engagement · talking head at 19:00");
+    expect(within(best).getByRole("link", { name: "Half the water" })).toHaveAttribute("href", "/orgs/org-1/slots/s1");
+    expect(screen.getByRole("region", { name: "Weakest posts" })).toHaveTextContent("Never rinse");
+    expect(screen.getByRole("region", { name: "By format" })).toHaveTextContent("talking head71,234");
+    expect(screen.getByText(/From 7 measured posts/)).toBeInTheDocument();
+  });
+
+  it("explains that results feed the next month before any post is measured", async () => {
+    api();
+    renderProject("viewer");
+    expect(await screen.findByText(/No measured posts yet/)).toBeInTheDocument();
   });
 });

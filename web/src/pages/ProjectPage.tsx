@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { ArrowLeft } from "lucide-react";
 import { Link, useParams } from "react-router";
+import { PerformanceCard } from "../components/project/PerformanceCard";
 import { PlansCard } from "../components/project/PlansCard";
 import { ProjectSettings } from "../components/project/ProjectSettings";
 import { PromptLibrary } from "../components/project/PromptLibrary";
@@ -32,6 +33,7 @@ export function ProjectPage() {
         <PlansCard project={p} />
         <UsageCard projectId={p.id} />
       </div>
+      <PerformanceCard projectId={p.id} />
       <ProjectSettings key={p.id} project={p} />
       <PromptLibrary projectId={p.id} />
     </div>
