@@ -4,8 +4,10 @@
 
 use crate::{
     DomainError, OrgScope, TenantTxn,
+    bandit::{FormatBandit, Suggestion},
     generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
-    performance, projects,
+    performance::{self, Performance},
+    projects,
     prompts::{self, PromptSet},
 };
 use chrono::Utc;
@@ -28,6 +30,8 @@ pub struct Target {
     pub slot_index: i32,
     pub local_time: String,
     pub date: String,
+    /// The learning scheduler's format for this slot, once posts are measured.
+    pub suggestion: Option<Suggestion>,
 }
 
 /// Everything a drafting call needs, loaded once per batch.
@@ -56,9 +60,16 @@ impl DraftContext {
             "niche": self.project.niche,
             "audience": self.project.audience,
             "language": self.project.language,
-            "slots": self.targets.iter().map(|t| json!({
-                "day_index": t.day_index, "slot_index": t.slot_index, "date": t.date, "local_time": t.local_time,
-            })).collect::<Vec<_>>(),
+            "slots": self.targets.iter().map(|t| {
+                let mut slot = json!({
+                    "day_index": t.day_index, "slot_index": t.slot_index, "date": t.date, "local_time": t.local_time,
+                });
+                if let Some(s) = &t.suggestion {
+                    slot["suggested_format"] = json!(s.format);
+                    slot["why_this_format"] = json!(s.reason);
+                }
+                slot
+            }).collect::<Vec<_>>(),
             "answer_format": "JSON object {\"slots\": [...]} with one entry per requested slot, fields: day_index, \
                 slot_index, hook, script, caption, hashtags (strings starting with #), format (one of the formats), \
                 confidence (0 to 1), rationale",
@@ -143,14 +154,40 @@ async fn known_content(
         .collect())
 }
 
-fn target(s: &slots::Model, tz: chrono_tz::Tz) -> Target {
+fn target(s: &slots::Model, tz: chrono_tz::Tz, suggestion: Option<Suggestion>) -> Target {
     let local = s.scheduled_at.with_timezone(&tz);
     Target {
         day_index: s.day_index,
         slot_index: s.slot_index,
         local_time: local.format("%H:%M").to_string(),
         date: local.format("%Y-%m-%d").to_string(),
+        suggestion,
     }
+}
+
+/// The bandit's format for every slot of the plan, by (day, slot), from the
+/// whole grid in order so every batch of the plan gets the same answer.
+/// Nothing before the project has measured posts.
+async fn format_suggestions(
+    tx: &TenantTxn,
+    plan_id: Uuid,
+    tz: chrono_tz::Tz,
+    measured: &[performance::PostResult],
+) -> Result<BTreeMap<(i32, i32), Suggestion>, DomainError> {
+    if measured.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let grid = tx
+        .find::<slots::Entity>()
+        .filter(slots::Column::PlanId.eq(plan_id))
+        .order_by_asc(slots::Column::DayIndex)
+        .order_by_asc(slots::Column::SlotIndex)
+        .all(&**tx)
+        .await?;
+    let times: Vec<String> =
+        grid.iter().map(|s| s.scheduled_at.with_timezone(&tz).format("%H:%M").to_string()).collect();
+    let suggestions = FormatBandit::from_results(measured).suggest(&times);
+    Ok(grid.iter().map(|s| (s.day_index, s.slot_index)).zip(suggestions).collect())
 }
 
 /// The context to draft days `first_day .. first_day + days` of a plan;
@@ -176,11 +213,17 @@ pub async fn batch_context(
         .all(&*tx)
         .await?;
     let redrafted: BTreeSet<Uuid> = batch.iter().filter(|s| draftable(s)).map(|s| s.id).collect();
+    let measured = performance::measured_posts_in(&tx, project.id, &project.timezone).await?;
+    let mut suggestions = format_suggestions(&tx, plan_id, tz, &measured).await?;
     Ok(DraftContext {
         prompts: prompts::current_in(&tx, project.id).await?,
         known: known_content(&tx, project.id, &redrafted).await?,
-        targets: batch.iter().filter(|s| draftable(s)).map(|s| target(s, tz)).collect(),
-        what_worked: performance::of_project_in(&tx, project.id, &project.timezone).await?.for_prompt(),
+        targets: batch
+            .iter()
+            .filter(|s| draftable(s))
+            .map(|s| target(s, tz, suggestions.remove(&(s.day_index, s.slot_index))))
+            .collect(),
+        what_worked: Performance::from_results(measured).for_prompt(),
         plan_id,
         project,
     })
@@ -205,8 +248,12 @@ pub async fn slot_context(
     Ok(DraftContext {
         prompts: prompts::current_in(&tx, project.id).await?,
         known: known_content(&tx, project.id, &BTreeSet::from([slot.id])).await?,
-        targets: vec![target(&slot, tz)],
-        what_worked: performance::of_project_in(&tx, project.id, &project.timezone).await?.for_prompt(),
+        // The person's instruction leads an improvement, not the scheduler.
+        targets: vec![target(&slot, tz, None)],
+        what_worked: Performance::from_results(
+            performance::measured_posts_in(&tx, project.id, &project.timezone).await?,
+        )
+        .for_prompt(),
         plan_id: slot.plan_id,
         project,
     })

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bandit;
 pub mod credentials;
 pub mod drafting;
 pub mod error;

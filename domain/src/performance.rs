@@ -100,7 +100,11 @@ impl Performance {
 }
 
 /// The project's measured posts, each by its latest snapshot.
-pub async fn of_project_in(tx: &TenantTxn, project_id: Uuid, timezone: &str) -> Result<Performance, DomainError> {
+pub async fn measured_posts_in(
+    tx: &TenantTxn,
+    project_id: Uuid,
+    timezone: &str,
+) -> Result<Vec<PostResult>, DomainError> {
     let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
     let posted: BTreeMap<Uuid, slots::Model> = tx
         .find::<slots::Entity>()
@@ -130,7 +134,7 @@ pub async fn of_project_in(tx: &TenantTxn, project_id: Uuid, timezone: &str) -> 
     {
         latest.insert(m.publication_id, m);
     }
-    let results = latest
+    Ok(latest
         .into_iter()
         .filter_map(|(publication, m)| {
             let slot = posted.get(publications.get(&publication)?)?;
@@ -147,8 +151,7 @@ pub async fn of_project_in(tx: &TenantTxn, project_id: Uuid, timezone: &str) -> 
                 engagement: if m.view_count > 0 { interactions as f64 / m.view_count as f64 } else { 0.0 },
             })
         })
-        .collect();
-    Ok(Performance::from_results(results))
+        .collect())
 }
 
 pub async fn of_project(
@@ -158,7 +161,7 @@ pub async fn of_project(
 ) -> Result<Performance, DomainError> {
     let tx = scope.begin(db).await?;
     let project = crate::projects::get_in(&tx, project_id).await?;
-    of_project_in(&tx, project.id, &project.timezone).await
+    Ok(Performance::from_results(measured_posts_in(&tx, project.id, &project.timezone).await?))
 }
 
 #[cfg(test)]

@@ -193,7 +193,8 @@ impl Words {
 /// Valid content for the slots the request's task asks for: the first user
 /// message is the task as JSON with a `slots` list of `{day_index,
 /// slot_index, date}`, a `niche`, and optionally an `instruction` and
-/// `what_worked`. Each slot gets its own words, so slots never look alike.
+/// `what_worked`; a slot may carry a `suggested_format`, which it follows.
+/// Each slot gets its own words, so slots never look alike.
 fn draft(body: &Value) -> String {
     let task = body["messages"]
         .as_array()
@@ -215,7 +216,11 @@ fn draft(body: &Value) -> String {
             let (day, index) = (s["day_index"].as_i64().unwrap_or(0), s["slot_index"].as_i64().unwrap_or(0));
             let date = s["date"].as_str().unwrap_or("");
             let mut words = Words::seeded(&[niche, date, &day.to_string(), &index.to_string(), &twist]);
-            let format = best_format.copied().unwrap_or(FORMATS[((day + index) % FORMATS.len() as i64) as usize]);
+            let suggested = s["suggested_format"].as_str().and_then(|f| FORMATS.iter().find(|known| **known == f));
+            let format = suggested
+                .or(best_format)
+                .copied()
+                .unwrap_or(FORMATS[((day + index) % FORMATS.len() as i64) as usize]);
             let builds_on = match best["hook"].as_str() {
                 Some(hook) => format!(" and builds on \"{hook}\" ({} views)", best["views"]),
                 None => String::new(),

@@ -4,7 +4,10 @@
 use crate::helpers::{TestApp, User, assert_error, json_body, required_env};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 /// Waits until the plan has `status` and its run has ended (the plan is
 /// marked ready by the run's last activity, a moment before the run ends).
@@ -222,7 +225,21 @@ async fn the_next_month_is_drafted_knowing_what_worked_before() {
         assert_eq!(worked["best_posts"][0]["hook"], "Boil pasta in half the water");
         assert_eq!(worked["best_posts"][0]["views"], 9_000);
         assert!(worked["guidance"].as_str().unwrap().contains("never copy"), "{worked}");
+        assert!(task["slots"].as_array().unwrap().iter().all(|s| s["suggested_format"].is_string()), "{task}");
     }
+    // The learning scheduler gives the morning slots (where the hit was a
+    // talking head) mostly talking heads, and still tries the untested formats.
+    let mut morning: BTreeMap<String, usize> = BTreeMap::new();
+    for request in &drafting {
+        let task: serde_json::Value =
+            serde_json::from_str(request["messages"][1]["content"].as_str().unwrap()).unwrap();
+        for slot in task["slots"].as_array().unwrap().iter().filter(|s| s["slot_index"] == 0) {
+            *morning.entry(slot["suggested_format"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    let favourite = morning.iter().max_by_key(|(_, n)| **n).map(|(f, _)| f.clone());
+    assert_eq!(favourite.as_deref(), Some("talking_head"), "{morning:?}");
+    assert!(morning.contains_key("story") && morning.contains_key("tutorial"), "{morning:?}");
     // The simulated model follows the guidance, as a real one is asked to.
     let slots = json_body(
         app.get(&format!("/api/orgs/{org}/plans/{}/slots", second["plan_id"].as_str().unwrap()), &viewer).await,
