@@ -109,7 +109,8 @@ else
 fi
 
 "$BIN/reelpilot-api" migrate
-"$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
+WORKER_METRICS_ADDR=${WORKER_METRICS_ADDR:-127.0.0.1:$WORKER_METRICS_PORT} \
+  "$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
 PIDS+=($!)
 "$BIN/reelpilot-api" serve > >(tee -a "$DEV_DIR/logs/api.log") 2>&1 &
 PIDS+=($!)
@@ -123,7 +124,8 @@ cat >&2 <<MSG
 
   Reelpilot is running
     SPA          http://127.0.0.1:$WEB_PORT
-    API          http://127.0.0.1:$API_PORT   (readiness: /readyz)
+    API          http://127.0.0.1:$API_PORT   (readiness: /readyz, Prometheus: /metrics)
+    Worker       Prometheus metrics at http://${WORKER_METRICS_ADDR:-127.0.0.1:$WORKER_METRICS_PORT}/metrics
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Mail inbox   http://127.0.0.1:$MAIL_WEB_PORT   (every email the app sends lands here)
     LLM          $LLM_NOTE

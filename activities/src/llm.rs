@@ -6,7 +6,10 @@
 //! fails is left to the activity's Temporal retry policy.
 
 use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
-use platform::config::LlmConfig;
+use platform::{
+    config::LlmConfig,
+    metrics::{LLM_CALLS, LLM_TOKENS},
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -100,7 +103,13 @@ impl LlmClient {
             },
         });
         let started = Instant::now();
-        let response: Value = self.client.chat().create_byot(request).await.map_err(classify)?;
+        let response: Value = match self.client.chat().create_byot(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                LLM_CALLS.with_label_values(&["error"]).inc();
+                return Err(classify(e));
+            }
+        };
         let latency = started.elapsed();
         let content = response["choices"][0]["message"]["content"]
             .as_str()
@@ -108,6 +117,9 @@ impl LlmClient {
             .to_owned();
         let tokens_in = response["usage"]["prompt_tokens"].as_i64().unwrap_or(0);
         let tokens_out = response["usage"]["completion_tokens"].as_i64().unwrap_or(0);
+        LLM_CALLS.with_label_values(&["ok"]).inc();
+        LLM_TOKENS.with_label_values(&["in"]).inc_by(tokens_in.max(0) as u64);
+        LLM_TOKENS.with_label_values(&["out"]).inc_by(tokens_out.max(0) as u64);
         Ok(Completion {
             content,
             tokens_in: tokens_in as i32,

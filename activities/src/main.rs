@@ -25,6 +25,10 @@ async fn main() -> anyhow::Result<()> {
         tiktok: std::sync::Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
     };
     let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps)?;
+    if let Some(addr) = config.worker.metrics_addr {
+        let bound = activities::worker::serve_metrics(addr).await.context("serving the worker's metrics")?;
+        tracing::info!(%bound, "Prometheus metrics at /metrics");
+    }
 
     // Finish the tasks in hand on Ctrl-C / SIGTERM instead of dropping them.
     let shutdown = worker.shutdown_handle();

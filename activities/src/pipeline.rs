@@ -14,6 +14,7 @@ use domain::{
     tiktok::{self as accounts, ConnectError},
 };
 use entities::slots::SlotStatus;
+use platform::metrics;
 use platform::{
     secrets::SecretStore,
     storage::{ObjectStore, StorageKey},
@@ -321,6 +322,7 @@ impl PublishActivitiesImpl {
             .await
             .map_err(|e| from_domain("recording the publish_id", e))?;
             tracing::info!(%publish_id, direct, "TikTok post initiated");
+            metrics::TIKTOK_POSTS.with_label_values(&[if direct { "direct" } else { "inbox" }]).inc();
             Ok(publish_id)
         }
         .instrument(span)

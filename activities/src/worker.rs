@@ -154,3 +154,35 @@ impl Workers {
         main.and(render).and(publish)
     }
 }
+
+/// Serves this process's Prometheus metrics at `http://{addr}/metrics` in
+/// the background; returns the address bound (for port 0).
+pub async fn serve_metrics(addr: std::net::SocketAddr) -> std::io::Result<std::net::SocketAddr> {
+    use axum::{Router, http::header::CONTENT_TYPE, routing::get};
+    let app = Router::new().route(
+        "/metrics",
+        get(|| async { ([(CONTENT_TYPE, platform::metrics::CONTENT_TYPE)], platform::metrics::render()) }),
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics endpoint stopped");
+        }
+    });
+    Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_worker_serves_its_metrics_in_prometheus_text() {
+        platform::metrics::RENDERS.with_label_values(&["rendered"]).inc();
+        let addr = super::serve_metrics("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let response = reqwest::get(format!("http://{addr}/metrics")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+        let text = response.text().await.unwrap();
+        assert!(text.contains("reelpilot_renders_total{outcome=\"rendered\"} 1"), "{text}");
+    }
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+mod metrics;
 pub mod notify;
 pub mod request_id;
 pub mod routes;
@@ -33,12 +34,16 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
         })
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
-    routes::router().with_state(state).layer(
-        ServiceBuilder::new()
-            // Outermost, so the trace span and every handler see the final id.
-            .layer(axum::middleware::from_fn(request_id::scope))
-            .layer(trace)
-            .layer(CatchPanicLayer::custom(error::panic_response))
-            .layer(TimeoutLayer::with_status_code(http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(30))),
-    )
+    routes::router()
+        .route("/metrics", axum::routing::get(metrics::serve))
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                // Outermost, so the trace span and every handler see the final id.
+                .layer(axum::middleware::from_fn(request_id::scope))
+                .layer(trace)
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(TimeoutLayer::with_status_code(http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(30))),
+        )
 }

@@ -101,6 +101,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("LOG_FORMAT", Some("json"), "json or pretty"),
     var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
+    var("WORKER_METRICS_ADDR", None, "where the worker serves Prometheus metrics at /metrics (unset: not served)"),
     var("RENDER_MAX_CONCURRENT", Some("1"), "renders one worker runs at once (each uses every core)"),
     var("RENDER_WORK_DIR", Some(".reelpilot/render"), "scratch space of renders (cleaned after each)"),
     var("TTS_VOICE", Some("piper"), "voice-over engine: piper (falls back to espeak-ng) or espeak"),
@@ -274,6 +275,8 @@ pub struct TelemetryConfig {
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub max_concurrent_activities: usize,
+    /// Where `/metrics` is served, if at all.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,7 +408,15 @@ impl Config {
             storage,
             secrets,
             telemetry: TelemetryConfig { format, filter: vars.get("RUST_LOG")? },
-            worker: WorkerConfig { max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")? },
+            worker: WorkerConfig {
+                max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")?,
+                metrics_addr: match vars.optional("WORKER_METRICS_ADDR").filter(|a| !a.is_empty()) {
+                    Some(addr) => Some(addr.parse().map_err(|_| {
+                        invalid("WORKER_METRICS_ADDR", format!("expected host:port like 127.0.0.1:9464, got {addr:?}"))
+                    })?),
+                    None => None,
+                },
+            },
             render: RenderConfig {
                 max_concurrent: vars.parse::<usize>("RENDER_MAX_CONCURRENT")?.max(1),
                 work_dir: vars.get("RENDER_WORK_DIR")?.into(),

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod mail;
+pub mod metrics;
 pub mod readiness;
 pub mod secrets;
 pub mod storage;

@@ -323,8 +323,20 @@ impl TikTokClient {
         Ok(())
     }
 
-    /// A call of the enveloped API: `{data, error: {code, message, log_id}}`.
+    /// A call of the enveloped API, counted by path and outcome.
     async fn call(&self, token: &SecretString, path: &str, body: Option<Value>) -> Result<Value, TikTokError> {
+        let result = self.call_enveloped(token, path, body).await;
+        count_call(path, &result);
+        result
+    }
+
+    /// A call of the enveloped API: `{data, error: {code, message, log_id}}`.
+    async fn call_enveloped(
+        &self,
+        token: &SecretString,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, TikTokError> {
         let mut request = self
             .http
             .post(self.url(path))
@@ -477,6 +489,16 @@ impl TikTokClient {
             })
             .collect())
     }
+}
+
+/// Counts a TikTok call by operation and outcome for `/metrics`.
+fn count_call<T>(operation: &str, result: &Result<T, TikTokError>) {
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(e) if e.is_transient() => "transient",
+        Err(_) => "permanent",
+    };
+    crate::metrics::TIKTOK_CALLS.with_label_values(&[operation, outcome]).inc();
 }
 
 #[cfg(test)]

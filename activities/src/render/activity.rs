@@ -7,6 +7,7 @@ use crate::{
     errors::{from_domain, permanent},
 };
 use domain::rendering::{self, RenderResult, RenderSource, RenderedFile};
+use platform::metrics;
 use platform::storage::{ObjectStore, StorageKey};
 use sea_orm::DatabaseConnection;
 use std::{
@@ -71,11 +72,24 @@ impl RenderActivitiesImpl {
             // A retry starts from a clean directory: nothing of a killed attempt is reused.
             let _ = tokio::fs::remove_dir_all(&work).await;
             tokio::fs::create_dir_all(&work).await.map_err(|e| retryable("preparing the work directory", e))?;
+            let started = std::time::Instant::now();
             let outcome = tokio::select! {
-                outcome = self.render_and_store(&ctx, &input, source, &work) => outcome,
+                outcome = self.render_and_store(&ctx, &input, source, &work) => {
+                    match &outcome {
+                        Ok(RenderSlotOutput::Rendered { duration_ms, .. }) => {
+                            metrics::RENDERS.with_label_values(&["rendered"]).inc();
+                            metrics::RENDER_SECONDS.observe(started.elapsed().as_secs_f64());
+                            metrics::RENDERED_VIDEO_SECONDS.inc_by((*duration_ms as u64).div_ceil(1000));
+                        }
+                        Ok(RenderSlotOutput::Superseded) => {}
+                        Err(_) => metrics::RENDERS.with_label_values(&["failed"]).inc(),
+                    }
+                    outcome
+                }
                 () = ctx.cancelled() => {
                     // Dropping the render future killed FFmpeg (kill_on_drop).
                     tracing::info!(slot_id = %input.slot_id, "render cancelled; FFmpeg stopped");
+                    metrics::RENDERS.with_label_values(&["cancelled"]).inc();
                     Err(ActivityError::cancelled())
                 }
             };

@@ -203,6 +203,13 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     let posts = app.tiktok.posts();
     assert_eq!(posts.len(), 1, "exactly one post: {posts:?}");
     assert_eq!(ledger(&app, "publishes").await, 1);
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"reelpilot_tiktok_posts_total{mode="direct"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"reelpilot_tiktok_calls_total{operation="/v2/post/publish/video/init/",outcome="ok"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"reelpilot_llm_calls_total{outcome="ok"}"#), "{metrics}");
     let plan =
         json_body(app.get(&format!("/api/orgs/{}/plans/{}", s.org, slot["plan_id"].as_str().unwrap()), &viewer).await)
             .await;

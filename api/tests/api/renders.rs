@@ -177,6 +177,19 @@ async fn an_approved_slot_renders_into_a_tiktok_ready_video_with_progress_and_me
     };
     assert!(metered > seconds);
     assert_eq!(ledger_total(&app, "video_seconds").await, metered);
+
+    // Operators see the same in Prometheus (the test's worker shares the process).
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"reelpilot_renders_total{outcome="rendered"} 2"#), "{metrics}");
+    assert!(metrics.contains(&format!("reelpilot_rendered_video_seconds_total {metered}")), "{metrics}");
+    assert!(metrics.contains("reelpilot_render_duration_seconds_count 2"), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"reelpilot_http_requests_total{method="POST",route="/api/orgs/{org_id}/slots/{slot_id}/render",status="202"}"#
+        ),
+        "counted by route template, never by raw path: {metrics}"
+    );
+    assert!(!metrics.contains(&slot.id.to_string()), "no ids in labels");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
