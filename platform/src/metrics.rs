@@ -69,8 +69,18 @@ pub static TIKTOK_CALLS: LazyLock<IntCounterVec> =
 pub static TIKTOK_POSTS: LazyLock<IntCounterVec> =
     LazyLock::new(|| counter_vec("tiktok_posts_total", "Posts initiated on TikTok", &["mode"]));
 
-/// Every metric of this process in Prometheus' text format.
+/// Every metric of this process in Prometheus' text format; each one shows
+/// from the first scrape, before anything has counted it.
 pub fn render() -> String {
+    LazyLock::force(&HTTP_REQUESTS);
+    LazyLock::force(&HTTP_SECONDS);
+    LazyLock::force(&RENDERS);
+    LazyLock::force(&RENDER_SECONDS);
+    LazyLock::force(&RENDERED_VIDEO_SECONDS);
+    LazyLock::force(&LLM_CALLS);
+    LazyLock::force(&LLM_TOKENS);
+    LazyLock::force(&TIKTOK_CALLS);
+    LazyLock::force(&TIKTOK_POSTS);
     let mut out = Vec::new();
     TextEncoder::new().encode(&REGISTRY.gather(), &mut out).expect("text encoding cannot fail");
     String::from_utf8(out).expect("the text format is UTF-8")
@@ -82,6 +92,14 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_metric_is_listed_before_it_counts_anything() {
+        let text = render();
+        for name in ["reelpilot_render_duration_seconds", "reelpilot_rendered_video_seconds_total"] {
+            assert!(text.contains(&format!("# TYPE {name}")), "{name} missing: {text}");
+        }
+    }
 
     #[test]
     fn counters_appear_with_the_prefix_and_their_labels() {
