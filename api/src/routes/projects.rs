@@ -305,6 +305,10 @@ pub(crate) struct UsageView {
     /// Posts sent to TikTok today (UTC).
     publishes_today: i64,
     posts_per_day_budget: Option<i32>,
+    /// Posts sent to TikTok this calendar month.
+    publishes_this_month: i64,
+    /// LLM spend this month per post sent this month; `null` before the first post.
+    llm_cost_micros_per_post: Option<i64>,
 }
 
 /// The project's usage this month (LLM spend, rendered seconds) and today
@@ -319,14 +323,18 @@ async fn usage(
     let scope = ctx.authorize(Action::Read)?;
     let project = domain::projects::get(&state.db, &scope, project_id).await?;
     let budgets = domain::projects::Budgets::of(&project);
+    let spent = domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?;
+    let posts = domain::llm_usage::month_total(&state.db, &scope, project_id, "publishes").await?;
     Ok(ApiJson(UsageView {
-        llm_cost_micros_this_month: domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?,
+        llm_cost_micros_this_month: spent,
         monthly_llm_budget_micros: budgets.monthly_llm_micros,
         video_seconds_this_month: domain::llm_usage::month_total(&state.db, &scope, project_id, "video_seconds")
             .await?,
         monthly_video_seconds_budget: budgets.monthly_video_seconds,
         publishes_today: domain::publishing::publishes_today(&state.db, &scope, project_id).await?,
         posts_per_day_budget: budgets.posts_per_day,
+        publishes_this_month: posts,
+        llm_cost_micros_per_post: (posts > 0).then(|| spent / posts),
     }))
 }
 

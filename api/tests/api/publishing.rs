@@ -216,6 +216,8 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     let usage_path = format!("/api/orgs/{}/projects/{}/usage", s.org, plan["project_id"].as_str().unwrap());
     let usage = json_body(app.get(&usage_path, &viewer).await).await;
     assert_eq!(usage["publishes_today"], 1, "{usage}");
+    assert_eq!(usage["publishes_this_month"], 1, "{usage}");
+    assert_eq!(usage["llm_cost_micros_per_post"], usage["llm_cost_micros_this_month"], "one post carries the spend");
     assert!(usage["video_seconds_this_month"].as_i64().unwrap() > 0, "{usage}");
 
     metrics_grow(&app, &s).await;

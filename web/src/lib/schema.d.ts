@@ -1889,6 +1889,11 @@ export interface components {
         UsageView: {
             /**
              * Format: int64
+             * @description LLM spend this month per post sent this month; `null` before the first post.
+             */
+            llm_cost_micros_per_post?: number | null;
+            /**
+             * Format: int64
              * @description LLM spend of this project this calendar month, micro-dollars.
              */
             llm_cost_micros_this_month: number;
@@ -1898,6 +1903,11 @@ export interface components {
             monthly_video_seconds_budget?: number | null;
             /** Format: int32 */
             posts_per_day_budget?: number | null;
+            /**
+             * Format: int64
+             * @description Posts sent to TikTok this calendar month.
+             */
+            publishes_this_month: number;
             /**
              * Format: int64
              * @description Posts sent to TikTok today (UTC).

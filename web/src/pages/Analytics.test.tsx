@@ -58,6 +58,36 @@ describe("Analytics", () => {
     expect(within(fresh).getAllByRole("cell").map((c) => c.textContent).slice(3)).toEqual(["—", "—", "—", "—", "0"]);
   });
 
+  it("shows what worked in each project with posts", async () => {
+    fakeApi({
+      "GET /api/orgs/org-1/analytics": posts,
+      "GET /api/orgs/org-1/projects": [{ id: "p1", name: "Kitchen hacks" }],
+      "GET /api/orgs/org-1/projects/p1/performance": {
+        posts_measured: 2,
+        best: [
+          {
+            slot_id: "slot-1",
+            hook: "Three knife tricks",
+            format: "tutorial",
+            posting_time: "19:00",
+            views: 4000,
+            likes: 300,
+            comments: 20,
+            shares: 7,
+            engagement: 0.08,
+          },
+        ],
+        weakest: [],
+        by_format: { tutorial: { posts: 2, avg_views: 2450, avg_engagement: 0.08 } },
+        by_posting_time: { "19:00": { posts: 2, avg_views: 2450, avg_engagement: 0.08 } },
+      },
+    });
+    renderAnalytics();
+    expect(await screen.findByRole("heading", { name: "What worked in Kitchen hacks" })).toBeInTheDocument();
+    const best = await screen.findByRole("region", { name: "Best posts" });
+    expect(best).toHaveTextContent("4,000 views · 8.0% engagement · tutorial at 19:00");
+  });
+
   it("says when nothing has been published yet", async () => {
     fakeApi({ "GET /api/orgs/org-1/analytics": [] });
     renderAnalytics();

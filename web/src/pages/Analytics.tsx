@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
+import { PerformanceCard } from "../components/project/PerformanceCard";
 import { ViewsChart } from "../components/dashboard/ViewsChart";
 import { Card, CardTitle } from "../components/ui/card";
 import { Empty, ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
@@ -80,8 +81,26 @@ export function Analytics() {
               </tbody>
             </table>
           </Card>
+          <ProjectResults projectIds={[...new Set(posts.map((p) => p.project_id))]} />
         </div>
       )}
+    </div>
+  );
+}
+
+/** Best and weakest posts, formats and posting times per project: what the next month learns from. */
+function ProjectResults({ projectIds }: { projectIds: string[] }) {
+  const { orgId } = useOrg();
+  const projects = useQuery({
+    queryKey: ["org", orgId, "projects"],
+    queryFn: () => call(client.GET("/api/orgs/{org_id}/projects", { params: { path: { org_id: orgId } } })),
+  });
+  const names = new Map((projects.data ?? []).map((p) => [p.id, p.name]));
+  return (
+    <div className="grid items-start gap-4 lg:grid-cols-2">
+      {projectIds.map((id) => (
+        <PerformanceCard key={id} projectId={id} title={`What worked in ${names.get(id) ?? "this project"}`} />
+      ))}
     </div>
   );
 }

@@ -13,6 +13,8 @@ const usage: Schemas["UsageView"] = {
   monthly_video_seconds_budget: null,
   publishes_today: 2,
   posts_per_day_budget: 3,
+  publishes_this_month: 5,
+  llm_cost_micros_per_post: 250_000,
 };
 
 const queueItem = (n: number) => ({

@@ -39,6 +39,8 @@ function api(overrides: Record<string, unknown> = {}) {
       monthly_video_seconds_budget: null,
       publishes_today: 1,
       posts_per_day_budget: 3,
+      publishes_this_month: 4,
+      llm_cost_micros_per_post: 375_000,
     },
     [`GET ${PROJECT}/prompts`]: [
       { id: "pr-2", kind: "brand_voice", version: 2, body: "Warm and precise.", created_at: "2026-11-10T10:00:00Z" },
@@ -121,6 +123,7 @@ describe("ProjectPage", () => {
     expect(video).toHaveTextContent("420 s · no limit");
     expect(within(video).queryByRole("progressbar")).not.toBeInTheDocument();
     expect(screen.getByText("Posts today").closest("li")).toHaveTextContent("1 of 3");
+    expect(screen.getByText("LLM cost per post this month").closest("li")).toHaveTextContent("$0.375 over 4 posts");
   });
 
   it("saves only the settings an admin changed", async () => {

@@ -11,7 +11,7 @@ type Average = Schemas["AverageView"];
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /** What worked: the project's posts ranked by views; the next month's drafting is given the same summary. */
-export function PerformanceCard({ projectId }: { projectId: string }) {
+export function PerformanceCard({ projectId, title = "What worked" }: { projectId: string; title?: string }) {
   const org = useOrg();
   const performance = useQuery({
     queryKey: [...projectKey(org.orgId, projectId), "performance"],
@@ -24,7 +24,7 @@ export function PerformanceCard({ projectId }: { projectId: string }) {
   });
   return (
     <Card>
-      <CardTitle>What worked</CardTitle>
+      <CardTitle>{title}</CardTitle>
       {performance.isPending ? (
         <Loading label="Loading results" />
       ) : performance.error ? (

@@ -45,6 +45,14 @@ export function UsageCard({ projectId }: { projectId: string }) {
             limit={usage.data.posts_per_day_budget}
             format={(posts) => posts.toLocaleString()}
           />
+          <li className="flex flex-wrap justify-between gap-x-2 text-sm">
+            <span className="font-medium">LLM cost per post this month</span>
+            <span>
+              {usage.data.llm_cost_micros_per_post == null
+                ? "no posts yet"
+                : `${formatDollars(usage.data.llm_cost_micros_per_post)} over ${usage.data.publishes_this_month} posts`}
+            </span>
+          </li>
         </ul>
       )}
     </Card>
