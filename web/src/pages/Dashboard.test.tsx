@@ -52,7 +52,7 @@ describe("Dashboard", () => {
     const cooking = await screen.findByRole("region", { name: "Usage of Cooking" });
     expect(await within(cooking).findByText("$1.25 of $5.00")).toBeInTheDocument();
     expect(within(cooking).getByRole("progressbar", { name: "LLM spend of Cooking" })).toHaveAttribute("aria-valuenow", "25");
-    expect(within(cooking).getByText("754 s")).toHaveTextContent("(no limit)");
+    expect(within(cooking).getByText("Video rendered this month").closest("li")).toHaveTextContent("754 s · no limit");
     expect(within(cooking).queryByRole("progressbar", { name: "Video seconds of Cooking" })).toBeNull();
     expect(within(cooking).getByText("2 of 3")).toBeInTheDocument();
     expect(within(cooking).getByRole("progressbar", { name: "Posts today of Cooking" })).toHaveAttribute("aria-valuenow", "67");

@@ -16,4 +16,17 @@ export function projectQuery(orgId: string, projectId: string) {
   });
 }
 
+/** A project's usage against its budgets; the project page and the dashboard share it. */
+export function usageQuery(orgId: string, projectId: string) {
+  return queryOptions({
+    queryKey: [...projectKey(orgId, projectId), "usage"],
+    queryFn: () =>
+      call(
+        client.GET("/api/orgs/{org_id}/projects/{project_id}/usage", {
+          params: { path: { org_id: orgId, project_id: projectId } },
+        }),
+      ),
+  });
+}
+
 export const projectsKey = (orgId: string) => ["org", orgId, "projects"] as const;
