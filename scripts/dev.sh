@@ -110,6 +110,7 @@ fi
 
 "$BIN/reelpilot-api" migrate
 WORKER_METRICS_ADDR=${WORKER_METRICS_ADDR:-127.0.0.1:$WORKER_METRICS_PORT} \
+  TEMPORAL_SDK_METRICS_ADDR=${TEMPORAL_SDK_METRICS_ADDR:-127.0.0.1:$SDK_METRICS_PORT} \
   "$BIN/reelpilot-worker" > >(tee -a "$DEV_DIR/logs/worker.log") 2>&1 &
 PIDS+=($!)
 "$BIN/reelpilot-api" serve > >(tee -a "$DEV_DIR/logs/api.log") 2>&1 &
@@ -126,6 +127,7 @@ cat >&2 <<MSG
     SPA          http://127.0.0.1:$WEB_PORT
     API          http://127.0.0.1:$API_PORT   (readiness: /readyz, Prometheus: /metrics)
     Worker       Prometheus metrics at http://${WORKER_METRICS_ADDR:-127.0.0.1:$WORKER_METRICS_PORT}/metrics
+                 (the Temporal SDK's at http://${TEMPORAL_SDK_METRICS_ADDR:-127.0.0.1:$SDK_METRICS_PORT}/metrics)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Mail inbox   http://127.0.0.1:$MAIL_WEB_PORT   (every email the app sends lands here)
     LLM          $LLM_NOTE

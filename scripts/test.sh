@@ -75,13 +75,15 @@ e2e_run() {
   cargo build -q -p api -p activities -p testkit --bins
   mkdir -p "$dir"
   pg_ensure_database "$PG_PORT" reelpilot_e2e
-  local api_port web_port llm_port tiktok_port
+  local api_port web_port llm_port tiktok_port metrics_port sdk_metrics_port
   api_port=$(free_port) web_port=$(free_port) llm_port=$(free_port) tiktok_port=$(free_port)
+  metrics_port=$(free_port) sdk_metrics_port=$(free_port)
   (
     export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/reelpilot_e2e?sslmode=disable"
     export TEMPORAL_ADDRESS=$TEST_TEMPORAL_ADDRESS TEMPORAL_UI_URL=$TEST_TEMPORAL_UI_URL TEMPORAL_TASK_QUEUE_PREFIX=e2e-
     export API_PORT=$api_port PUBLIC_WEB_URL="http://127.0.0.1:$web_port" SMTP_URL=$TEST_SMTP_URL
     export STORAGE_LOCAL_DIR=$dir/storage SECRETS_DIR=$dir/secrets RENDER_WORK_DIR=$dir/render
+    export WORKER_METRICS_ADDR="127.0.0.1:$metrics_port" TEMPORAL_SDK_METRICS_ADDR="127.0.0.1:$sdk_metrics_port"
     export TTS_VOICE=espeak LOG_FORMAT=json PUBLISH_STATUS_POLL_SECS=1 POST_ID_POLL_SECS=1 TIKTOK_SIM_MODERATION_SECS=2
     export LLM_BASE_URL="http://127.0.0.1:$llm_port/v1" LLM_MODEL=sim/planner
     export TIKTOK_CLIENT_KEY=reelpilot-e2e TIKTOK_CLIENT_SECRET=e2e-client-secret-0123456789
@@ -101,6 +103,14 @@ e2e_run() {
     log "browser tests against http://127.0.0.1:$web_port (screenshots in test-output/e2e)"
     E2E_BASE_URL="http://127.0.0.1:$web_port" E2E_MAIL_API_URL=$TEST_MAIL_API_URL E2E_TIKTOK_URL=$TIKTOK_API_BASE \
       E2E_OUTPUT_DIR="$TEST_OUTPUT_DIR/e2e" node web/e2e/run.mjs
+    # The worker's metrics saw that flow: ours and the Temporal SDK's.
+    curl -sf "http://$WORKER_METRICS_ADDR/metrics" >"$dir/worker-metrics.txt"
+    curl -sf "http://$TEMPORAL_SDK_METRICS_ADDR/metrics" >"$dir/sdk-metrics.txt"
+    grep -q 'reelpilot_renders_total{outcome="rendered"} 1' "$dir/worker-metrics.txt" ||
+      die "the worker's metrics miss the render: $(grep renders "$dir/worker-metrics.txt")"
+    grep -q '^temporal_activity_execution_latency_count' "$dir/sdk-metrics.txt" ||
+      die "the SDK's metrics miss activity latencies: $(grep -o '^temporal_[a-z_]*' "$dir/sdk-metrics.txt" | sort -u | head -20)"
+    log "worker and Temporal SDK metrics recorded the flow"
   )
 }
 mkdir -p "$TEST_OUTPUT_DIR"

@@ -2,7 +2,10 @@
 
 use anyhow::Context;
 use platform::Config;
-use temporalio_sdk::Runtime;
+use temporalio_common::telemetry::{
+    PrometheusExporterOptions, TelemetryOptions, metrics::CoreMeter, start_prometheus_metric_exporter,
+};
+use temporalio_sdk::{Runtime, runtime::RuntimeOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
         config.temporal.connect_timeout,
     )
     .await?;
-    let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
+    let runtime = Runtime::from_current_tokio(runtime_options(&config)?).context("starting the Temporal runtime")?;
     let deps = activities::worker::Dependencies {
         db,
         llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)),
@@ -56,4 +59,23 @@ async fn wait_for_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// The SDK runtime, exporting the SDK's own metrics (task latencies, polls,
+/// slots) when `TEMPORAL_SDK_METRICS_ADDR` is set.
+fn runtime_options(config: &Config) -> anyhow::Result<RuntimeOptions> {
+    let telemetry = match config.worker.sdk_metrics_addr {
+        Some(addr) => {
+            let exporter = PrometheusExporterOptions::builder()
+                .socket_addr(addr)
+                .counters_total_suffix(true)
+                .use_seconds_for_durations(true)
+                .build();
+            let started = start_prometheus_metric_exporter(exporter).context("serving the SDK's metrics")?;
+            tracing::info!(bound = %started.bound_addr, "Temporal SDK metrics at /metrics");
+            TelemetryOptions::builder().metrics(started.meter as std::sync::Arc<dyn CoreMeter>).build()
+        }
+        None => TelemetryOptions::default(),
+    };
+    RuntimeOptions::builder().telemetry_options(telemetry).build().map_err(anyhow::Error::msg)
 }

@@ -102,6 +102,11 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("RUST_LOG", Some("info,sqlx=warn"), "tracing filter directives"),
     var("WORKER_MAX_CONCURRENT_ACTIVITIES", Some("16"), "activity slots of the main worker"),
     var("WORKER_METRICS_ADDR", None, "where the worker serves Prometheus metrics at /metrics (unset: not served)"),
+    var(
+        "TEMPORAL_SDK_METRICS_ADDR",
+        None,
+        "where the worker serves the Temporal SDK's own Prometheus metrics (task latencies, polls, slots; unset: not served)",
+    ),
     var("RENDER_MAX_CONCURRENT", Some("1"), "renders one worker runs at once (each uses every core)"),
     var("RENDER_WORK_DIR", Some(".reelpilot/render"), "scratch space of renders (cleaned after each)"),
     var("TTS_VOICE", Some("piper"), "voice-over engine: piper (falls back to espeak-ng) or espeak"),
@@ -277,6 +282,8 @@ pub struct WorkerConfig {
     pub max_concurrent_activities: usize,
     /// Where `/metrics` is served, if at all.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Where the Temporal SDK's own metrics are served, if at all.
+    pub sdk_metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,12 +417,8 @@ impl Config {
             telemetry: TelemetryConfig { format, filter: vars.get("RUST_LOG")? },
             worker: WorkerConfig {
                 max_concurrent_activities: vars.parse("WORKER_MAX_CONCURRENT_ACTIVITIES")?,
-                metrics_addr: match vars.optional("WORKER_METRICS_ADDR").filter(|a| !a.is_empty()) {
-                    Some(addr) => Some(addr.parse().map_err(|_| {
-                        invalid("WORKER_METRICS_ADDR", format!("expected host:port like 127.0.0.1:9464, got {addr:?}"))
-                    })?),
-                    None => None,
-                },
+                metrics_addr: socket_addr(&vars, "WORKER_METRICS_ADDR")?,
+                sdk_metrics_addr: socket_addr(&vars, "TEMPORAL_SDK_METRICS_ADDR")?,
             },
             render: RenderConfig {
                 max_concurrent: vars.parse::<usize>("RENDER_MAX_CONCURRENT")?.max(1),
@@ -461,6 +464,17 @@ impl Config {
 impl DatabaseConfig {
     pub fn url(&self) -> &str {
         self.url.expose_secret()
+    }
+}
+
+/// An optional `host:port`; empty means unset.
+fn socket_addr(vars: &Vars, name: &'static str) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    match vars.optional(name).filter(|a| !a.is_empty()) {
+        Some(addr) => addr
+            .parse()
+            .map(Some)
+            .map_err(|_| invalid(name, format!("expected host:port like 127.0.0.1:9464, got {addr:?}"))),
+        None => Ok(None),
     }
 }
 
