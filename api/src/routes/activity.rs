@@ -111,14 +111,17 @@ async fn queue(State(state): State<AppState>, ctx: OrgCtx) -> Result<ApiJson<Vec
             run: runs::describe(&state, &plan.workflow_id).await,
         });
     }
-    // Slots the database flags, then drafts whose running pipeline waits for approval.
+    // Slots the database flags, then drafts whose running pipeline waits for
+    // approval. One visibility listing says which pipelines run, so only
+    // those are asked for their stage (the page polls this).
+    let running: BTreeSet<Uuid> = runs::running_pipelines(&state, scope.org_id()).await.into_iter().collect();
     let seen: BTreeSet<Uuid> = attention.slots.iter().map(|s| s.id).collect();
-    let waiting: Vec<Uuid> =
-        runs::running_pipelines(&state, scope.org_id()).await.into_iter().filter(|id| !seen.contains(id)).collect();
+    let waiting: Vec<Uuid> = running.difference(&seen).copied().collect();
     let mut slots = attention.slots;
     slots.extend(library::slots_by_id(&state.db, &scope, waiting).await?.into_values());
     for slot in slots {
-        if let Some(item) = slot_item(&state, slot).await {
+        let pipeline_running = running.contains(&slot.id);
+        if let Some(item) = slot_item(&state, slot, pipeline_running).await {
             items.push(item);
         }
     }
@@ -126,10 +129,15 @@ async fn queue(State(state): State<AppState>, ctx: OrgCtx) -> Result<ApiJson<Vec
     Ok(ApiJson(items))
 }
 
-async fn slot_item(state: &AppState, slot: slots::Model) -> Option<QueueItem> {
-    let (pipeline_run, status) = runs::describe_pipeline(state, &slot).await;
-    let pipeline_running = pipeline_run.status == "running";
-    let stage = status.map(|s| s.stage);
+async fn slot_item(state: &AppState, slot: slots::Model, pipeline_running: bool) -> Option<QueueItem> {
+    let (pipeline_run, stage) = if pipeline_running {
+        let (run, status) = runs::describe_pipeline(state, &slot).await;
+        (Some(run), status.map(|s| s.stage))
+    } else if slot.status == SlotStatus::Failed {
+        (Some(runs::describe(state, &temporal::ids::slot_workflow_id(slot.org_id, slot.id)).await), None)
+    } else {
+        (None, None)
+    };
     let render_id = temporal::ids::slot_render_workflow_id(slot.org_id, slot.id, slot.render_version);
     let (queue_state, progress, reason, retry, run) = match slot.status {
         SlotStatus::Rendering => {
@@ -137,7 +145,7 @@ async fn slot_item(state: &AppState, slot: slots::Model) -> Option<QueueItem> {
             (QueueState::Running, Some(progress.unwrap_or(0.0)), None, None, run)
         }
         SlotStatus::Failed => {
-            (QueueState::DeadLetter, None, slot.pipeline_error.clone(), Some(RetryAction::Pipeline), pipeline_run)
+            (QueueState::DeadLetter, None, slot.pipeline_error.clone(), Some(RetryAction::Pipeline), pipeline_run?)
         }
         SlotStatus::Approved if slot.render_error.is_some() && !pipeline_running => {
             let run = runs::describe(state, &render_id).await;
@@ -150,7 +158,7 @@ async fn slot_item(state: &AppState, slot: slots::Model) -> Option<QueueItem> {
                 Some("waiting_for_slot_time") => QueueState::Scheduled,
                 _ => QueueState::Running,
             };
-            (queue_state, None, None, None, pipeline_run)
+            (queue_state, None, None, None, pipeline_run?)
         }
     };
     Some(QueueItem {
