@@ -14,6 +14,10 @@ const HINTS: Record<string, string> = {
   unsupported_media_type: "That type of file is not accepted.",
   dependency_unavailable: "A service Reelpilot needs is not answering. Try again shortly.",
   invalid_link: "This link is invalid or has expired.",
+  email_unverified: "Confirm your email address first: we sent you a link.",
+  invalid_text: "The text holds a character that is not allowed (a control character such as NUL); remove it.",
+  stale_version: "This slot changed since you opened it; review the latest version before approving.",
+  quota_exceeded: "A usage quota of this organisation is used up. Try again once it resets.",
   internal: "Something went wrong on our side.",
 };
 
