@@ -25,6 +25,7 @@ pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
         | DomainError::Conflict(_)
         | DomainError::Unauthenticated(_)
         | DomainError::Forbidden(_)
+        | DomainError::EmailUnverified(_)
         | DomainError::BudgetExceeded(_)
         | DomainError::SecretStore(_) => {
             tracing::error!(step, error = %err, "permanent activity failure");

@@ -77,7 +77,7 @@ fn from_connect(step: &str, err: ConnectError) -> ActivityError {
     match err {
         ConnectError::TikTok(e) => from_tiktok(step, e),
         ConnectError::Domain(e) => from_domain("reading the TikTok account", e),
-        ConnectError::BadState => permanent(format!("{step}: {err}")),
+        ConnectError::BadState | ConnectError::NotYours => permanent(format!("{step}: {err}")),
     }
 }
 

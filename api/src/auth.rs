@@ -9,7 +9,7 @@ use axum::{
 use domain::{
     OrgScope,
     auth::{Authenticated, Device},
-    policy::{self, Action},
+    policy::{self, Action, Refusal, Standing},
 };
 use entities::memberships::Role;
 use std::{collections::BTreeMap, net::SocketAddr};
@@ -46,13 +46,18 @@ impl FromRequestParts<AppState> for AuthUser {
 pub struct OrgCtx {
     pub auth: Authenticated,
     pub role: Role,
+    email_verified: bool,
     scope: OrgScope,
 }
 
 impl OrgCtx {
-    /// The scope for `action`, if the caller's role allows it.
+    /// The scope for `action`, if the caller's standing allows it.
     pub fn authorize(&self, action: Action) -> Result<OrgScope, ApiError> {
-        if policy::allows(self.role, action) { Ok(self.scope) } else { Err(ApiError::Forbidden(action.describe())) }
+        match policy::permits(Standing { role: self.role, email_verified: self.email_verified }, action) {
+            Ok(()) => Ok(self.scope),
+            Err(Refusal::Role) => Err(ApiError::Forbidden(action.describe())),
+            Err(Refusal::EmailUnverified) => Err(ApiError::EmailUnverified(action.describe())),
+        }
     }
 }
 
@@ -66,9 +71,15 @@ impl FromRequestParts<AppState> for OrgCtx {
         let raw = params.get("org_id").ok_or_else(|| ApiError::internal("route has no {org_id}"))?;
         let org_id: Uuid =
             raw.parse().map_err(|_| ApiError::bad_request("invalid_path_parameter", "org_id must be a UUID"))?;
-        let role =
-            domain::orgs::role_of(&state.db, org_id, auth.user_id).await?.ok_or(ApiError::NotFound("organisation"))?;
-        Ok(OrgCtx { auth, role, scope: OrgScope::new(org_id) })
+        let standing = domain::orgs::standing_of(&state.db, org_id, auth.user_id)
+            .await?
+            .ok_or(ApiError::NotFound("organisation"))?;
+        Ok(OrgCtx {
+            auth,
+            role: standing.role,
+            email_verified: standing.email_verified,
+            scope: OrgScope::new(org_id),
+        })
     }
 }
 

@@ -19,10 +19,17 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
     Validation { field: &'static str, message: String },
+    #[error("{field} contains a NUL character (\\u0000), which no text may hold")]
+    InvalidText { field: String },
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("your role does not allow {0}")]
     Forbidden(&'static str),
+    /// Refused for a reason other than the role; `code` says which.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    #[error("confirm your email address before {0}: use the link we mailed you (or ask for a new one)")]
+    EmailUnverified(&'static str),
     #[error("{0}")]
     Conflict(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
@@ -59,8 +66,11 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ApiError::InvalidText { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text"),
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::EmailUnverified(_) => (StatusCode::FORBIDDEN, "email_unverified"),
+            ApiError::Refused { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::BudgetExceeded(_) => (StatusCode::PAYMENT_REQUIRED, "budget_exceeded"),
@@ -83,6 +93,7 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(message) => ApiError::Conflict(message),
             DomainError::Unauthenticated(message) => ApiError::Unauthenticated(message),
             DomainError::Forbidden(action) => ApiError::Forbidden(action),
+            DomainError::EmailUnverified(action) => ApiError::EmailUnverified(action),
             DomainError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
             DomainError::BudgetExceeded(message) => ApiError::BudgetExceeded(message),
             DomainError::Db(e) => {
@@ -111,9 +122,9 @@ pub struct ErrorBody {
     message: String,
     /// The request's `X-Request-Id`, for support and log searches.
     request_id: Option<String>,
-    /// The offending field, for `validation_failed`.
+    /// The offending field, for `validation_failed` and `invalid_text`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'static str>,
+    field: Option<String>,
 }
 
 /// The error responses every endpoint may give, for the OpenAPI spec.
@@ -126,7 +137,8 @@ pub enum ErrorResponses {
     /// Missing, expired or revoked access token.
     #[response(status = 401)]
     Unauthenticated(ErrorEnvelope),
-    /// The caller's role does not allow this action.
+    /// The caller's role does not allow this action (`forbidden`), or it
+    /// needs a confirmed email address first (`email_unverified`).
     #[response(status = 403)]
     Forbidden(ErrorEnvelope),
     /// No such resource in this organisation (also for other orgs' ids).
@@ -135,7 +147,8 @@ pub enum ErrorResponses {
     /// The request conflicts with the current state.
     #[response(status = 409)]
     Conflict(ErrorEnvelope),
-    /// A field failed validation; `field` names it.
+    /// A field failed validation (`validation_failed`) or holds a NUL
+    /// character (`invalid_text`); `field` names it.
     #[response(status = 422)]
     Validation(ErrorEnvelope),
     /// The range asked for is outside the object.
@@ -177,7 +190,8 @@ impl IntoResponse for ApiError {
             _ => tracing::info!(code, error = %self, "request rejected"),
         }
         let field = match &self {
-            ApiError::Validation { field, .. } => Some(*field),
+            ApiError::Validation { field, .. } => Some((*field).to_owned()),
+            ApiError::InvalidText { field } => Some(field.clone()),
             _ => None,
         };
         let body = ErrorEnvelope { error: ErrorBody { code, message: self.to_string(), request_id, field } };

@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait, sea_query::Expr,
 };
+use base64::Engine;
 use uuid::Uuid;
 
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
@@ -17,6 +18,11 @@ pub const ACCESS_TTL: Duration = Duration::minutes(15);
 pub const REFRESH_TTL: Duration = Duration::days(14);
 /// No session outlives this, however often it refreshes.
 pub const SESSION_MAX_AGE: Duration = Duration::days(60);
+/// Two tabs refreshing together present the same refresh token: a repeat
+/// this soon after its use gets the same new pair instead of tripping
+/// reuse detection. Later, a repeat still revokes the whole session.
+pub const REFRESH_GRACE: Duration = Duration::seconds(30);
+const GRACE_PURPOSE: &[u8] = b"refresh-grace";
 pub const VERIFY_TTL: Duration = Duration::hours(48);
 pub const RESET_TTL: Duration = Duration::hours(1);
 
@@ -32,7 +38,7 @@ pub struct Device {
     pub ip: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TokenPair {
     pub session_id: Uuid,
     pub access_token: String,
@@ -87,7 +93,7 @@ pub async fn register(
         return Err(DomainError::invalid("display_name", "must be at most 80 characters"));
     }
     // Hash before looking the address up, so both outcomes take as long.
-    let password_hash = passwords::hash(password);
+    let password_hash = passwords::hash(password).await;
     if let Some(user) = find_user_by_email(db, &email).await? {
         return Ok(Registration::AlreadyRegistered { user });
     }
@@ -186,7 +192,7 @@ pub async fn login(
     let email = normalize_email(email).map_err(|_| DomainError::Unauthenticated(BAD_CREDENTIALS))?;
     let user = find_user_by_email(db, &email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    if !passwords::verify(password, stored) {
+    if !passwords::verify(password, stored).await {
         return Err(DomainError::Unauthenticated(BAD_CREDENTIALS));
     }
     let user = user.expect("verified against a real hash");
@@ -227,6 +233,7 @@ async fn issue_pair(db: &impl ConnectionTrait, session: &sessions::Model) -> Res
         created_at: Set(now()),
         expires_at: Set(refresh_expires_at),
         used_at: Set(None),
+        successor_sealed: Set(None),
     }
     .insert(db)
     .await?;
@@ -253,6 +260,9 @@ pub async fn refresh(db: &DatabaseConnection, refresh_token: &str) -> Result<Tok
         .await?;
     let Some(claimed) = claimed.into_iter().next() else {
         if let Some(replayed) = refresh_tokens::Entity::find_by_id(hash).one(&txn).await? {
+            if let Some(pair) = within_grace(&txn, &replayed, refresh_token).await? {
+                return Ok(pair);
+            }
             revoke_session_row(&txn, replayed.session_id, "refresh token reuse detected").await?;
             txn.commit().await?;
             // Logged by session id only: the token itself never reaches the logs.
@@ -269,8 +279,48 @@ pub async fn refresh(db: &DatabaseConnection, refresh_token: &str) -> Result<Tok
         return Err(DomainError::Unauthenticated(BAD_SESSION));
     };
     let pair = issue_pair(&txn, &session).await?;
+    let sealed = platform::secrets::seal_for_bearer(
+        refresh_token,
+        GRACE_PURPOSE,
+        &serde_json::to_vec(&pair).expect("a token pair serialises"),
+    );
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::SuccessorSealed, Expr::value(base64_engine().encode(sealed)))
+        .filter(refresh_tokens::Column::TokenHash.eq(claimed.token_hash))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(pair)
+}
+
+fn base64_engine() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// The pair a used refresh token was exchanged for, if it was used within
+/// [`REFRESH_GRACE`] and its session is live. A concurrent exchange of the
+/// same token waits on the row lock and then finds the winner's pair here.
+async fn within_grace(
+    db: &impl ConnectionTrait,
+    used: &refresh_tokens::Model,
+    refresh_token: &str,
+) -> Result<Option<TokenPair>, DomainError> {
+    let (Some(used_at), Some(sealed)) = (used.used_at, used.successor_sealed.as_deref()) else { return Ok(None) };
+    if now() - used_at > REFRESH_GRACE {
+        return Ok(None);
+    }
+    let live = sessions::Entity::find_by_id(used.session_id)
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now()))
+        .one(db)
+        .await?
+        .is_some();
+    let pair = base64_engine()
+        .decode(sealed)
+        .ok()
+        .and_then(|bytes| platform::secrets::open_for_bearer(refresh_token, GRACE_PURPOSE, &bytes))
+        .and_then(|plain| serde_json::from_slice::<TokenPair>(&plain).ok());
+    Ok(pair.filter(|_| live))
 }
 
 async fn revoke_session_row(db: &impl ConnectionTrait, session_id: Uuid, reason: &str) -> Result<u64, DomainError> {
@@ -370,7 +420,7 @@ pub async fn reset_password(db: &DatabaseConnection, token: &str, new_password: 
     let user = users::Entity::find_by_id(user_id).one(&txn).await?.ok_or(DomainError::NotFound("user"))?;
     passwords::validate(new_password, &user.email)?;
     let mut changed: users::ActiveModel = user.into();
-    changed.password_hash = Set(Some(passwords::hash(new_password)));
+    changed.password_hash = Set(Some(passwords::hash(new_password).await));
     // Following the emailed link proves the address too.
     changed.email_verified_at = Set(Some(now()));
     changed.update(&txn).await?;

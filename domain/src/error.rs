@@ -17,6 +17,9 @@ pub enum DomainError {
     /// The caller's role does not allow the action.
     #[error("your role does not allow {0}")]
     Forbidden(&'static str),
+    /// The action needs a confirmed email address; names the action.
+    #[error("confirm your email address before {0}")]
+    EmailUnverified(&'static str),
     /// A budget or quota would be exceeded; the message says which and what to do.
     #[error("{0}")]
     BudgetExceeded(String),

@@ -1,6 +1,6 @@
 //! Organisations, their members and invitations.
 
-use crate::{DomainError, OrgScope, TenantTxn, error::on_unique_violation, tokens};
+use crate::{DomainError, OrgScope, TenantTxn, error::on_unique_violation, policy::Standing, tokens};
 use chrono::{Duration, Utc};
 use entities::{
     invitations,
@@ -70,15 +70,19 @@ pub async fn list_for_user(
     Ok(rows.into_iter().filter_map(|(m, org)| org.map(|o| (o, m.role))).collect())
 }
 
-/// The role of `user_id` in `org_id`, if a member: how the API establishes
-/// an [`OrgScope`].
-pub async fn role_of(db: &DatabaseConnection, org_id: Uuid, user_id: Uuid) -> Result<Option<Role>, DomainError> {
-    Ok(memberships::Entity::find()
+/// The standing of `user_id` in `org_id`, if a member: how the API
+/// establishes an [`OrgScope`].
+pub async fn standing_of(db: &DatabaseConnection, org_id: Uuid, user_id: Uuid) -> Result<Option<Standing>, DomainError> {
+    let found = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(org_id))
         .filter(memberships::Column::UserId.eq(user_id))
+        .find_also_related(users::Entity)
         .one(db)
-        .await?
-        .map(|m| m.role))
+        .await?;
+    Ok(found.map(|(m, user)| Standing {
+        role: m.role,
+        email_verified: user.is_some_and(|u| u.email_verified_at.is_some()),
+    }))
 }
 
 async fn get_in(tx: &TenantTxn) -> Result<organizations::Model, DomainError> {
@@ -156,32 +160,35 @@ pub async fn change_role(
         return Err(DomainError::invalid("role", "ownership moves only by transfer"));
     }
     let tx = scope.begin(db).await?;
-    let member = member_in(&tx, user_id).await?;
-    if member.role == Role::Owner {
-        return Err(DomainError::Conflict("the owner's role changes only by transferring ownership".into()));
-    }
-    memberships::Entity::update_many()
+    // "Not the owner" is part of the write, so a transfer committing in
+    // between cannot leave the org without one.
+    let changed = memberships::Entity::update_many()
         .col_expr(memberships::Column::Role, Expr::value(role))
         .filter(memberships::Column::OrgId.eq(tx.org_id()))
         .filter(memberships::Column::UserId.eq(user_id))
+        .filter(memberships::Column::Role.ne(Role::Owner))
         .exec(&*tx)
         .await?;
     let member = member_in(&tx, user_id).await?;
+    if changed.rows_affected == 0 {
+        return Err(DomainError::Conflict("the owner's role changes only by transferring ownership".into()));
+    }
     tx.commit().await?;
     Ok(member)
 }
 
 pub async fn remove_member(db: &DatabaseConnection, scope: &OrgScope, user_id: Uuid) -> Result<(), DomainError> {
     let tx = scope.begin(db).await?;
-    let member = member_in(&tx, user_id).await?;
-    if member.role == Role::Owner {
-        return Err(DomainError::Conflict("the owner cannot be removed; transfer ownership first".into()));
-    }
-    memberships::Entity::delete_many()
+    let removed = memberships::Entity::delete_many()
         .filter(memberships::Column::OrgId.eq(tx.org_id()))
         .filter(memberships::Column::UserId.eq(user_id))
+        .filter(memberships::Column::Role.ne(Role::Owner))
         .exec(&*tx)
         .await?;
+    if removed.rows_affected == 0 {
+        member_in(&tx, user_id).await?;
+        return Err(DomainError::Conflict("the owner cannot be removed; transfer ownership first".into()));
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -199,15 +206,22 @@ pub async fn transfer_ownership(
     if target.role == Role::Owner {
         return Err(DomainError::Conflict("that member already owns the organisation".into()));
     }
-    let set_role = |user: Uuid, role: Role| {
+    let set_role = |user: Uuid, from_role: Role, role: Role| {
         memberships::Entity::update_many()
             .col_expr(memberships::Column::Role, Expr::value(role))
             .filter(memberships::Column::OrgId.eq(scope.org_id()))
             .filter(memberships::Column::UserId.eq(user))
+            .filter(memberships::Column::Role.eq(from_role))
     };
-    // Demote first: a unique index allows one owner per org.
-    set_role(from, Role::Admin).exec(&*tx).await?;
-    set_role(to, Role::Owner).exec(&*tx).await?;
+    // Demote first: a unique index allows one owner per org. Each write
+    // names the role it starts from, so two transfers racing cannot both
+    // succeed, and a member removed meanwhile is not made owner.
+    if set_role(from, Role::Owner, Role::Admin).exec(&*tx).await?.rows_affected != 1 {
+        return Err(DomainError::Conflict("you no longer own the organisation".into()));
+    }
+    if set_role(to, target.role, Role::Owner).exec(&*tx).await?.rows_affected != 1 {
+        return Err(DomainError::Conflict("that member's role changed meanwhile; try again".into()));
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -300,6 +314,11 @@ pub async fn accept_invitation(
     let user = crate::auth::me(db, user_id).await?;
     if !user.email.eq_ignore_ascii_case(&invitation.email) {
         return Err(DomainError::invalid("token", "this invitation was sent to another email address"));
+    }
+    // The link proves the inbox, but the account must have proved it too:
+    // otherwise anyone could pre-register the address and wait for it.
+    if user.email_verified_at.is_none() {
+        return Err(DomainError::EmailUnverified("joining an organisation"));
     }
     let tx = OrgScope::new(invitation.org_id).begin(db).await?;
     let now = Utc::now().fixed_offset();

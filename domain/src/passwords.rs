@@ -155,16 +155,30 @@ pub fn validate(password: &str, email: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
-pub fn hash(password: &str) -> String {
+/// Hashes on the blocking pool: argon2 is tens of milliseconds of CPU and
+/// memory by design, which would stall every request sharing the executor
+/// thread.
+pub async fn hash(password: &str) -> String {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.expect("hashing does not panic")
+}
+
+/// Verifies on the blocking pool, like [`hash`].
+pub async fn verify(password: &str, stored: Option<&str>) -> bool {
+    let (password, stored) = (password.to_owned(), stored.map(str::to_owned));
+    tokio::task::spawn_blocking(move || verify_now(&password, stored.as_deref())).await.expect("verifying does not panic")
+}
+
+fn hash_now(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
 }
 
 /// Verifies `password` against `stored`, or against a fixed dummy hash when
 /// there is no account, so both cases cost the same time.
-pub fn verify(password: &str, stored: Option<&str>) -> bool {
+fn verify_now(password: &str, stored: Option<&str>) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| hash("not a real password, only equal work"));
+    let dummy = DUMMY.get_or_init(|| hash_now("not a real password, only equal work"));
     let (candidate, real) = match stored {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
@@ -191,12 +205,40 @@ mod tests {
         assert!(validate("plum tractor velvet 9", email).is_ok());
     }
 
-    #[test]
-    fn hashes_are_argon2id_and_verify_only_the_right_password() {
-        let h = hash("plum tractor velvet 9");
+    #[tokio::test]
+    async fn hashes_are_argon2id_and_verify_only_the_right_password() {
+        let h = hash("plum tractor velvet 9").await;
         assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify("plum tractor velvet 9", Some(&h)));
-        assert!(!verify("plum tractor velvet 8", Some(&h)));
-        assert!(!verify("plum tractor velvet 9", None), "no account never verifies");
+        assert!(verify("plum tractor velvet 9", Some(&h)).await);
+        assert!(!verify("plum tractor velvet 8", Some(&h)).await);
+        assert!(!verify("plum tractor velvet 9", None).await, "no account never verifies");
+    }
+
+    /// On a one-thread executor, other tasks keep running while a password
+    /// is hashed: the work is off the executor.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_does_not_stall_the_executor() {
+        use std::sync::{
+            Arc,
+            atomic::{AtomicU32, Ordering},
+        };
+        let ticks = Arc::new(AtomicU32::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    tokio::task::yield_now().await;
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        tokio::task::yield_now().await;
+        let before = ticks.load(Ordering::Relaxed);
+        let h = hash("plum tractor velvet 9").await;
+        let during = ticks.load(Ordering::Relaxed) - before;
+        let verified = verify("plum tractor velvet 9", Some(&h)).await;
+        ticker.abort();
+        assert!(verified);
+        assert!(during > 10, "the executor ran other tasks {during} times while hashing");
     }
 }

@@ -51,6 +51,14 @@ impl Action {
         }
     }
 
+    /// Actions that spend the platform's money or CPU (drafting, renders,
+    /// uploads, publishing) or reach other people (invitations, TikTok):
+    /// refused until the caller has confirmed their email address, so a
+    /// throwaway signup cannot loop them.
+    pub fn requires_verified_email(self) -> bool {
+        matches!(self, Action::EditContent | Action::ManageMembers | Action::ManageCredentials)
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Action::Read => "reading this organisation",
@@ -82,6 +90,32 @@ pub fn allows(role: Role, action: Action) -> bool {
     rank(role) >= rank(action.least_role())
 }
 
+/// A caller's standing in an org: what every permission check consults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub role: Role,
+    pub email_verified: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The role is below the action's least role.
+    Role,
+    /// The action needs a confirmed email address.
+    EmailUnverified,
+}
+
+/// Whether a member with `standing` may perform `action`, and if not, why.
+pub fn permits(standing: Standing, action: Action) -> Result<(), Refusal> {
+    if !allows(standing.role, action) {
+        Err(Refusal::Role)
+    } else if action.requires_verified_email() && !standing.email_verified {
+        Err(Refusal::EmailUnverified)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +140,20 @@ mod tests {
             let got = ROLES.map(|r| allows(r, action));
             assert_eq!(got, [viewer, editor, admin, owner], "{action:?}");
         }
+    }
+
+    #[test]
+    fn spending_and_reaching_people_need_a_confirmed_address_and_reading_does_not() {
+        use Action::*;
+        let needs = [EditContent, ManageMembers, ManageCredentials];
+        for action in Action::ALL {
+            let unverified = Standing { role: Role::Owner, email_verified: false };
+            let verified = Standing { role: Role::Owner, email_verified: true };
+            assert_eq!(permits(verified, action), Ok(()), "{action:?}");
+            let expected = if needs.contains(&action) { Err(Refusal::EmailUnverified) } else { Ok(()) };
+            assert_eq!(permits(unverified, action), expected, "{action:?}");
+        }
+        // The role is checked first: a viewer hears about the role, not the address.
+        assert_eq!(permits(Standing { role: Role::Viewer, email_verified: false }, EditContent), Err(Refusal::Role));
     }
 }

@@ -18,6 +18,9 @@ pub const REGISTER_PER_IP: Limit = Limit { name: "register:ip", max: 20, window_
 /// Bounds the mail one address can be sent by strangers registering it.
 pub const REGISTER_PER_ACCOUNT: Limit = Limit { name: "register:account", max: 3, window_secs: 3600 };
 pub const REFRESH_PER_IP: Limit = Limit { name: "refresh:ip", max: 120, window_secs: 60 };
+/// Invitations put an org name anyone can choose into mail to strangers.
+pub const INVITE_PER_USER: Limit = Limit { name: "invite:user", max: 20, window_secs: 3600 };
+pub const INVITE_PER_ORG: Limit = Limit { name: "invite:org", max: 50, window_secs: 86_400 };
 pub const RESET_PER_ACCOUNT: Limit = Limit { name: "reset:account", max: 3, window_secs: 900 };
 pub const RESET_PER_IP: Limit = Limit { name: "reset:ip", max: 20, window_secs: 600 };
 

@@ -11,6 +11,12 @@ pub struct Model {
     /// The PKCE verifier, encrypted with the org's key.
     pub verifier_ciphertext: String,
     pub expires_at: DateTimeWithTimeZone,
+    /// After TikTok's consent: the exchanged tokens (JSON, sealed with the
+    /// org's key) and whose account they are, until the initiator confirms.
+    pub tokens_ciphertext: Option<String>,
+    pub open_id: Option<String>,
+    pub display_name: Option<String>,
+    pub scopes: Option<String>,
     pub created_at: DateTimeWithTimeZone,
 }
 

@@ -11,6 +11,9 @@ pub struct Model {
     pub expires_at: DateTimeWithTimeZone,
     /// Set when the token is exchanged; presenting it again is reuse.
     pub used_at: Option<DateTimeWithTimeZone>,
+    /// The pair this token was exchanged for, sealed under a key derived
+    /// from this token, for the grace window after its use.
+    pub successor_sealed: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

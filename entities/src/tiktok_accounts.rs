@@ -18,6 +18,8 @@ pub struct Model {
     /// connected, disconnected, or reauthorize (the refresh token is dead).
     pub status: String,
     pub connected_by: Option<Uuid>,
+    /// Until when one caller holds the right to refresh the tokens.
+    pub refresh_lease_until: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -10,6 +10,8 @@ mod m20261121_000004_generation;
 mod m20261122_000005_rendering;
 mod m20261122_000006_credentials;
 mod m20261122_000007_tiktok;
+mod m20261202_000008_hardening;
+mod m20261203_000009_slot_sent_to_inbox;
 
 pub struct Migrator;
 
@@ -73,6 +75,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_rendering::MIGRATION),
             Box::new(m20261122_000006_credentials::MIGRATION),
             Box::new(m20261122_000007_tiktok::MIGRATION),
+            Box::new(m20261202_000008_hardening::MIGRATION),
+            Box::new(m20261203_000009_slot_sent_to_inbox::MIGRATION),
         ]
     }
 }

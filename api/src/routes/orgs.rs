@@ -10,7 +10,7 @@ use crate::{
 };
 use axum::extract::State;
 use chrono::{DateTime, FixedOffset};
-use domain::policy::Action;
+use domain::{policy::Action, ratelimit};
 use entities::memberships::Role;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -249,6 +249,8 @@ async fn invite(
     ApiJson(body): ApiJson<NewInvitation>,
 ) -> Result<(StatusCode, ApiJson<InvitationView>), ApiError> {
     let scope = ctx.authorize(Action::ManageMembers)?;
+    ratelimit::hit(&state.db, ratelimit::INVITE_PER_USER, &ctx.auth.user_id.to_string()).await?;
+    ratelimit::hit(&state.db, ratelimit::INVITE_PER_ORG, &scope.org_id().to_string()).await?;
     let (invitation, token) = domain::orgs::invite(&state.db, &scope, ctx.auth.user_id, &body.email, body.role).await?;
     let org = domain::orgs::get(&state.db, &scope).await?;
     let role =

@@ -5,7 +5,7 @@
 use super::paths::TikTokAccountPath;
 use crate::{
     ApiError, AppState,
-    auth::OrgCtx,
+    auth::{AuthUser, OrgCtx},
     error::ErrorResponses,
     extract::{ApiJson, ApiPath, ApiQuery},
 };
@@ -21,6 +21,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(connect))
         .routes(routes!(callback))
+        .routes(routes!(exchange))
+        .routes(routes!(confirm))
+        .routes(routes!(cancel))
         .routes(routes!(accounts))
         .routes(routes!(disconnect))
         .routes(routes!(refresh_metrics))
@@ -61,6 +64,7 @@ impl From<tiktok_accounts::Model> for AccountView {
 fn from_connect(err: ConnectError) -> ApiError {
     match err {
         ConnectError::BadState => ApiError::bad_request("invalid_state", err.to_string()),
+        ConnectError::NotYours => ApiError::Refused { code: "not_your_connection", message: err.to_string() },
         ConnectError::TikTok(platform::tiktok::TikTokError::NotConfigured) => {
             ApiError::Conflict("TikTok is not configured on this server (TIKTOK_CLIENT_KEY)".into())
         }
@@ -88,40 +92,116 @@ pub(crate) struct CallbackQuery {
     error: Option<String>,
 }
 
-/// Where TikTok sends the person back: completes the connection and
-/// redirects to the web app with the outcome.
+/// Keeps only what can safely travel in a URL we build.
+fn url_safe(text: &str) -> String {
+    text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*' | '!')).take(512).collect()
+}
+
+/// Where TikTok sends the person back. Nothing is linked here: the browser
+/// goes on to the web app, which completes the connection with the
+/// signed-in person's own token, so a link opened by someone else links
+/// nothing.
 #[utoipa::path(get, path = "/api/tiktok/callback", tag = "tiktok", params(CallbackQuery),
-    responses((status = 303, description = "Back to the web app"), ErrorResponses))]
-async fn callback(
-    State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<CallbackQuery>,
-) -> Result<Redirect, ApiError> {
+    responses((status = 303, description = "On to the web app's confirmation page"), ErrorResponses))]
+async fn callback(State(state): State<AppState>, ApiQuery(query): ApiQuery<CallbackQuery>) -> Redirect {
     let web = &state.config.api.public_web_url;
-    let (Some(code), Some(oauth_state)) = (query.code, query.state) else {
-        let why = query.error.unwrap_or_else(|| "missing_code".into());
-        let why: String = why.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
-        return Ok(Redirect::to(&format!("{web}/?tiktok_error={why}")));
-    };
-    match domain::tiktok::complete_connect(&state.db, &*state.secrets, &state.tiktok, &oauth_state, &code).await {
-        Ok(account) => {
-            if let Err(e) = crate::runs::ensure_metrics_schedule(&state, account.org_id, account.id, false).await {
-                tracing::warn!(error = %e, "could not create the metrics schedule; it is created on the next refresh");
-            }
-            if let Err(e) = crate::runs::start_token_refresh(&state, account.org_id, account.id).await {
-                tracing::warn!(error = %e, "could not start the token refresh run; tokens are refreshed when used");
-            }
-            Ok(Redirect::to(&format!("{web}/?tiktok_connected={}", account.id)))
+    match (query.code, query.state) {
+        (Some(code), Some(oauth_state)) => {
+            Redirect::to(&format!("{web}/tiktok/callback?code={}&state={}", url_safe(&code), url_safe(&oauth_state)))
         }
-        Err(ConnectError::BadState) => Ok(Redirect::to(&format!("{web}/?tiktok_error=expired_link"))),
-        Err(e) => {
-            tracing::warn!(error = %e, "completing a TikTok connection failed");
-            let code = match &e {
-                ConnectError::TikTok(t) => t.code().unwrap_or("tiktok_unavailable").to_owned(),
-                _ => "connection_failed".to_owned(),
-            };
-            Ok(Redirect::to(&format!("{web}/?tiktok_error={code}")))
+        _ => {
+            let why = query.error.as_deref().map(url_safe).unwrap_or_else(|| "missing_code".into());
+            Redirect::to(&format!("{web}/tiktok/callback?error={}", &why[..why.len().min(64)]))
         }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExchangeRequest {
+    #[schema(max_length = 512)]
+    state: String,
+    #[schema(max_length = 512)]
+    code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HandshakeRef {
+    #[schema(max_length = 512)]
+    state: String,
+}
+
+/// The TikTok account that consented, for the person to confirm.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PendingConnectionView {
+    org_id: Uuid,
+    org_name: String,
+    open_id: String,
+    display_name: String,
+    scopes: String,
+    /// Set when this TikTok account is already linked: confirming reconnects it.
+    reconnects_account_id: Option<Uuid>,
+}
+
+/// Hands TikTok's code over (the person who started the connection only)
+/// and answers which TikTok account consented; nothing is linked yet.
+#[utoipa::path(post, path = "/api/tiktok/connections/exchange", tag = "tiktok", security(("bearer" = [])),
+    request_body = ExchangeRequest, responses((status = 200, body = PendingConnectionView), ErrorResponses))]
+async fn exchange(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiJson(body): ApiJson<ExchangeRequest>,
+) -> Result<ApiJson<PendingConnectionView>, ApiError> {
+    let pending =
+        domain::tiktok::exchange_code(&state.db, &*state.secrets, &state.tiktok, auth.user_id, &body.state, &body.code)
+            .await
+            .map_err(from_connect)?;
+    let org = domain::orgs::get(&state.db, &domain::OrgScope::new(pending.org_id)).await?;
+    Ok(ApiJson(PendingConnectionView {
+        org_id: pending.org_id,
+        org_name: org.name,
+        open_id: pending.open_id,
+        display_name: pending.display_name,
+        scopes: pending.scopes,
+        reconnects_account_id: pending.reconnects,
+    }))
+}
+
+/// Links the account the exchange showed (the person who started it only).
+#[utoipa::path(post, path = "/api/tiktok/connections/confirm", tag = "tiktok", security(("bearer" = [])),
+    request_body = HandshakeRef, responses((status = 200, body = AccountView), ErrorResponses))]
+async fn confirm(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiJson(body): ApiJson<HandshakeRef>,
+) -> Result<ApiJson<AccountView>, ApiError> {
+    let request_id = crate::request_id::current();
+    let account = domain::tiktok::confirm_connect(&state.db, &*state.secrets, auth.user_id, &body.state, request_id)
+        .await
+        .map_err(from_connect)?;
+    if let Err(e) = crate::runs::ensure_metrics_schedule(&state, account.org_id, account.id, false).await {
+        tracing::warn!(error = %e, "could not create the metrics schedule; it is created on the next refresh");
+    }
+    if let Err(e) = crate::runs::start_token_refresh(&state, account.org_id, account.id).await {
+        tracing::warn!(error = %e, "could not start the token refresh run; tokens are refreshed when used");
+    }
+    Ok(ApiJson(account.into()))
+}
+
+/// Declines the account the exchange showed: nothing is linked and TikTok
+/// is asked to revoke what it granted.
+#[utoipa::path(post, path = "/api/tiktok/connections/cancel", tag = "tiktok", security(("bearer" = [])),
+    request_body = HandshakeRef, responses((status = 204, description = "Declined"), ErrorResponses))]
+async fn cancel(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiJson(body): ApiJson<HandshakeRef>,
+) -> Result<http::StatusCode, ApiError> {
+    domain::tiktok::cancel_connect(&state.db, &*state.secrets, &state.tiktok, auth.user_id, &body.state)
+        .await
+        .map_err(from_connect)?;
+    Ok(http::StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org_id}/tiktok/accounts", tag = "tiktok", security(("bearer" = [])),

@@ -64,7 +64,9 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_whole_family() {
     let me = app.http.get(app.url("/api/me")).bearer_auth(&new_access).send().await.unwrap();
     assert_eq!(me.status(), 200);
 
-    // The old refresh token presented again: theft is assumed.
+    // The old refresh token presented again after the grace window: theft
+    // is assumed.
+    age_used_refresh_tokens(&app, REFRESH_GRACE_SECS + 1).await;
     assert_error(refresh(user.refresh.clone()).await, 401, "unauthenticated").await;
     // Every token of that session dies with it, including the newest ones.
     let me = app.http.get(app.url("/api/me")).bearer_auth(&new_access).send().await.unwrap();
@@ -75,6 +77,45 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_whole_family() {
     let me =
         app.http.get(app.url("/api/me")).bearer_auth(other["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(me.status(), 200);
+}
+
+const REFRESH_GRACE_SECS: i64 = 30;
+
+/// Moves every used refresh token's use `secs` into the past.
+async fn age_used_refresh_tokens(app: &TestApp, secs: i64) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let sql = format!("UPDATE refresh_tokens SET used_at = used_at - interval '{secs} seconds' WHERE used_at IS NOT NULL");
+    db.execute_unprepared(&sql).await.unwrap();
+}
+
+/// Two tabs refreshing at once used to end the session: the loser
+/// presented a just-used token and tripped reuse detection.
+#[tokio::test]
+async fn tabs_refreshing_together_share_one_new_pair_and_keep_the_session() {
+    let app = TestApp::spawn().await;
+    let user = app.user("two-tabs").await;
+    let refresh = || app.call("POST", "/api/auth/refresh", None, Some(json!({"refresh_token": user.refresh.clone()})));
+
+    let (a, b) = tokio::join!(refresh(), refresh());
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let (a, b) = (json_body(a).await, json_body(b).await);
+    assert_eq!(a["refresh_token"], b["refresh_token"], "both tabs hold the same new pair");
+    assert_eq!(a["access_token"], b["access_token"]);
+    // A third, later tab within the window too; the session lives on.
+    let c = json_body(refresh().await).await;
+    assert_eq!(c["refresh_token"], a["refresh_token"]);
+    let access = a["access_token"].as_str().unwrap();
+    assert_eq!(app.http.get(app.url("/api/me")).bearer_auth(access).send().await.unwrap().status(), 200);
+    // The new pair rotates as usual.
+    let next = app.call("POST", "/api/auth/refresh", None, Some(json!({"refresh_token": a["refresh_token"]}))).await;
+    assert_eq!(next.status(), 200);
+
+    // Past the window the old token is a replay again: the family dies.
+    age_used_refresh_tokens(&app, REFRESH_GRACE_SECS + 1).await;
+    assert_error(refresh().await, 401, "unauthenticated").await;
+    let me = app.http.get(app.url("/api/me")).bearer_auth(access).send().await.unwrap();
+    assert_error(me, 401, "unauthenticated").await;
 }
 
 #[tokio::test]

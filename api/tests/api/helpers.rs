@@ -209,7 +209,19 @@ impl TestApp {
     }
 
     /// A new account, signed in.
+    /// A signed-in user whose address is confirmed (as after following the
+    /// mailed link), so everything their role allows works.
     pub async fn user(&self, label: &str) -> User {
+        let user = self.unverified_user(label).await;
+        let db = sea_orm::Database::connect(&self.database_url).await.unwrap();
+        let sql = format!("UPDATE users SET email_verified_at = now() WHERE id = '{}'", user.id);
+        db.execute_unprepared(&sql).await.unwrap();
+        db.close().await.unwrap();
+        user
+    }
+
+    /// A signed-in user who has not confirmed their address yet.
+    pub async fn unverified_user(&self, label: &str) -> User {
         let email = unique_email(label);
         assert_eq!(self.register(&email, PASSWORD).await.status(), 202);
         let res = self.login(&email, PASSWORD).await;

@@ -107,3 +107,77 @@ async fn roles_change_members_leave_and_ownership_moves_with_exactly_one_owner()
     assert_error(members(&admin).await, 404, "not_found").await;
     assert!(json_body(app.get("/api/orgs", &owner).await).await.as_array().unwrap().is_empty());
 }
+
+/// Opens a transaction that makes `new_owner` the owner (as a transfer
+/// does) and returns it uncommitted, holding the membership rows' locks.
+async fn transfer_in_flight(db: &sea_orm::DatabaseConnection, org: uuid::Uuid, owner: uuid::Uuid, new_owner: uuid::Uuid)
+    -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = db.begin().await.unwrap();
+    for (user, role) in [(owner, "admin"), (new_owner, "owner")] {
+        txn.execute_unprepared(&format!(
+            "UPDATE memberships SET role = '{role}' WHERE org_id = '{org}' AND user_id = '{user}'"
+        ))
+        .await
+        .unwrap();
+    }
+    txn
+}
+
+/// Waits until some statement of this database waits for a row lock.
+async fn until_a_statement_waits_for_a_lock(db: &sea_orm::DatabaseConnection) {
+    use sea_orm::{ConnectionTrait, Statement};
+    for _ in 0..200 {
+        let row = db
+            .query_one(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<i64>("", "n").unwrap() > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no statement ever waited for the in-flight transfer");
+}
+
+async fn owners_of(db: &sea_orm::DatabaseConnection, org: uuid::Uuid) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = format!("SELECT count(*) AS n FROM memberships WHERE org_id = '{org}' AND role = 'owner'");
+    let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+/// change-role and remove-member used to read the role, then write: a
+/// transfer committing in between left the org with no owner.
+#[tokio::test]
+async fn a_transfer_racing_a_role_change_or_removal_never_leaves_the_org_without_an_owner() {
+    let app = TestApp::spawn().await;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    for removal in [false, true] {
+        let owner = app.user("race-owner").await;
+        let org = app.create_org(&owner, "Race Co").await;
+        let heir = app.member(org, &owner, "admin").await;
+
+        let transfer = transfer_in_flight(&db, org, owner.id, heir.id).await;
+        let path = format!("/api/orgs/{org}/members/{}", heir.id);
+        let demote = {
+            let (app_http, url, token) = (app.http.clone(), app.url(&path), owner.token.clone());
+            tokio::spawn(async move {
+                let req = if removal { app_http.delete(url) } else { app_http.patch(url).json(&json!({"role": "viewer"})) };
+                req.bearer_auth(token).send().await.unwrap()
+            })
+        };
+        until_a_statement_waits_for_a_lock(&db).await;
+        transfer.commit().await.unwrap();
+
+        assert_error(demote.await.unwrap(), 409, "conflict").await;
+        assert_eq!(owners_of(&db, org).await, 1, "removal={removal}: the org keeps exactly one owner");
+        let members = json_body(app.get(&format!("/api/orgs/{org}/members"), &heir).await).await;
+        let heir_row = members.as_array().unwrap().iter().find(|m| m["user_id"] == heir.id.to_string()).cloned();
+        assert_eq!(heir_row.map(|m| m["role"].clone()), Some(json!("owner")), "{members}");
+    }
+}

@@ -21,9 +21,25 @@ impl Setup {
     }
 }
 
-/// Goes through TikTok's consent page (the simulator's) and our callback.
+/// Goes through TikTok's consent page (the simulator's), our callback and
+/// the web app's two calls (exchange, then confirm) as `owner`.
 pub(crate) async fn connect(app: &TestApp, owner: &User, org: Uuid) -> String {
-    let res = app.post_json(&format!("/api/orgs/{org}/tiktok/connect"), owner, json!({})).await;
+    let (state, code) = consent(app, owner, org).await;
+    let exchanged = app.post_json("/api/tiktok/connections/exchange", owner, json!({"state": state, "code": code})).await;
+    assert_eq!(exchanged.status(), 200, "{}", exchanged.text().await.unwrap());
+    let res = app.post_json("/api/tiktok/connections/confirm", owner, json!({"state": state})).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let account = json_body(res).await["id"].as_str().unwrap().to_owned();
+    // The same state cannot be used twice.
+    let again = app.post_json("/api/tiktok/connections/confirm", owner, json!({"state": state})).await;
+    assert_error(again, 400, "invalid_state").await;
+    account
+}
+
+/// Starts a connection as `user` and follows TikTok's consent back through
+/// our callback to the web app's page; returns its `state` and `code`.
+pub(crate) async fn consent(app: &TestApp, user: &User, org: Uuid) -> (String, String) {
+    let res = app.post_json(&format!("/api/orgs/{org}/tiktok/connect"), user, json!({})).await;
     let authorize = json_body(res).await["authorize_url"].as_str().unwrap().to_owned();
     assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -31,12 +47,13 @@ pub(crate) async fn connect(app: &TestApp, owner: &User, org: Uuid) -> String {
     let back = consent.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.starts_with(&app.url("/api/tiktok/callback")), "{back}");
     let done = no_redirects.get(&back).send().await.unwrap();
-    let landing = done.headers()["location"].to_str().unwrap().to_owned();
-    let account = landing.split("tiktok_connected=").nth(1).unwrap_or_else(|| panic!("not connected: {landing}"));
-    // The same state cannot be used twice.
-    let again = no_redirects.get(&back).send().await.unwrap();
-    assert!(again.headers()["location"].to_str().unwrap().contains("tiktok_error=expired_link"));
-    account.to_owned()
+    assert_eq!(done.status(), 303);
+    let landing = reqwest::Url::parse(done.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(landing.path(), "/tiktok/callback", "{landing}");
+    let param = |name: &str| {
+        landing.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_else(|| panic!("{landing}"))
+    };
+    (param("state"), param("code"))
 }
 
 async fn setup(app: &TestApp, project_patch: Value) -> Setup {

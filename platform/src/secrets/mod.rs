@@ -28,6 +28,23 @@ use uuid::Uuid;
 
 pub const MASTER_KEY_LEN: usize = 32;
 
+/// Seals `plaintext` under a key derived from `bearer`, a high-entropy
+/// token its holder will present again (a refresh token): only that holder
+/// can open it, and nothing needs storing but the result.
+pub fn seal_for_bearer(bearer: &str, purpose: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    crypto::seal(&bearer_key(bearer, purpose), purpose, plaintext)
+}
+
+/// Opens what [`seal_for_bearer`] sealed for the same token and purpose.
+pub fn open_for_bearer(bearer: &str, purpose: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    crypto::open(&bearer_key(bearer, purpose), purpose, sealed)
+}
+
+fn bearer_key(bearer: &str, purpose: &[u8]) -> [u8; crypto::KEY_LEN] {
+    use sha2::Digest;
+    crypto::derive(&sha2::Sha256::digest(bearer.as_bytes()).into(), b"reelpilot.bearer", purpose)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretStoreError {
     #[error("secret store at {path} is not usable: {source}")]
