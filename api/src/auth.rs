@@ -93,15 +93,10 @@ impl FromRequestParts<AppState> for Client {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user_agent =
             parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let forwarded = state
-            .config
-            .api
-            .trust_forwarded_for
-            .then(|| parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
-            .flatten()
-            .and_then(|v| v.split(',').next())
-            .map(|ip| ip.trim().to_owned());
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(Client(Device { user_agent, ip: forwarded.or(peer).unwrap_or_else(|| "unknown".into()) }))
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = peer.map(|peer| platform::client_ip::client_ip(peer, &forwarded, &state.config.api.trusted_proxies));
+        Ok(Client(Device { user_agent, ip: ip.map_or_else(|| "unknown".into(), |ip| ip.to_string()) }))
     }
 }

@@ -33,7 +33,11 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("API_PORT", Some("8080"), "port the API listens on"),
     var("PUBLIC_BASE_URL", None, "external URL of the API (defaults to http://API_HOST:API_PORT)"),
     var("PUBLIC_WEB_URL", Some("http://127.0.0.1:5173"), "external URL of the web app, for links in emails"),
-    var("TRUST_FORWARDED_FOR", Some("false"), "take the client IP from X-Forwarded-For (only behind your own proxy)"),
+    var(
+        "TRUSTED_PROXIES",
+        Some(""),
+        "addresses/networks of your own proxies (comma-separated, e.g. 172.16.0.0/12); only their X-Forwarded-For is read",
+    ),
     var("TEMPORAL_ADDRESS", Some("http://127.0.0.1:7233"), "Temporal frontend gRPC address"),
     var("TEMPORAL_NAMESPACE", Some("default"), "Temporal namespace"),
     var("TEMPORAL_TASK_QUEUE_PREFIX", Some(""), "prefix for every task queue (isolates test runs)"),
@@ -195,7 +199,8 @@ pub struct ApiConfig {
     pub listen: SocketAddr,
     pub public_base_url: String,
     pub public_web_url: String,
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (see `client_ip`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
 }
 
 #[derive(Debug, Clone)]
@@ -403,7 +408,7 @@ impl Config {
                 listen,
                 public_base_url: public_base_url.clone(),
                 public_web_url: vars.get("PUBLIC_WEB_URL")?.trim_end_matches('/').to_owned(),
-                trust_forwarded_for: vars.parse("TRUST_FORWARDED_FOR")?,
+                trusted_proxies: vars.parse("TRUSTED_PROXIES")?,
             },
             temporal: TemporalConfig {
                 address: vars.parse("TEMPORAL_ADDRESS")?,

@@ -2,6 +2,7 @@
 //! providers: typed configuration, telemetry, the database connection,
 //! storage, the secret store and readiness probes.
 
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod mail;

@@ -173,3 +173,55 @@ async fn a_disconnect_during_a_token_refresh_wins_and_leaves_no_live_tokens_behi
     let path = platform::secrets::SecretPath::new(org, &format!("tiktok/{account}")).unwrap();
     assert!(state.secrets.read(&path, None).await.unwrap().is_none(), "no tokens are stored for the account");
 }
+
+/// Behind the bundled proxy every browser shared the proxy's address, so
+/// one script looping on refresh got every user a 429; with trust on, the
+/// left-most (client-chosen) X-Forwarded-For entry was believed.
+#[tokio::test]
+async fn rate_limits_key_on_the_client_behind_a_trusted_proxy_and_forged_entries_do_not_help() {
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, |config| {
+        config.api.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+    let victim = app.user("victim").await;
+    let refresh = |forwarded_for: String, token: String| {
+        app.http
+            .post(app.url("/api/auth/refresh"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"refresh_token": token}))
+            .send()
+    };
+    // A script behind the proxy at 203.0.113.7 forges a new left-most
+    // address on every request: the limit still finds it.
+    let mut limited = None;
+    for i in 0..130 {
+        let res = refresh(format!("10.{}.0.1, 203.0.113.7", i % 250), "rpr_garbage".into()).await.unwrap();
+        if res.status() == 429 {
+            limited = Some(i);
+            break;
+        }
+        assert_eq!(res.status(), 401);
+    }
+    assert_eq!(limited, Some(120), "the 121st refresh from one client is refused");
+    // Another browser behind the same proxy is not affected.
+    let res = refresh("198.51.100.2".into(), victim.refresh.clone()).await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// Without a trusted proxy, a caller's own X-Forwarded-For is ignored.
+#[tokio::test]
+async fn a_direct_caller_cannot_choose_its_address() {
+    let app = TestApp::spawn().await;
+    for i in 0..121 {
+        let res = app
+            .http
+            .post(app.url("/api/auth/refresh"))
+            .header("x-forwarded-for", format!("10.0.{}.{}", i / 250, i % 250))
+            .json(&json!({"refresh_token": "rpr_garbage"}))
+            .send()
+            .await
+            .unwrap();
+        let expected = if i < 120 { 401 } else { 429 };
+        assert_eq!(res.status(), expected, "request {i}");
+    }
+}
