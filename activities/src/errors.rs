@@ -23,6 +23,7 @@ pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
         DomainError::NotFound(_)
         | DomainError::Invalid { .. }
         | DomainError::Conflict(_)
+        | DomainError::StaleVersion { .. }
         | DomainError::Unauthenticated(_)
         | DomainError::Forbidden(_)
         | DomainError::EmailUnverified(_)

@@ -32,6 +32,8 @@ pub enum ApiError {
     EmailUnverified(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    StaleVersion(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -72,6 +74,7 @@ impl ApiError {
             ApiError::EmailUnverified(_) => (StatusCode::FORBIDDEN, "email_unverified"),
             ApiError::Refused { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::StaleVersion(_) => (StatusCode::CONFLICT, "stale_version"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::BudgetExceeded(_) => (StatusCode::PAYMENT_REQUIRED, "budget_exceeded"),
             ApiError::LinkRefused(_) => (StatusCode::FORBIDDEN, "invalid_link"),
@@ -91,6 +94,7 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(what) => ApiError::NotFound(what),
             DomainError::Invalid { field, message } => ApiError::Validation { field, message },
             DomainError::Conflict(message) => ApiError::Conflict(message),
+            e @ DomainError::StaleVersion { .. } => ApiError::StaleVersion(e.to_string()),
             DomainError::Unauthenticated(message) => ApiError::Unauthenticated(message),
             DomainError::Forbidden(action) => ApiError::Forbidden(action),
             DomainError::EmailUnverified(action) => ApiError::EmailUnverified(action),
@@ -144,7 +148,8 @@ pub enum ErrorResponses {
     /// No such resource in this organisation (also for other orgs' ids).
     #[response(status = 404)]
     NotFound(ErrorEnvelope),
-    /// The request conflicts with the current state.
+    /// The request conflicts with the current state (`conflict`), or the
+    /// slot changed since the version sent (`stale_version`).
     #[response(status = 409)]
     Conflict(ErrorEnvelope),
     /// A field failed validation (`validation_failed`) or holds a NUL

@@ -1,4 +1,5 @@
 use sea_orm::DbErr;
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -10,6 +11,9 @@ pub enum DomainError {
     Invalid { field: &'static str, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// The slot changed since the person saw it; they should look again.
+    #[error("slot {slot_id} changed since you saw it (now version {current}); review it before approving")]
+    StaleVersion { slot_id: Uuid, current: i32 },
     /// Authentication failed; one message for every cause, so callers
     /// cannot learn which accounts exist.
     #[error("{0}")]

@@ -3,7 +3,7 @@
 use crate::{DomainError, OrgScope, TenantTxn, generation::FORMATS};
 use chrono::Utc;
 use entities::slots::{self, SlotStatus};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -89,17 +89,25 @@ pub async fn edit(
     Ok(slot)
 }
 
-/// Approves slots, all or none: every id must be a drafted slot of this org
-/// (approving an approved one again changes nothing).
+/// What a person approves: a slot as they saw it (its content `version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct SeenSlot {
+    pub id: Uuid,
+    pub version: i32,
+}
+
+/// Approves slots as the person saw them, all or none: a slot whose
+/// content changed since (an edit or an AI improve landing just before)
+/// is refused with its current version, so nothing is approved unseen.
 pub async fn approve(
     db: &DatabaseConnection,
     scope: &OrgScope,
-    ids: &[Uuid],
+    seen: &[SeenSlot],
     by: Uuid,
 ) -> Result<Vec<slots::Model>, DomainError> {
-    let unique: BTreeSet<Uuid> = ids.iter().copied().collect();
-    if unique.is_empty() || unique.len() > 200 {
-        return Err(DomainError::invalid("slot_ids", "give 1 to 200 slot ids"));
+    let unique: BTreeSet<Uuid> = seen.iter().map(|s| s.id).collect();
+    if unique.is_empty() || unique.len() > 200 || unique.len() != seen.len() {
+        return Err(DomainError::invalid("slots", "give 1 to 200 different slots"));
     }
     let tx = scope.begin(db).await?;
     let found = tx.find::<slots::Entity>().filter(slots::Column::Id.is_in(unique.iter().copied())).all(&*tx).await?;
@@ -117,15 +125,29 @@ pub async fn approve(
     let now = Utc::now().fixed_offset();
     let mut approved = Vec::with_capacity(found.len());
     for slot in found {
+        let saw = seen.iter().find(|s| s.id == slot.id).map_or(slot.version, |s| s.version);
+        if saw != slot.version {
+            return Err(DomainError::StaleVersion { slot_id: slot.id, current: slot.version });
+        }
         if slot.status == SlotStatus::Approved {
             approved.push(slot);
             continue;
         }
-        let mut s: slots::ActiveModel = slot.into();
-        s.status = Set(SlotStatus::Approved);
-        s.approved_by = Set(Some(by));
-        s.approved_at = Set(Some(now));
-        let slot = s.update(&*tx).await?;
+        // The version is part of the write: content landing between the
+        // read and here makes it match nothing.
+        let updated = slots::Entity::update_many()
+            .col_expr(slots::Column::Status, Expr::value(SlotStatus::Approved))
+            .col_expr(slots::Column::ApprovedBy, Expr::value(by))
+            .col_expr(slots::Column::ApprovedAt, Expr::value(now))
+            .filter(slots::Column::Id.eq(slot.id))
+            .filter(slots::Column::Version.eq(saw))
+            .filter(slots::Column::Status.eq(SlotStatus::Draft))
+            .exec_with_returning(&*tx)
+            .await?;
+        let Some(slot) = updated.into_iter().next() else {
+            let current = get_in(&tx, slot.id).await?;
+            return Err(DomainError::StaleVersion { slot_id: slot.id, current: current.version });
+        };
         crate::audit::record(
             &tx,
             crate::audit::Entry {

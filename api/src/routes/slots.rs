@@ -10,7 +10,10 @@ use crate::{
     runs::{self, RunView},
 };
 use axum::extract::State;
-use domain::{policy::Action, slots::SlotEdit};
+use domain::{
+    policy::Action,
+    slots::{SeenSlot, SlotEdit},
+};
 use entities::slots::{self, SlotStatus};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -122,7 +125,23 @@ pub(crate) struct ImproveInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApproveMany {
-    slot_ids: Vec<Uuid>,
+    /// Each slot with the content version the person saw.
+    slots: Vec<SeenSlotInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SeenSlotInput {
+    id: Uuid,
+    /// The slot's `version` as shown; 409 `stale_version` if it changed since.
+    version: i32,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApproveInput {
+    /// The slot's `version` as shown; 409 `stale_version` if it changed since.
+    version: i32,
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org_id}/slots/{slot_id}", tag = "slots", security(("bearer" = [])),
@@ -155,15 +174,19 @@ async fn edit(
     Ok(ApiJson(domain::slots::edit(&state.db, &ctx.authorize(Action::EditContent)?, slot_id, change).await?.into()))
 }
 
+/// Approves a slot as the person saw it (editor and up).
 #[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/approve", tag = "slots", security(("bearer" = [])),
-    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = SlotView), ErrorResponses))]
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), request_body = ApproveInput,
+    responses((status = 200, body = SlotView), ErrorResponses))]
 async fn approve(
     State(state): State<AppState>,
     ctx: OrgCtx,
     ApiPath(SlotPath { slot_id, .. }): ApiPath<SlotPath>,
+    ApiJson(body): ApiJson<ApproveInput>,
 ) -> Result<ApiJson<SlotView>, ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
-    let mut approved = domain::slots::approve(&state.db, &scope, &[slot_id], ctx.auth.user_id).await?;
+    let seen = [SeenSlot { id: slot_id, version: body.version }];
+    let mut approved = domain::slots::approve(&state.db, &scope, &seen, ctx.auth.user_id).await?;
     let slot = approved.remove(0);
     runs::signal_approval(&state, &slot, ctx.auth.user_id).await;
     Ok(ApiJson(slot.into()))
@@ -181,10 +204,11 @@ async fn approve_many(
 ) -> Result<ApiJson<Vec<SlotView>>, ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
     let in_plan = domain::plans::slots(&state.db, &scope, plan_id).await?;
-    if body.slot_ids.iter().any(|id| !in_plan.iter().any(|s| s.id == *id)) {
+    if body.slots.iter().any(|seen| !in_plan.iter().any(|s| s.id == seen.id)) {
         return Err(ApiError::NotFound("slot"));
     }
-    let approved = domain::slots::approve(&state.db, &scope, &body.slot_ids, ctx.auth.user_id).await?;
+    let seen: Vec<SeenSlot> = body.slots.iter().map(|s| SeenSlot { id: s.id, version: s.version }).collect();
+    let approved = domain::slots::approve(&state.db, &scope, &seen, ctx.auth.user_id).await?;
     for slot in &approved {
         runs::signal_approval(&state, slot, ctx.auth.user_id).await;
     }

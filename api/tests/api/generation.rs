@@ -209,18 +209,22 @@ async fn locked_and_approved_slots_survive_regeneration_and_improve_touches_one_
         app.call("PATCH", &slot_path(locked), Some(&s.owner), Some(json!({"hook": "My own hook, keep it"}))).await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.post_json(&format!("{}/lock", slot_path(locked)), &s.owner, json!({})).await.status(), 200);
-    assert_error(
-        app.post_json(&format!("{}/approve", slot_path(approved)), &viewer, json!({})).await,
-        403,
-        "forbidden",
-    )
-    .await;
+    assert_error(app.approve(&slot_path(approved), &viewer).await, 403, "forbidden").await;
+    // Approving what the person saw: a change landing in between (here an
+    // edit) makes the approval a 409, and nothing is approved unseen.
+    let seen = approved["version"].as_i64().unwrap();
+    let res = app.call("PATCH", &slot_path(approved), Some(&s.owner), Some(json!({"caption": "Changed meanwhile"}))).await;
+    assert_eq!(res.status(), 200);
+    let approve_many = format!("/api/orgs/{}/plans/{plan}/approve", s.org);
+    let res = app.post_json(&approve_many, &s.owner, json!({"slots": [{"id": approved["id"], "version": seen}]})).await;
+    assert_error(res, 409, "stale_version").await;
+    let res = app.post_json(&format!("{}/approve", slot_path(approved)), &s.owner, json!({"version": seen})).await;
+    let body = assert_error(res, 409, "stale_version").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains(&format!("version {}", seen + 1)), "{body}");
+    let now = json_body(app.get(&slot_path(approved), &s.owner).await).await;
+    assert_eq!(now["status"], "draft");
     let res = app
-        .post_json(
-            &format!("/api/orgs/{}/plans/{plan}/approve", s.org),
-            &s.owner,
-            json!({"slot_ids": [approved["id"]]}),
-        )
+        .post_json(&approve_many, &s.owner, json!({"slots": [{"id": approved["id"], "version": now["version"]}]}))
         .await;
     assert_eq!(json_body(res).await[0]["status"], "approved");
 
@@ -242,7 +246,7 @@ async fn locked_and_approved_slots_survive_regeneration_and_improve_touches_one_
     assert_eq!(after[0]["hook"], "My own hook, keep it");
     assert_eq!(after[0]["locked"], true);
     assert_eq!(after[1]["status"], "approved");
-    assert_eq!(after[1]["version"], approved["version"]);
+    assert_eq!(after[1]["version"], now["version"]);
 
     // AI improve: only its slot changes.
     let target = &after[5];

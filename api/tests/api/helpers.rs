@@ -254,6 +254,14 @@ impl TestApp {
         user
     }
 
+    /// Approves the slot at `slot_path` as `user` saw it just now (its
+    /// current version).
+    pub async fn approve(&self, slot_path: &str, user: &User) -> reqwest::Response {
+        let slot = json_body(self.get(slot_path, user).await).await;
+        let version = slot["version"].as_i64().unwrap_or(0);
+        self.post_json(&format!("{slot_path}/approve"), user, json!({"version": version})).await
+    }
+
     pub async fn create_project(&self, user: &User, org: Uuid, body: Value) -> Uuid {
         let res = self.post_json(&format!("/api/orgs/{org}/projects"), user, body).await;
         assert_eq!(res.status(), 201);

@@ -130,7 +130,8 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/projects/{project_id}/plans") => {
             json!({"start_date": format!("2032-01-{:02}", n % 28 + 1)})
         }
-        ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => json!({"slot_ids": [Uuid::new_v4()]}),
+        ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => json!({"slots": [{"id": Uuid::new_v4(), "version": 1}]}),
+        ("POST", "/api/orgs/{org_id}/slots/{slot_id}/approve") => json!({"version": 1}),
         ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/reject") => json!({"reason": "off brand"}),

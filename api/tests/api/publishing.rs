@@ -182,8 +182,8 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     tokio::time::sleep(Duration::from_secs(2)).await;
     let still = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
     assert_eq!(still["stage"], "waiting_for_approval", "the gate holds until a person approves");
-    assert_error(app.post_json(&s.slot_path("/approve"), &viewer, json!({})).await, 403, "forbidden").await;
-    assert_eq!(app.post_json(&s.slot_path("/approve"), &s.owner, json!({})).await.status(), 200);
+    assert_error(app.approve(&s.slot_path(""), &viewer).await, 403, "forbidden").await;
+    assert_eq!(app.approve(&s.slot_path(""), &s.owner).await.status(), 200);
 
     wait_pipeline(&app, &s, |v| v["stage"] == "waiting_for_publish_approval").await;
     let gate = json_body(app.get(&s.slot_path("/publish-gate"), &s.owner).await).await;

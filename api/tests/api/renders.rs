@@ -55,7 +55,7 @@ async fn approved_slot(app: &TestApp, script: &str, budgets: Value) -> Slot {
     let slot = Slot { owner, org, id };
     let res = app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(json!({"script": script}))).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    assert_eq!(app.post_json(&slot.path("/approve"), &slot.owner, json!({})).await.status(), 200);
+    assert_eq!(app.approve(&slot.path(""), &slot.owner).await.status(), 200);
     slot
 }
 
@@ -336,7 +336,7 @@ async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budge
     // A draft cannot be rendered.
     assert_eq!(app.post_json(&slot.path("/unapprove"), &slot.owner, json!({})).await.status(), 200);
     assert_error(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await, 409, "conflict").await;
-    assert_eq!(app.post_json(&slot.path("/approve"), &slot.owner, json!({})).await.status(), 200);
+    assert_eq!(app.approve(&slot.path(""), &slot.owner).await.status(), 200);
 
     // The first render uses the month's 1 s; the next one is refused.
     assert_eq!(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await.status(), 202);
