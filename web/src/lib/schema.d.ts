@@ -734,6 +734,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Approves a slot as the person saw it (editor and up). */
         post: operations["slots_approve"];
         delete?: never;
         options?: never;
@@ -1118,12 +1119,71 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Where TikTok sends the person back: completes the connection and
-         *     redirects to the web app with the outcome.
+         * Where TikTok sends the person back. Nothing is linked here: the browser
+         *     goes on to the web app, which completes the connection with the
+         *     signed-in person's own token, so a link opened by someone else links
+         *     nothing.
          */
         get: operations["tiktok_callback"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tiktok/connections/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declines the account the exchange showed: nothing is linked and TikTok
+         *     is asked to revoke what it granted.
+         */
+        post: operations["tiktok_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tiktok/connections/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Links the account the exchange showed (the person who started it only). */
+        post: operations["tiktok_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tiktok/connections/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hands TikTok's code over (the person who started the connection only)
+         *     and answers which TikTok account consented; nothing is linked yet.
+         */
+        post: operations["tiktok_exchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1190,8 +1250,16 @@ export interface components {
             /** @description connected, disconnected, or reauthorize (connect again). */
             status: string;
         };
+        ApproveInput: {
+            /**
+             * Format: int32
+             * @description The slot's `version` as shown; 409 `stale_version` if it changed since.
+             */
+            version: number;
+        };
         ApproveMany: {
-            slot_ids: string[];
+            /** @description Each slot with the content version the person saw. */
+            slots: components["schemas"]["SeenSlotInput"][];
         };
         AssetView: {
             content_type: string;
@@ -1302,7 +1370,7 @@ export interface components {
         ErrorBody: {
             /** @description Stable, machine-readable code, e.g. `validation_failed`. */
             code: string;
-            /** @description The offending field, for `validation_failed`. */
+            /** @description The offending field, for `validation_failed` and `invalid_text`. */
             field?: string | null;
             /** @description For people; safe to show. */
             message: string;
@@ -1312,6 +1380,10 @@ export interface components {
         /** @description The body of every error response. */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorBody"];
+        };
+        ExchangeRequest: {
+            code: string;
+            state: string;
         };
         ForgotRequest: {
             email: string;
@@ -1341,6 +1413,9 @@ export interface components {
         GatesInput: {
             approve_publish: boolean;
             approve_slot: boolean;
+        };
+        HandshakeRef: {
+            state: string;
         };
         ImproveInput: {
             /** @description What to change, e.g. "make the hook funnier". */
@@ -1446,6 +1521,20 @@ export interface components {
             role: components["schemas"]["Role"];
             slug: string;
             tier: string;
+        };
+        /** @description The TikTok account that consented, for the person to confirm. */
+        PendingConnectionView: {
+            display_name: string;
+            open_id: string;
+            /** Format: uuid */
+            org_id: string;
+            org_name: string;
+            /**
+             * Format: uuid
+             * @description Set when this TikTok account is already linked: confirming reconnects it.
+             */
+            reconnects_account_id?: string | null;
+            scopes: string;
         };
         PendingView: {
             fingerprint: string;
@@ -1788,6 +1877,15 @@ export interface components {
             temporal_ui_url: string;
             workflow_id: string;
         };
+        SeenSlotInput: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int32
+             * @description The slot's `version` as shown; 409 `stale_version` if it changed since.
+             */
+            version: number;
+        };
         SessionView: {
             /** Format: date-time */
             created_at: string;
@@ -2007,7 +2105,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2025,7 +2126,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2043,7 +2147,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2115,7 +2222,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2133,7 +2243,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2151,7 +2264,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2228,7 +2344,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2246,7 +2365,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2264,7 +2386,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2340,7 +2465,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2358,7 +2486,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2376,7 +2507,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,7 +2587,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2471,7 +2608,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2489,7 +2629,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2566,7 +2709,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2584,7 +2730,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2602,7 +2751,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2678,7 +2830,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2696,7 +2851,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2714,7 +2872,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2787,7 +2948,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2805,7 +2969,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2823,7 +2990,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2900,7 +3070,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2918,7 +3091,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2936,7 +3112,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3009,7 +3188,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3027,7 +3209,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3045,7 +3230,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3118,7 +3306,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3136,7 +3327,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3154,7 +3348,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,7 +3424,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3245,7 +3445,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3263,7 +3466,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3337,7 +3543,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3355,7 +3564,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3373,7 +3585,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3459,7 +3674,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3477,7 +3695,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3495,7 +3716,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3568,7 +3792,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3586,7 +3813,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3604,7 +3834,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3681,7 +3914,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3699,7 +3935,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3717,7 +3956,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3792,7 +4034,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3810,7 +4055,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3828,7 +4076,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3902,7 +4153,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3920,7 +4174,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3938,7 +4195,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4017,7 +4277,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4035,7 +4298,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4053,7 +4319,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4128,7 +4397,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4146,7 +4418,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4164,7 +4439,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4240,7 +4518,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4258,7 +4539,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4276,7 +4560,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4351,7 +4638,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4369,7 +4659,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4387,7 +4680,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4466,7 +4762,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4484,7 +4783,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4502,7 +4804,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4578,7 +4883,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4596,7 +4904,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4614,7 +4925,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4690,7 +5004,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4708,7 +5025,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4726,7 +5046,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4806,7 +5129,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4824,7 +5150,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4842,7 +5171,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4917,7 +5249,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4935,7 +5270,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4953,7 +5291,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5028,7 +5369,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5046,7 +5390,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5064,7 +5411,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5143,7 +5493,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5161,7 +5514,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5179,7 +5535,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5254,7 +5613,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5272,7 +5634,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5290,7 +5655,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5365,7 +5733,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5383,7 +5754,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5401,7 +5775,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5476,7 +5853,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5494,7 +5874,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5512,7 +5895,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5592,7 +5978,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5610,7 +5999,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5628,7 +6020,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5704,7 +6099,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5722,7 +6120,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5740,7 +6141,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5820,7 +6224,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5838,7 +6245,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5856,7 +6266,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5932,7 +6345,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5950,7 +6366,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5968,7 +6387,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6044,7 +6466,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6062,7 +6487,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6080,7 +6508,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6156,7 +6587,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6174,7 +6608,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6192,7 +6629,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6267,7 +6707,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6285,7 +6728,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6303,7 +6749,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6382,7 +6831,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6400,7 +6852,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6418,7 +6873,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6494,7 +6952,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6512,7 +6973,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,7 +6994,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6605,7 +7072,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6623,7 +7093,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6641,7 +7114,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6721,7 +7197,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6739,7 +7218,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6757,7 +7239,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6833,7 +7318,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6851,7 +7339,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6869,7 +7360,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6945,7 +7439,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6963,7 +7460,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6981,7 +7481,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7071,7 +7574,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7089,7 +7595,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7107,7 +7616,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7183,7 +7695,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7201,7 +7716,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7219,7 +7737,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7299,7 +7820,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7317,7 +7841,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7335,7 +7862,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7411,7 +7941,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7429,7 +7962,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7447,7 +7983,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7522,7 +8061,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7540,7 +8082,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7558,7 +8103,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7634,7 +8182,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7652,7 +8203,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7670,7 +8224,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7750,7 +8307,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7768,7 +8328,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7786,7 +8349,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7825,7 +8391,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveInput"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -7862,7 +8432,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7880,7 +8453,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7898,7 +8474,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7978,7 +8557,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7996,7 +8578,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8014,7 +8599,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8094,7 +8682,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8112,7 +8703,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8130,7 +8724,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8206,7 +8803,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8224,7 +8824,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8242,7 +8845,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8318,7 +8924,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8336,7 +8945,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8354,7 +8966,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8430,7 +9045,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8448,7 +9066,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8466,7 +9087,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8546,7 +9170,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8564,7 +9191,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8582,7 +9212,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8658,7 +9291,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8676,7 +9312,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8694,7 +9333,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8774,7 +9416,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8792,7 +9437,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8810,7 +9458,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8886,7 +9537,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8904,7 +9558,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8922,7 +9579,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8998,7 +9658,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9016,7 +9679,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9034,7 +9700,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9110,7 +9779,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9128,7 +9800,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9146,7 +9821,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9222,7 +9900,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9240,7 +9921,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9258,7 +9942,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9334,7 +10021,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9352,7 +10042,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9370,7 +10063,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9446,7 +10142,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9464,7 +10163,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9482,7 +10184,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9558,7 +10263,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9576,7 +10284,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9594,7 +10305,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9669,7 +10383,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9687,7 +10404,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9705,7 +10425,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9781,7 +10504,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9799,7 +10525,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9817,7 +10546,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9892,7 +10624,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9910,7 +10645,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9928,7 +10666,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10003,7 +10744,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10021,7 +10765,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10039,7 +10786,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10117,7 +10867,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10135,7 +10888,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10153,7 +10909,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10232,7 +10991,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10250,7 +11012,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10268,7 +11033,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10343,7 +11111,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10361,7 +11132,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10379,7 +11153,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10421,7 +11198,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Back to the web app */
+            /** @description On to the web app's confirmation page */
             303: {
                 headers: {
                     [name: string]: unknown;
@@ -10455,7 +11232,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The caller's role does not allow this action. */
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10473,7 +11253,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10491,7 +11274,375 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description A field failed validation; `field` names it. */
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    tiktok_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandshakeRef"];
+            };
+        };
+        responses: {
+            /** @description Declined */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    tiktok_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandshakeRef"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    tiktok_exchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingConnectionView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
