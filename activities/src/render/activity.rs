@@ -1,7 +1,12 @@
 //! The render activities: turning a slot version into stored assets, and
 //! releasing a slot whose render failed or was cancelled.
 
-use super::{RenderError, RenderRequest, ffmpeg::Background, render, tts::Tts};
+use super::{
+    RenderError, RenderRequest,
+    ffmpeg::{Background, MediaType, Upload},
+    render,
+    tts::Tts,
+};
 use crate::{
     context::{scope_for, span},
     errors::{from_domain, permanent},
@@ -41,10 +46,11 @@ fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
     ActivityError::Application(Box::new(ApplicationFailure::new(format!("{what}: {err}"))))
 }
 
-/// Invalid output or nothing to say fail at once; FFmpeg or I/O trouble is retried.
+/// Invalid output or input or nothing to say fail at once; FFmpeg or I/O
+/// trouble is retried.
 fn from_render(err: RenderError) -> ActivityError {
     match err {
-        RenderError::InvalidOutput(_) => permanent(err.to_string()),
+        RenderError::InvalidOutput(_) | RenderError::InvalidInput(_) => permanent(err.to_string()),
         RenderError::Tts(ref why) if why.contains("nothing to say") => permanent(err.to_string()),
         other => retryable("rendering", other),
     }
@@ -175,16 +181,20 @@ impl RenderActivitiesImpl {
         })
     }
 
-    /// Copies the slot's background upload into the work directory.
+    /// Copies the slot's background upload into the work directory, typed
+    /// by the type it was accepted as (`render` checks the bytes again).
     async fn fetch_background(&self, source: &RenderSource, work: &Path) -> Result<Background, ActivityError> {
         let Some(asset) = &source.background else { return Ok(Background::Color(background_color(source.slot.id))) };
         let key = StorageKey::parse(&asset.storage_key).map_err(|e| permanent(e.to_string()))?;
-        let extension = asset.storage_key.rsplit('.').next().unwrap_or("bin");
-        let path = work.join(format!("background.{extension}"));
+        let kind = MediaType::from_content_type(&asset.content_type)
+            .filter(|k| k.is_image() || k.is_video())
+            .ok_or_else(|| permanent(format!("a {} upload cannot be a background", asset.content_type)))?;
+        let path = work.join(format!("background.{}", kind.extension()));
         let mut read = self.storage.read(&key, None).await.map_err(|e| retryable("reading the background", e))?;
         let mut file = tokio::fs::File::create(&path).await.map_err(|e| retryable("writing the background", e))?;
         tokio::io::copy(&mut read.body, &mut file).await.map_err(|e| retryable("copying the background", e))?;
-        Ok(if asset.content_type.starts_with("image/") { Background::Image(path) } else { Background::Video(path) })
+        let upload = Upload { path, kind };
+        Ok(if kind.is_image() { Background::Image(upload) } else { Background::Video(upload) })
     }
 
     async fn store(&self, key: StorageKey, path: &Path, content_type: &str) -> Result<RenderedFile, ActivityError> {

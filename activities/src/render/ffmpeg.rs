@@ -1,6 +1,14 @@
 //! The FFmpeg and ffprobe invocations of a render.
+//!
+//! Every file FFmpeg reads is opened with the demuxer of its known type
+//! (`-f`, never probing: an upload that is really an HLS playlist or a
+//! concat list would otherwise be read as one and open the files or URLs
+//! it names) and with `-protocol_whitelist file`, so nothing inside a file
+//! can reach another protocol. Uploads are checked against their type, and
+//! images against a size bound, before FFmpeg sees them (`check_upload`).
 
 use super::{FPS, HEIGHT, RenderError, WIDTH};
+pub use domain::assets::MediaType;
 use serde_json::Value;
 use std::{
     ffi::OsString,
@@ -12,16 +20,77 @@ use tokio::{
     process::Command,
 };
 
+/// A file of the org's own, with the type it was accepted as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    pub path: PathBuf,
+    pub kind: MediaType,
+}
+
 /// What fills the frame behind the captions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Background {
     /// A flat colour, `0xRRGGBB`: the cheap `color` source, no per-frame drawing.
     Color(String),
-    /// A still image, scaled and cropped once, then repeated.
-    Image(PathBuf),
-    /// A video clip, looped, scaled and cropped to fill the frame; its own
-    /// sound is dropped.
-    Video(PathBuf),
+    /// A still image (JPEG or PNG), scaled and cropped once, then repeated.
+    Image(Upload),
+    /// A video clip (MP4 or QuickTime), looped, scaled and cropped to fill
+    /// the frame; its own sound is dropped.
+    Video(Upload),
+}
+
+/// The options that open `path` as a `kind` and nothing else, ending with
+/// `-i`: the `file` protocol only (also for anything the file refers to),
+/// the type's own demuxer, no file-name patterns for stills and no
+/// external data references in ISO BMFF.
+pub fn input_args(path: &Path, kind: MediaType) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["-protocol_whitelist", "file", "-f", kind.ffmpeg_demuxer()].map(Into::into).to_vec();
+    match kind {
+        MediaType::Jpeg | MediaType::Png => args.extend(["-pattern_type".into(), "none".into()]),
+        MediaType::Mp4 | MediaType::QuickTime => args.extend(["-enable_drefs".into(), "0".into()]),
+        MediaType::Mp3 | MediaType::Wav => {}
+    }
+    args.push("-i".into());
+    args.push(file_url(path));
+    args
+}
+
+/// `file:` and the path, so no part of a file name is read as a protocol.
+fn file_url(path: &Path) -> OsString {
+    let mut url = OsString::from("file:");
+    url.push(path.as_os_str());
+    url
+}
+
+/// Checks an upload before FFmpeg reads it: its first bytes must be its
+/// type, and an image's header must give a size within
+/// `MAX_IMAGE_SIDE`/`MAX_IMAGE_PIXELS`, so a small file cannot make the
+/// decoder allocate gigabytes. Videos are probed (with their demuxer) for
+/// a video stream of bounded size. Refusals are `InvalidInput`: retrying
+/// would not help.
+pub async fn check_upload(upload: &Upload) -> Result<(), RenderError> {
+    use domain::assets;
+    use tokio::io::AsyncReadExt;
+    let invalid = |why: String| RenderError::InvalidInput(why);
+    let file = tokio::fs::File::open(&upload.path).await?;
+    let mut head = Vec::new();
+    file.take(assets::IMAGE_HEADER_LIMIT as u64).read_to_end(&mut head).await?;
+    let sniffed = assets::identify(Some(upload.kind), &head).map_err(|e| invalid(e.to_string()))?;
+    if upload.kind.is_image() {
+        let size = assets::image_size(sniffed, &head)
+            .map_err(|why| invalid(why.to_owned()))?
+            .ok_or_else(|| invalid(format!("the {} gives no image size in its header", upload.kind.content_type())))?;
+        assets::check_image_size(size).map_err(invalid)?;
+    } else if upload.kind.is_video() {
+        let probe = probe_as(&upload.path, Some(upload.kind))
+            .await
+            .map_err(|e| invalid(format!("the video cannot be read: {e}")))?;
+        let Some((_, width, height, ..)) = probe.video else {
+            return Err(invalid("the file has no video stream".into()));
+        };
+        assets::check_image_size((width, height)).map_err(|why| invalid(why.replace("image", "video")))?;
+    }
+    Ok(())
 }
 
 pub struct Composition<'a> {
@@ -75,12 +144,13 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
             args.push(format!("color=c={color}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}").into());
             String::from("[0:v]format=yuv420p")
         }
-        Background::Image(path) => {
-            args.extend(["-i".into(), path.into()]);
+        Background::Image(image) => {
+            args.extend(input_args(&image.path, image.kind));
             format!("[0:v]{fill},format=yuv420p,loop=loop=-1:size=1:start=0,fps={FPS}")
         }
-        Background::Video(path) => {
-            args.extend(["-stream_loop".into(), "-1".into(), "-i".into(), path.into()]);
+        Background::Video(video) => {
+            args.extend(["-stream_loop".into(), "-1".into()]);
+            args.extend(input_args(&video.path, video.kind));
             format!("[0:v]fps={FPS},{fill},format=yuv420p")
         }
     };
@@ -93,7 +163,8 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
     video.push_str("[v]");
     let audio = "[1:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
                  loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad[a]";
-    args.extend(["-i".into(), c.speech.into(), "-filter_complex".into()]);
+    args.extend(input_args(c.speech, MediaType::Wav));
+    args.push("-filter_complex".into());
     args.push(format!("{video};{audio}").into());
     for a in ["-map", "[v]", "-map", "[a]", "-t", &duration, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] {
         args.push(a.into());
@@ -164,11 +235,23 @@ impl Probe {
     }
 }
 
+/// Probes a file FFmpeg wrote or TTS spoke (MP4 or WAV, told by its
+/// extension; anything else is probed, but still only over `file`).
 pub async fn probe(path: &Path) -> Result<Probe, RenderError> {
+    let kind = path.extension().and_then(|e| e.to_str()).and_then(MediaType::from_extension);
+    probe_as(path, kind).await
+}
+
+/// Probes `path` as a `kind` (with its demuxer), or by probing when `None`.
+pub async fn probe_as(path: &Path, kind: Option<MediaType>) -> Result<Probe, RenderError> {
+    let input = match kind {
+        Some(kind) => input_args(path, kind),
+        None => ["-protocol_whitelist".into(), "file".into(), "-i".into(), file_url(path)].to_vec(),
+    };
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height,pix_fmt,r_frame_rate"])
         .args(["-show_entries", "format=duration", "-of", "json"])
-        .arg(path)
+        .args(input)
         .kill_on_drop(true)
         .output()
         .await
@@ -200,8 +283,7 @@ pub async fn thumbnail(video: &Path, at_ms: u32, out: &Path) -> Result<(), Rende
         Command::new("ffmpeg")
             .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-ss"])
             .arg(format!("{:.3}", at_ms as f64 / 1000.0))
-            .arg("-i")
-            .arg(video)
+            .args(input_args(video, MediaType::Mp4))
             .args(["-frames:v", "1", "-q:v", "3"])
             .arg(out),
         "ffmpeg thumbnail",
@@ -214,13 +296,10 @@ pub async fn thumbnail(video: &Path, at_ms: u32, out: &Path) -> Result<(), Rende
 /// FFmpeg 5.1 prints two summaries; the last one is right.
 pub async fn loudness(path: &Path) -> Result<(f64, f64), RenderError> {
     let stderr = run(
-        Command::new("ffmpeg").args(["-hide_banner", "-nostdin", "-nostats", "-i"]).arg(path).args([
-            "-filter_complex",
-            "ebur128=peak=true",
-            "-f",
-            "null",
-            "-",
-        ]),
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-nostats", "-protocol_whitelist", "file", "-i"])
+            .arg(file_url(path))
+            .args(["-filter_complex", "ebur128=peak=true", "-f", "null", "-"]),
         "ffmpeg ebur128",
     )
     .await?;
@@ -241,8 +320,7 @@ pub async fn gray_frame(video: &Path, at_secs: f64) -> Result<Vec<u8>, RenderErr
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-ss"])
         .arg(format!("{at_secs:.3}"))
-        .arg("-i")
-        .arg(video)
+        .args(input_args(video, MediaType::Mp4))
         .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
         .kill_on_drop(true)
         .output()
@@ -251,4 +329,37 @@ pub async fn gray_frame(video: &Path, at_secs: f64) -> Result<Vec<u8>, RenderErr
         return Err(RenderError::Ffmpeg("could not read a frame".into()));
     }
     Ok(out.stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every input of the composing run but the generated colour is opened
+    /// with the whitelist and a forced demuxer.
+    #[test]
+    fn every_file_ffmpeg_reads_is_opened_with_its_demuxer_and_only_the_file_protocol() {
+        let speech = Path::new("/w/voice.wav");
+        let output = Path::new("/w/out.mp4");
+        for (background, demuxer) in [
+            (Background::Image(Upload { path: "/w/background.png".into(), kind: MediaType::Png }), "image2"),
+            (Background::Image(Upload { path: "/w/background.jpg".into(), kind: MediaType::Jpeg }), "image2"),
+            (Background::Video(Upload { path: "/w/background.mp4".into(), kind: MediaType::Mp4 }), "mov"),
+            (Background::Video(Upload { path: "/w/background.mov".into(), kind: MediaType::QuickTime }), "mov"),
+        ] {
+            let c = Composition { background: &background, speech, subtitles: None, duration_secs: 1.0, output };
+            let args: Vec<String> = compose_args(&c, output).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            let inputs: Vec<usize> = args.iter().enumerate().filter(|(_, a)| *a == "-i").map(|(i, _)| i).collect();
+            assert_eq!(inputs.len(), 2, "{args:?}");
+            let mut previous = 0;
+            for (i, expected) in inputs.into_iter().zip([demuxer, "wav"]) {
+                let options = &args[previous..i];
+                let forced = options.windows(2).rev().find(|w| w[0] == "-f").map(|w| w[1].as_str());
+                assert_eq!(forced, Some(expected), "{args:?}");
+                assert!(options.windows(2).any(|w| w == ["-protocol_whitelist", "file"]), "{args:?}");
+                assert!(args[i + 1].starts_with("file:/w/"), "{args:?}");
+                previous = i + 2;
+            }
+        }
+    }
 }

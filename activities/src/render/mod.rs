@@ -27,6 +27,10 @@ pub enum RenderError {
     /// same render would not help.
     #[error("the rendered video is not valid: {0}")]
     InvalidOutput(String),
+    /// An upload the render cannot use (not its type, too large an
+    /// image); retrying would not help.
+    #[error("the background upload cannot be used: {0}")]
+    InvalidInput(String),
     #[error("rendering I/O failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -65,6 +69,10 @@ pub async fn render(
     work_dir: &Path,
     on_progress: &mut (dyn FnMut(f64) + Send),
 ) -> Result<Rendered, RenderError> {
+    // Before FFmpeg sees the upload: its bytes are its type, an image's size is bounded.
+    if let ffmpeg::Background::Image(upload) | ffmpeg::Background::Video(upload) = &request.background {
+        ffmpeg::check_upload(upload).await?;
+    }
     tokio::fs::create_dir_all(work_dir).await?;
     let speech = work_dir.join("voice.wav");
     let phrases = tts.speak(&request.script, &speech).await?;

@@ -4,23 +4,28 @@
 
 use super::paths::AssetPath;
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, Timeouts,
     auth::OrgCtx,
     error::ErrorResponses,
     extract::{ApiJson, ApiQuery},
 };
 use axum::{
+    Extension,
     body::Body,
     extract::State,
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use domain::{assets, policy::Action};
-use futures::TryStreamExt;
+use domain::{
+    assets::{self, MediaType},
+    policy::Action,
+};
+use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use platform::storage::{ByteRange, StorageKey, signing};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::{future::Future, time::Duration};
+use tokio::io::AsyncReadExt;
 use tokio_util::io::{ReaderStream, StreamReader};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -78,36 +83,262 @@ pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> 
 
 /// Uploads a file of the org's own (editor and up): the raw body, typed by
 /// its Content-Type (JPEG, PNG, MP4, QuickTime, MP3 or WAV), at most 200 MB.
+// The type is checked against the first bytes (415 `unsupported_media_type`
+// when they are something else); without a Content-Type, or with
+// `application/octet-stream`, the type the bytes show is taken. Images
+// larger than 8192 px a side or 40 megapixels are refused (422). The body
+// has no total time limit but may not pause longer than
+// `Timeouts::upload_idle` (408 `upload_stalled`); nothing stays in storage
+// of an upload that stalls, breaks off or fails.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/uploads", tag = "media", security(("bearer" = [])),
     params(("org_id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = AssetView), ErrorResponses))]
 async fn upload(
     State(state): State<AppState>,
     ctx: OrgCtx,
+    timeouts: Option<Extension<Timeouts>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, ApiJson<AssetView>), ApiError> {
+) -> Result<(StatusCode, ApiJson<AssetView>), UploadError> {
     let scope = ctx.authorize(Action::EditContent)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let content_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let extension = assets::extension_for(&content_type)?;
+    let declared = match content_type.as_str() {
+        "" | "application/octet-stream" => None,
+        known => MediaType::from_content_type(assets::extension_for(known).map(|_| known).map_err(ApiError::from)?),
+    };
     if headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .is_some_and(|n| n > assets::UPLOAD_LIMIT)
     {
-        return Err(ApiError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge.into());
     }
+    let idle = timeouts.map_or_else(|| Timeouts::default().upload_idle, |Extension(t)| t.upload_idle);
+    let watch = BodyWatch::default();
+    let mut body = IdleBody::new(body.into_data_stream(), idle, watch.clone());
+
+    // The first bytes decide the type, before anything is stored.
+    let mut head = Vec::new();
+    let mut ended = read_head(&mut body, &mut head, SNIFF_LEN).await.map_err(|e| watch.explain(e.into(), idle))?;
+    if head.is_empty() && ended {
+        return Err(ApiError::Validation { field: "body", message: "the upload is empty".into() }.into());
+    }
+    let kind = assets::identify(declared, &head).map_err(|refused| UploadError::Unsupported(refused.to_string()))?;
+    if kind.is_image() {
+        loop {
+            match assets::image_size(kind, &head) {
+                Ok(Some(size)) => {
+                    assets::check_image_size(size)
+                        .map_err(|message| ApiError::Validation { field: "body", message })?;
+                    break;
+                }
+                Ok(None) if !ended && head.len() < assets::IMAGE_HEADER_LIMIT => {
+                    let want = (head.len() * 2).clamp(64 * 1024, assets::IMAGE_HEADER_LIMIT);
+                    ended = read_head(&mut body, &mut head, want).await.map_err(|e| watch.explain(e.into(), idle))?;
+                }
+                Ok(None) => {
+                    let limit = assets::IMAGE_HEADER_LIMIT / 1024;
+                    return Err(UploadError::Unsupported(format!(
+                        "the {} gives no image size in its first {limit} KiB",
+                        kind.content_type()
+                    )));
+                }
+                Err(why) => return Err(UploadError::Unsupported(why.to_owned())),
+            }
+        }
+    }
+
     let id = Uuid::now_v7();
-    let key = StorageKey::new(scope.org_id(), &format!("uploads/{id}.{extension}"))?;
-    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    let size = state.storage.put(&key, Box::pin(reader), assets::UPLOAD_LIMIT).await?;
-    if size == 0 {
-        state.storage.delete(&key).await?;
-        return Err(ApiError::Validation { field: "body", message: "the upload is empty".into() });
-    }
-    let asset = assets::record_upload(&state.db, &scope, id, key.as_str(), &content_type, size as i64).await?;
+    let key = StorageKey::new(scope.org_id(), &format!("uploads/{id}.{}", kind.extension()))?;
+    // A failed or dropped `put` stores nothing (the stores remove their
+    // partial files); once it has, the guard removes the object unless it
+    // is recorded, should the request be dropped or fail from here on.
+    let reader = std::io::Cursor::new(head).chain(StreamReader::new(body));
+    let size =
+        state.storage.put(&key, Box::pin(reader), assets::UPLOAD_LIMIT).await.map_err(|e| watch.explain(e, idle))?;
+    let stored = Uncommitted { storage: Some(state.storage.clone()), key: key.clone() };
+    let asset = assets::record_upload(&state.db, &scope, id, key.as_str(), kind.content_type(), size as i64)
+        .await
+        .map_err(ApiError::from)?;
+    stored.commit();
     Ok((StatusCode::CREATED, ApiJson(asset_view(&state, asset).await?)))
+}
+
+/// How many bytes are read before the type is decided.
+const SNIFF_LEN: usize = 64;
+
+/// Reads from `body` into `head` until it holds `want` bytes; true when the
+/// body ended first.
+async fn read_head(body: &mut IdleBody, head: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    while head.len() < want {
+        match body.next().await {
+            Some(chunk) => head.extend_from_slice(&chunk?),
+            None => return Ok(true),
+        }
+    }
+    Ok(false)
+}
+
+/// An upload's stored object, deleted when this is dropped uncommitted.
+struct Uncommitted {
+    storage: Option<std::sync::Arc<dyn platform::storage::ObjectStore>>,
+    key: StorageKey,
+}
+
+impl Uncommitted {
+    fn commit(mut self) {
+        self.storage = None;
+    }
+}
+
+impl Drop for Uncommitted {
+    fn drop(&mut self) {
+        let (Some(storage), Ok(runtime)) = (self.storage.take(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let key = self.key.clone();
+        runtime.spawn(async move {
+            if let Err(e) = storage.delete(&key).await {
+                tracing::warn!(key = key.as_str(), error = %e, "removing an unrecorded upload failed");
+            }
+        });
+    }
+}
+
+/// What went wrong with the request body, as the idle timeout saw it.
+#[derive(Clone, Default)]
+struct BodyWatch(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+const BODY_STALLED: u8 = 1;
+const BODY_BROKEN: u8 = 2;
+
+impl BodyWatch {
+    fn set(&self, what: u8) {
+        self.0.store(what, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A failed store explained by the body when it was the body's fault.
+    fn explain(&self, err: platform::storage::StorageError, idle: Duration) -> UploadError {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            BODY_STALLED => UploadError::Stalled(idle),
+            BODY_BROKEN => UploadError::Api(ApiError::bad_request(
+                "upload_incomplete",
+                "the upload broke off before the whole body arrived",
+            )),
+            _ => UploadError::Api(err.into()),
+        }
+    }
+}
+
+/// The request body with an idle timeout: waiting longer than `idle` for
+/// the next bytes ends it with an error (the time the store spends writing
+/// what arrived does not count).
+struct IdleBody {
+    inner: axum::body::BodyDataStream,
+    idle: Duration,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    waiting: bool,
+    done: bool,
+    watch: BodyWatch,
+}
+
+impl IdleBody {
+    fn new(inner: axum::body::BodyDataStream, idle: Duration, watch: BodyWatch) -> Self {
+        let timer = Box::pin(tokio::time::sleep(idle));
+        IdleBody { inner, idle, timer, waiting: false, done: false, watch }
+    }
+}
+
+impl futures::Stream for IdleBody {
+    type Item = std::io::Result<axum::body::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if !this.waiting {
+            this.waiting = true;
+            let deadline = tokio::time::Instant::now() + this.idle;
+            this.timer.as_mut().reset(deadline);
+        }
+        match std::pin::Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                this.waiting = false;
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.done = true;
+                this.watch.set(BODY_BROKEN);
+                Poll::Ready(Some(Err(std::io::Error::other(e))))
+            }
+            Poll::Ready(None) => {
+                this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.done = true;
+                    this.watch.set(BODY_STALLED);
+                    let why = format!("no bytes for {} ms", this.idle.as_millis());
+                    Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, why))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+/// The upload's own refusals beside the API's errors, in the same
+/// `{"error": {"code", "message", "request_id"}}` envelope.
+pub(crate) enum UploadError {
+    Api(ApiError),
+    /// 408 `upload_stalled`: the body paused longer than the idle timeout.
+    Stalled(Duration),
+    /// 415 `unsupported_media_type`: the bytes are not the declared type,
+    /// or not one we accept.
+    Unsupported(String),
+}
+
+impl From<ApiError> for UploadError {
+    fn from(err: ApiError) -> Self {
+        UploadError::Api(err)
+    }
+}
+
+impl From<platform::storage::StorageError> for UploadError {
+    fn from(err: platform::storage::StorageError) -> Self {
+        UploadError::Api(err.into())
+    }
+}
+
+impl IntoResponse for UploadError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            UploadError::Api(err) => return err.into_response(),
+            UploadError::Stalled(idle) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "upload_stalled",
+                format!("no bytes of the upload arrived for {} s; it was abandoned", idle.as_secs_f64()),
+            ),
+            UploadError::Unsupported(message) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+            }
+        };
+        tracing::info!(code, error = %message, "request rejected");
+        let request_id = crate::request_id::current();
+        let body = serde_json::json!({"error": {"code": code, "message": message, "request_id": request_id}});
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
 }
 
 /// An asset with a fresh signed link to its bytes.

@@ -198,19 +198,14 @@ impl ObjectStore for LocalStore {
         let path = self.path(key);
         let dir = path.parent().expect("keys have a directory");
         tokio::fs::create_dir_all(dir).await?;
-        // Written beside the target and renamed: readers never see half a file.
-        let partial = dir.join(format!(".partial-{}", Uuid::new_v4()));
-        let result = copy_limited(&mut reader, &partial, limit).await;
-        match result {
-            Ok(size) => {
-                tokio::fs::rename(&partial, &path).await?;
-                Ok(size)
-            }
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                Err(e)
-            }
-        }
+        // Written beside the target and renamed: readers never see half a
+        // file. The guard removes the partial file when the write fails or
+        // its future is dropped (a client that went away mid-upload).
+        let partial = RemoveOnDrop::new(dir.join(format!("{PARTIAL_PREFIX}{}", Uuid::new_v4())));
+        let size = copy_limited(&mut reader, partial.path(), limit).await?;
+        tokio::fs::rename(partial.path(), &path).await?;
+        partial.disarm();
+        Ok(size)
     }
 
     async fn size(&self, key: &StorageKey) -> Result<Option<u64>, StorageError> {
@@ -244,7 +239,15 @@ impl ObjectStore for LocalStore {
 }
 
 /// Copies `reader` into a new file at `to`, failing past `limit` bytes.
+/// The file is removed when the copy fails or is dropped half-way.
 async fn copy_limited(reader: &mut Reader, to: &Path, limit: u64) -> Result<u64, StorageError> {
+    let written = RemoveOnDrop::new(to.to_owned());
+    let size = copy_into(reader, to, limit).await?;
+    written.disarm();
+    Ok(size)
+}
+
+async fn copy_into(reader: &mut Reader, to: &Path, limit: u64) -> Result<u64, StorageError> {
     let mut file = tokio::fs::File::create(to).await?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -261,6 +264,126 @@ async fn copy_limited(reader: &mut Reader, to: &Path, limit: u64) -> Result<u64,
     }
     file.sync_all().await?;
     Ok(size)
+}
+
+/// What `LocalStore` names a file it is still writing, beside its target.
+const PARTIAL_PREFIX: &str = ".partial-";
+/// What `S3Store` names the spool of an upload in the temp directory
+/// (`s3.rs`).
+const S3_SPOOL_PREFIX: &str = "reelpilot-s3-";
+
+/// A file that is deleted when this guard is dropped, unless disarmed:
+/// what an interrupted write leaves behind goes with it. The removal is a
+/// single unlink, done synchronously so it also happens when a future is
+/// dropped outside a runtime's reach.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl RemoveOnDrop {
+    fn new(path: PathBuf) -> Self {
+        RemoveOnDrop(Some(path))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.as_deref().expect("armed until disarmed")
+    }
+
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// What a sweep removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// How old a partial file must be before a sweep removes it: uploads stall
+/// out long before (their body has an idle timeout) and a write in
+/// progress keeps touching its file.
+pub const PARTIAL_MAX_AGE: Duration = Duration::from_secs(3600);
+/// How often `spawn_partial_sweeper` sweeps.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Removes what interrupted writes left behind and has not been written to
+/// for `older_than`: for the local backend, the `.partial-*` files beside
+/// the objects (a crash or kill between create and rename; dropped and
+/// failed writes remove their own); for S3, whose PutObject never leaves
+/// half an object, the upload spools in this machine's temp directory.
+/// Objects themselves are never touched.
+pub async fn sweep_partials(cfg: &StorageConfig, older_than: Duration) -> Result<Swept, StorageError> {
+    let (root, prefix, recursive) = match cfg {
+        StorageConfig::Local { dir } => (dir.clone(), PARTIAL_PREFIX, true),
+        StorageConfig::S3(_) => (std::env::temp_dir(), S3_SPOOL_PREFIX, false),
+    };
+    tokio::task::spawn_blocking(move || sweep_dir(&root, prefix, recursive, older_than))
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+}
+
+fn sweep_dir(root: &Path, prefix: &str, recursive: bool, older_than: Duration) -> Result<Swept, StorageError> {
+    let mut swept = Swept::default();
+    let mut dirs = vec![root.to_owned()];
+    let now = std::time::SystemTime::now();
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                if recursive {
+                    dirs.push(entry.path());
+                }
+                continue;
+            }
+            let stale =
+                meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age >= older_than);
+            if meta.is_file() && stale && entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix)) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        swept.files += 1;
+                        swept.bytes += meta.len();
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Ok(swept)
+}
+
+/// Sweeps stale partial files (`sweep_partials`, older than
+/// `PARTIAL_MAX_AGE`) now and then every `SWEEP_EVERY`, logging what it
+/// removed, until the returned task is aborted or the runtime stops.
+pub fn spawn_partial_sweeper(cfg: StorageConfig) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match sweep_partials(&cfg, PARTIAL_MAX_AGE).await {
+                Ok(swept) if swept.files > 0 => {
+                    tracing::info!(files = swept.files, bytes = swept.bytes, "removed stale partial uploads")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweeping partial uploads failed"),
+            }
+        }
+    })
 }
 
 /// Expiring URLs for objects, signed with HMAC-SHA-256 over the key and the
@@ -365,6 +488,85 @@ mod tests {
         assert!(matches!(err, StorageError::TooLarge { limit: 1024 }));
         let leftovers = std::fs::read_dir(dir.join(format!("org/{}/uploads", Uuid::from_u128(1)))).unwrap().count();
         assert_eq!(leftovers, 1, "no partial files stay behind");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A reader that yields `bytes` and then never again (a client gone quiet).
+    fn stalls_after(bytes: usize) -> Reader {
+        Box::pin(std::io::Cursor::new(vec![7u8; bytes]).chain(Stalled))
+    }
+
+    struct Stalled;
+    impl AsyncRead for Stalled {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut dirs = vec![dir.to_owned()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    names.push(e.path().strip_prefix(dir).unwrap().display().to_string());
+                }
+            }
+        }
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn a_write_dropped_half_way_leaves_no_partial_file() {
+        let dir = temp_dir();
+        let store = LocalStore::new(dir.clone());
+        let key = StorageKey::new(Uuid::from_u128(1), "uploads/dropped.bin").unwrap();
+        let put = store.put(&key, stalls_after(200_000), 1 << 30);
+        assert!(tokio::time::timeout(Duration::from_millis(300), put).await.is_err(), "the write waits for bytes");
+        assert_eq!(files_in(&dir), Vec::<String>::new(), "neither the object nor a partial file stays");
+        assert_eq!(store.size(&key).await.unwrap(), None);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn stale_partial_files_are_swept_and_nothing_else() {
+        let dir = temp_dir();
+        let store = LocalStore::new(dir.clone());
+        let org = Uuid::from_u128(3);
+        let key = StorageKey::new(org, "uploads/kept.png").unwrap();
+        store.put(&key, Box::pin(std::io::Cursor::new(vec![1u8; 10])), 1024).await.unwrap();
+        let uploads = dir.join(format!("org/{org}/uploads"));
+        let stale = uploads.join(".partial-stale");
+        let fresh = uploads.join(".partial-fresh");
+        std::fs::write(&stale, vec![0u8; 1000]).unwrap();
+        std::fs::write(&fresh, b"still being written").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options().write(true).open(&stale).unwrap().set_modified(two_hours_ago).unwrap();
+        // An old object is an object, never a partial file.
+        std::fs::File::options()
+            .write(true)
+            .open(uploads.join("kept.png"))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+
+        let cfg = StorageConfig::Local { dir: dir.clone() };
+        let swept = sweep_partials(&cfg, PARTIAL_MAX_AGE).await.unwrap();
+        assert_eq!(swept, Swept { files: 1, bytes: 1000 });
+        let expected = [format!("org/{org}/uploads/.partial-fresh"), format!("org/{org}/uploads/kept.png")];
+        assert_eq!(files_in(&dir), expected);
+        assert_eq!(sweep_partials(&cfg, PARTIAL_MAX_AGE).await.unwrap(), Swept::default());
+        assert_eq!(
+            sweep_partials(&StorageConfig::Local { dir: dir.join("absent") }, PARTIAL_MAX_AGE).await.unwrap(),
+            Swept::default()
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
