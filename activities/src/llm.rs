@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Completion {
+    /// The budget this call drew on, released when it is metered.
+    pub reservation: Option<domain::budgets::Reservation>,
     pub content: String,
     pub tokens_in: i32,
     pub tokens_out: i32,
@@ -90,12 +92,21 @@ impl LlmClient {
         (tokens_in * self.cfg.price_in_micros_per_mtok + tokens_out * self.cfg.price_out_micros_per_mtok) / 1_000_000
     }
 
+    /// The most one call with these messages can cost: every two bytes of
+    /// the request counted as a token (real tokenisers give about four) and
+    /// the whole `max_tokens` answer.
+    pub fn worst_case_cost_micros(&self, messages: &[Value], schema: &Value) -> i64 {
+        let request_bytes = serde_json::to_string(messages).map_or(0, |m| m.len()) + schema.to_string().len();
+        self.cost_micros(request_bytes as i64 / 2 + 64, i64::from(self.cfg.max_output_tokens)).max(1)
+    }
+
     /// One chat completion asking for JSON that follows `schema`.
     pub async fn complete(&self, messages: &[Value], schema: &Value) -> Result<Completion, LlmError> {
         let request = json!({
             "model": self.cfg.model,
             "messages": messages,
             "temperature": 0.8,
+            "max_tokens": self.cfg.max_output_tokens,
             "stream": false,
             "response_format": {
                 "type": "json_schema",
@@ -121,6 +132,7 @@ impl LlmClient {
         LLM_TOKENS.with_label_values(&["in"]).inc_by(tokens_in.max(0) as u64);
         LLM_TOKENS.with_label_values(&["out"]).inc_by(tokens_out.max(0) as u64);
         Ok(Completion {
+            reservation: None,
             content,
             tokens_in: tokens_in as i32,
             tokens_out: tokens_out as i32,

@@ -20,13 +20,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let runtime = Runtime::from_current_tokio(runtime_options(&config)?).context("starting the Temporal runtime")?;
-    let deps = activities::worker::Dependencies {
-        db,
-        llm: std::sync::Arc::new(activities::llm::LlmClient::new(&config.llm)),
-        storage: platform::storage::from_config(&config.storage),
-        secrets: platform::secrets::from_config(&config.secrets),
-        tiktok: std::sync::Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
-    };
+    let deps = activities::worker::Dependencies::from_config(&config, db);
     let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps)?;
     if let Some(addr) = config.worker.metrics_addr {
         let bound = activities::worker::serve_metrics(addr).await.context("serving the worker's metrics")?;

@@ -5,6 +5,7 @@ use crate::{
 };
 use domain::{
     OrgScope,
+    budgets::{self, Meter},
     drafting::{self, DraftContext, NotesBySlot},
     generation::{self, DraftSlot},
     llm_usage::{self, LlmCall},
@@ -28,11 +29,16 @@ pub struct PlanActivitiesImpl {
     pub db: DatabaseConnection,
     pub llm: Arc<LlmClient>,
     pub secrets: Arc<dyn platform::secrets::SecretStore>,
+    pub budgets: platform::config::BudgetDefaults,
 }
+
+/// How long an LLM call's reservation outlives a crashed activity.
+const LLM_RESERVATION_TTL_MINUTES: i64 = 15;
 
 /// What an LLM call is about, for its audit record.
 struct CallSite<'a> {
     scope: &'a OrgScope,
+    project: &'a entities::projects::Model,
     project_id: Uuid,
     plan_id: Uuid,
     slot_id: Option<Uuid>,
@@ -42,9 +48,10 @@ struct CallSite<'a> {
 }
 
 impl<'a> CallSite<'a> {
-    fn new(ctx: &ActivityContext, scope: &'a OrgScope, context: &DraftContext, slot_id: Option<Uuid>) -> Self {
+    fn new(ctx: &ActivityContext, scope: &'a OrgScope, context: &'a DraftContext, slot_id: Option<Uuid>) -> Self {
         CallSite {
             scope,
+            project: &context.project,
             project_id: context.project.id,
             plan_id: context.plan_id,
             slot_id,
@@ -64,9 +71,9 @@ impl PlanActivitiesImpl {
         outcome: &'static str,
         error: Option<String>,
     ) {
-        let (tokens_in, tokens_out, cost_micros, latency_ms) = match result {
-            Ok(c) => (c.tokens_in, c.tokens_out, c.cost_micros, c.latency.as_millis() as i32),
-            Err(_) => (0, 0, 0, 0),
+        let (tokens_in, tokens_out, cost_micros, latency_ms, reservation) = match result {
+            Ok(c) => (c.tokens_in, c.tokens_out, c.cost_micros, c.latency.as_millis() as i32, c.reservation),
+            Err(_) => (0, 0, 0, 0, None),
         };
         let call = LlmCall {
             project_id: Some(site.project_id),
@@ -83,6 +90,7 @@ impl PlanActivitiesImpl {
             error,
             workflow_id: site.workflow_id.clone(),
             attempt: site.attempt,
+            reservation,
         };
         // A failed audit write must not lose the model's work; it is logged loudly.
         if let Err(e) = llm_usage::record(&self.db, site.scope, call).await {
@@ -112,9 +120,26 @@ impl PlanActivitiesImpl {
             }
             None => &*self.llm,
         };
+        // The call's worst case is taken from the budget before it is made
+        // (atomically, so concurrent drafts cannot overshoot) and given back
+        // when its real cost is metered.
+        let reservation = budgets::reserve(
+            &self.db,
+            site.scope,
+            Meter::LlmMicros,
+            Some(site.project),
+            &self.budgets,
+            llm.worst_case_cost_micros(messages, schema),
+            chrono::Duration::minutes(LLM_RESERVATION_TTL_MINUTES),
+        )
+        .await
+        .map_err(|e| from_domain("reserving the LLM budget", e))?;
         match llm.complete(messages, schema).await {
-            Ok(completion) => Ok(completion),
+            Ok(completion) => Ok(Completion { reservation: Some(reservation), ..completion }),
             Err(err) => {
+                if let Err(e) = budgets::release(&self.db, site.scope, reservation).await {
+                    tracing::warn!(error = %e, "releasing an LLM reservation failed; it expires by itself");
+                }
                 self.audit(site, purpose, Err(&err), err.outcome(), Some(err.to_string())).await;
                 let message = format!("{purpose}: {err}");
                 if err.is_transient() {

@@ -26,6 +26,22 @@ pub struct Dependencies {
     pub storage: Arc<dyn ObjectStore>,
     pub secrets: Arc<dyn SecretStore>,
     pub tiktok: Arc<TikTokClient>,
+    pub budgets: platform::config::BudgetDefaults,
+}
+
+impl Dependencies {
+    /// The worker's clients and stores from config: the one wiring the
+    /// binary and the tests share.
+    pub fn from_config(config: &platform::Config, db: DatabaseConnection) -> Dependencies {
+        Dependencies {
+            db,
+            llm: Arc::new(LlmClient::new(&config.llm)),
+            storage: platform::storage::from_config(&config.storage),
+            secrets: platform::secrets::from_config(&config.secrets),
+            tiktok: Arc::new(TikTokClient::new(&config.tiktok)),
+            budgets: config.budgets,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +74,12 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<TokenRefreshWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
-        .register_activities(PlanActivitiesImpl { db: deps.db.clone(), llm: deps.llm, secrets: deps.secrets.clone() })
+        .register_activities(PlanActivitiesImpl {
+            db: deps.db.clone(),
+            llm: deps.llm,
+            secrets: deps.secrets.clone(),
+            budgets: deps.budgets,
+        })
         .register_activities(PipelineActivitiesImpl { db: deps.db.clone(), secrets: deps.secrets, tiktok: deps.tiktok })
         // The render workflow's bookkeeping (releasing a slot) runs here.
         .register_activities(render_activities(deps.db, deps.storage, render))

@@ -6,7 +6,6 @@ use anyhow::Context;
 use api::{AppState, app};
 use migration::{Migrator, MigratorTrait};
 use platform::Config;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     match command.as_str() {
         "serve" => serve(config).await,
         "migrate" => migrate(&config).await,
-        "seed" => api::seed::run(state(config).await?).await,
+        "seed" => api::seed::run(AppState::from_config(config, "reelpilot-seed").await?).await,
         "rotate-keys" => {
             let retire = std::env::args().nth(2).as_deref() == Some("--retire");
             let store = platform::secrets::from_config(&config.secrets);
@@ -41,49 +40,9 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn state(config: Config) -> anyhow::Result<AppState> {
-    let db = platform::db::connect(&config.database).await.context("configuring the database pool")?;
-    let temporal = temporal::runtime::connect(
-        &config.temporal.address,
-        &config.temporal.namespace,
-        "reelpilot-api",
-        config.temporal.connect_timeout,
-    )
-    .await?;
-    let secrets = platform::secrets::from_config(&config.secrets);
-    let media_key = Arc::new(media_key(&*secrets).await?);
-    Ok(AppState {
-        db,
-        temporal,
-        storage: platform::storage::from_config(&config.storage),
-        secrets,
-        mailer: platform::mail::Mailer::new(&config.mail)?,
-        tiktok: Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
-        media_key,
-        config: Arc::new(config),
-    })
-}
-
-/// The media-link key; a sealed or starting Vault is waited for (a minute)
-/// rather than failing the start.
-async fn media_key(secrets: &dyn platform::secrets::SecretStore) -> anyhow::Result<[u8; 32]> {
-    let mut attempt = 0;
-    loop {
-        match secrets.derive_key(api::routes::MEDIA_KEY_PURPOSE).await {
-            Ok(key) => return Ok(key),
-            Err(e) if e.is_retryable() && attempt < 30 => {
-                attempt += 1;
-                tracing::warn!(error = %e, attempt, "the secret store is not ready; waiting");
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            }
-            Err(e) => return Err(e).context("deriving the media-link key from the secret store"),
-        }
-    }
-}
-
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.api.listen;
-    let state = state(config).await?;
+    let state = AppState::from_config(config, "reelpilot-api").await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, "API listening");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())

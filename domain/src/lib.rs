@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod bandit;
+pub mod budgets;
 pub mod credentials;
 pub mod drafting;
 pub mod error;

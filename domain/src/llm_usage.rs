@@ -1,9 +1,9 @@
 //! The audit of every LLM call and its metering into the usage ledger, and
-//! the budget check that runs before a generation starts.
+//! the totals budgets are checked against (see `budgets`).
 
 use crate::{DomainError, OrgScope};
 use chrono::{Datelike, TimeZone, Utc};
-use entities::{llm_calls, projects, usage_ledger};
+use entities::{llm_calls, usage_ledger};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, OnConflict},
@@ -28,6 +28,8 @@ pub struct LlmCall {
     pub error: Option<String>,
     pub workflow_id: Option<String>,
     pub attempt: i32,
+    /// The budget reservation the call drew on, released as it is metered.
+    pub reservation: Option<crate::budgets::Reservation>,
 }
 
 /// Records a call and, in the same transaction, its tokens and cost in the
@@ -76,6 +78,9 @@ pub async fn record(db: &DatabaseConnection, scope: &OrgScope, call: LlmCall) ->
     let rows: Vec<_> = rows.collect();
     if !rows.is_empty() {
         meter_once(&tx, rows).await?;
+    }
+    if let Some(reservation) = call.reservation {
+        crate::budgets::release_in(&tx, reservation).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -140,25 +145,6 @@ pub async fn total_since(
         .one(&*tx)
         .await?;
     Ok(total.flatten().unwrap_or(0))
-}
-
-/// Refuses to start LLM work for a project past its monthly LLM budget.
-pub async fn ensure_budget(
-    db: &DatabaseConnection,
-    scope: &OrgScope,
-    project: &projects::Model,
-) -> Result<(), DomainError> {
-    let Some(limit) = project.budgets.get("monthly_llm_micros").and_then(Value::as_i64) else { return Ok(()) };
-    let spent = month_cost_micros(db, scope, project.id).await?;
-    if spent >= limit {
-        return Err(DomainError::BudgetExceeded(format!(
-            "project {:?} has spent ${:.2} of its ${:.2} monthly LLM budget; raise the budget or wait for next month",
-            project.name,
-            spent as f64 / 1e6,
-            limit as f64 / 1e6
-        )));
-    }
-    Ok(())
 }
 
 /// Every recorded call of a plan, oldest first (for the audit view).

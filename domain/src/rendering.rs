@@ -5,7 +5,7 @@
 //! its own files and rows instead of adding more, and a render that was
 //! superseded never touches the slot.
 
-use crate::{DomainError, OrgScope, TenantTxn, llm_usage, projects::Budgets};
+use crate::{DomainError, OrgScope, TenantTxn, projects::Budgets};
 use chrono::Utc;
 use entities::{
     assets, projects,
@@ -33,8 +33,8 @@ pub fn render_path(slot_id: Uuid, version: i32, file: &str) -> String {
 
 /// Starts a render of an approved (or re-renders a rendered) slot: the slot
 /// becomes `rendering` with the next version. A slot already rendering is
-/// returned as is, so a repeated request joins the running render. Refused
-/// past the project's monthly video-seconds budget.
+/// returned as is, so a repeated request joins the running render. The
+/// render itself reserves its seconds from the budget before it composes.
 pub async fn start(db: &DatabaseConnection, scope: &OrgScope, slot_id: Uuid) -> Result<slots::Model, DomainError> {
     let tx = scope.begin(db).await?;
     let slot = slot_in(&tx, slot_id).await?;
@@ -43,16 +43,6 @@ pub async fn start(db: &DatabaseConnection, scope: &OrgScope, slot_id: Uuid) -> 
         SlotStatus::Approved | SlotStatus::Rendered => {}
         other => {
             return Err(DomainError::Conflict(format!("only approved slots can be rendered; this one is {other:?}")));
-        }
-    }
-    let project = project_in(&tx, slot.project_id).await?;
-    if let Some(limit) = Budgets::of(&project).monthly_video_seconds {
-        let used = llm_usage::month_total(db, scope, project.id, "video_seconds").await?;
-        if used >= limit {
-            return Err(DomainError::BudgetExceeded(format!(
-                "project {:?} has rendered {used} s of its {limit} s monthly video budget; raise the budget or wait for next month",
-                project.name
-            )));
         }
     }
     let mut s: slots::ActiveModel = slot.clone().into();

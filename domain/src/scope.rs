@@ -8,7 +8,7 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, credentials, invitations, llm_calls, memberships, plans, post_metrics, projects, prompts,
+    assets, audit_log, budget_reservations, credentials, invitations, llm_calls, memberships, plans, post_metrics, projects, prompts,
     publications, slots, tiktok_accounts, usage_ledger,
 };
 use sea_orm::{
@@ -46,7 +46,8 @@ tenant_owned!(
     llm_calls,
     credentials,
     tiktok_accounts,
-    post_metrics
+    post_metrics,
+    budget_reservations
 );
 
 /// The organisation a request or activity acts for.

@@ -4,6 +4,7 @@
 pub mod access_tokens;
 pub mod assets;
 pub mod audit_log;
+pub mod budget_reservations;
 pub mod credentials;
 pub mod email_tokens;
 pub mod invitations;

@@ -81,7 +81,24 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("LLM_REPAIR_ATTEMPTS", Some("2"), "times the model may correct an invalid answer"),
     var("LLM_PRICE_IN_MICROS_PER_MTOK", Some("150000"), "price of a million input tokens in micro-dollars"),
     var("LLM_PRICE_OUT_MICROS_PER_MTOK", Some("600000"), "price of a million output tokens in micro-dollars"),
+    var("LLM_MAX_OUTPUT_TOKENS", Some("4096"), "longest answer asked of the model (bounds each call's cost)"),
     var("PLAN_BATCH_DAYS", Some("7"), "days drafted per LLM call"),
+    var(
+        "BUDGET_DEFAULT_MONTHLY_LLM_MICROS",
+        Some("5000000"),
+        "LLM spend per project and month, micro-dollars, unless the project sets less; `unlimited` to lift it",
+    ),
+    var(
+        "BUDGET_DEFAULT_MONTHLY_VIDEO_SECONDS",
+        Some("3600"),
+        "rendered seconds per project and month, unless the project sets less; `unlimited` to lift it",
+    ),
+    var("BUDGET_DEFAULT_POSTS_PER_DAY", Some("20"), "posts per project and day, unless the project sets less; `unlimited`"),
+    var(
+        "BUDGET_DEFAULT_STORAGE_BYTES",
+        Some("5368709120"),
+        "stored bytes (uploads and renders) per organisation; `unlimited` to lift it",
+    ),
     var("TIKTOK_API_BASE", Some("https://open.tiktokapis.com"), "TikTok API (the local sandbox in make dev)"),
     var("TIKTOK_AUTH_URL", Some("https://www.tiktok.com/v2/auth/authorize/"), "TikTok's OAuth authorize page"),
     var("TIKTOK_CLIENT_KEY", None, "TikTok app client key (connecting accounts needs it)"),
@@ -139,6 +156,34 @@ pub struct Config {
     pub tiktok: TikTokConfig,
     pub mail: MailConfig,
     pub llm: LlmConfig,
+    pub budgets: BudgetDefaults,
+}
+
+/// A limit from config: a number, or `unlimited` (only ever by explicit setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub Option<i64>);
+
+impl FromStr for Limit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "unlimited" => Ok(Limit(None)),
+            n => n.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| Limit(Some(n))).ok_or_else(|| {
+                "must be a whole number of at least 0, or `unlimited`".to_owned()
+            }),
+        }
+    }
+}
+
+/// The platform's budgets, applied to every project (and, for storage,
+/// every org) that does not set a smaller one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetDefaults {
+    pub monthly_llm_micros: Limit,
+    pub monthly_video_seconds: Limit,
+    pub posts_per_day: Limit,
+    pub storage_bytes: Limit,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +195,9 @@ pub struct LlmConfig {
     pub repair_attempts: u32,
     pub price_in_micros_per_mtok: i64,
     pub price_out_micros_per_mtok: i64,
+    /// Sent as `max_tokens`; with the prompt's size it bounds what one call
+    /// can cost, which is what a call reserves from the budget.
+    pub max_output_tokens: u32,
     pub batch_days: u32,
 }
 
@@ -460,7 +508,14 @@ impl Config {
                 repair_attempts: vars.parse("LLM_REPAIR_ATTEMPTS")?,
                 price_in_micros_per_mtok: vars.parse("LLM_PRICE_IN_MICROS_PER_MTOK")?,
                 price_out_micros_per_mtok: vars.parse("LLM_PRICE_OUT_MICROS_PER_MTOK")?,
+                max_output_tokens: vars.parse::<u32>("LLM_MAX_OUTPUT_TOKENS")?.clamp(256, 65_536),
                 batch_days: vars.parse::<u32>("PLAN_BATCH_DAYS")?.clamp(1, 30),
+            },
+            budgets: BudgetDefaults {
+                monthly_llm_micros: vars.parse("BUDGET_DEFAULT_MONTHLY_LLM_MICROS")?,
+                monthly_video_seconds: vars.parse("BUDGET_DEFAULT_MONTHLY_VIDEO_SECONDS")?,
+                posts_per_day: vars.parse("BUDGET_DEFAULT_POSTS_PER_DAY")?,
+                storage_bytes: vars.parse("BUDGET_DEFAULT_STORAGE_BYTES")?,
             },
         })
     }

@@ -9,7 +9,10 @@ use crate::{
 };
 use axum::extract::State;
 use chrono::NaiveDate;
-use domain::policy::Action;
+use domain::{
+    budgets::{self, Meter},
+    policy::Action,
+};
 use entities::plans;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -103,7 +106,7 @@ async fn create(
 ) -> Result<(StatusCode, ApiJson<PlanStarted>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
     let project = domain::projects::get(&state.db, &scope, project_id).await?;
-    domain::llm_usage::ensure_budget(&state.db, &scope, &project).await?;
+    budgets::check(&state.db, &scope, Meter::LlmMicros, Some(&project), &state.config.budgets, 0).await?;
     let (plan, created) = domain::plans::find_or_create(&state.db, &scope, project_id, body.start_date, |plan_id| {
         temporal::ids::plan_workflow_id(scope.org_id(), plan_id)
     })
@@ -199,7 +202,7 @@ async fn regenerate(
     let scope = ctx.authorize(Action::EditContent)?;
     let plan = domain::plans::get(&state.db, &scope, plan_id).await?;
     let project = domain::projects::get(&state.db, &scope, plan.project_id).await?;
-    domain::llm_usage::ensure_budget(&state.db, &scope, &project).await?;
+    budgets::check(&state.db, &scope, Meter::LlmMicros, Some(&project), &state.config.budgets, 0).await?;
     let run = runs::start_month_plan(&state, &plan).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(PlanStarted { plan_id, created: false, run })))
 }

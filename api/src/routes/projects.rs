@@ -7,6 +7,7 @@ use crate::{
 };
 use axum::extract::State;
 use domain::{
+    budgets::{self, Meter},
     policy::Action,
     projects::{Budgets, Gates, NewProject, ProjectChanges},
 };
@@ -312,7 +313,8 @@ pub(crate) struct UsageView {
 }
 
 /// The project's usage this month (LLM spend, rendered seconds) and today
-/// (posts) against its budgets; `null` budgets are unlimited.
+/// (posts) against the budgets in force (the project's own, or the
+/// platform's default when that is smaller); `null` budgets are unlimited.
 #[utoipa::path(get, path = "/api/orgs/{org_id}/projects/{project_id}/usage", tag = "projects", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("project_id" = Uuid, Path)), responses((status = 200, body = UsageView), ErrorResponses))]
 async fn usage(
@@ -322,17 +324,17 @@ async fn usage(
 ) -> Result<ApiJson<UsageView>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
     let project = domain::projects::get(&state.db, &scope, project_id).await?;
-    let budgets = domain::projects::Budgets::of(&project);
+    let defaults = &state.config.budgets;
     let spent = domain::llm_usage::month_cost_micros(&state.db, &scope, project_id).await?;
     let posts = domain::llm_usage::month_total(&state.db, &scope, project_id, "publishes").await?;
     Ok(ApiJson(UsageView {
         llm_cost_micros_this_month: spent,
-        monthly_llm_budget_micros: budgets.monthly_llm_micros,
+        monthly_llm_budget_micros: budgets::limit(Meter::LlmMicros, Some(&project), defaults),
         video_seconds_this_month: domain::llm_usage::month_total(&state.db, &scope, project_id, "video_seconds")
             .await?,
-        monthly_video_seconds_budget: budgets.monthly_video_seconds,
+        monthly_video_seconds_budget: budgets::limit(Meter::VideoSeconds, Some(&project), defaults),
         publishes_today: domain::publishing::publishes_today(&state.db, &scope, project_id).await?,
-        posts_per_day_budget: budgets.posts_per_day,
+        posts_per_day_budget: budgets::posts_per_day(&project, defaults).map(|n| n as i32),
         publishes_this_month: posts,
         llm_cost_micros_per_post: (posts > 0).then(|| spent / posts),
     }))

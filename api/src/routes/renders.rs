@@ -15,7 +15,10 @@ use crate::{
     runs::{self, RunView},
 };
 use axum::extract::State;
-use domain::policy::Action;
+use domain::{
+    budgets::{self, Meter},
+    policy::Action,
+};
 use entities::slots::{self, SlotStatus};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -110,6 +113,11 @@ async fn start_render(
     ApiPath(SlotPath { slot_id }): ApiPath<SlotPath>,
 ) -> Result<(StatusCode, ApiJson<RenderView>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
+    // An early answer for a used-up budget; the render reserves its seconds
+    // (atomically) before it composes.
+    let project = domain::projects::get(&state.db, &scope, domain::slots::get(&state.db, &scope, slot_id).await?.project_id)
+        .await?;
+    budgets::check(&state.db, &scope, Meter::VideoSeconds, Some(&project), &state.config.budgets, 0).await?;
     let slot = domain::rendering::start(&state.db, &scope, slot_id).await?;
     if let Err(err) = runs::start_render(&state, &slot).await {
         // Without a run nothing would ever finish this version: release the slot.

@@ -11,6 +11,7 @@ use crate::{
 };
 use axum::extract::State;
 use domain::{
+    budgets::{self, Meter},
     policy::Action,
     slots::{SeenSlot, SlotEdit},
 };
@@ -296,7 +297,7 @@ async fn improve(
         return Err(ApiError::Validation { field: "instruction", message: "must be at most 500 characters".into() });
     }
     let project = domain::projects::get(&state.db, &scope, slot.project_id).await?;
-    domain::llm_usage::ensure_budget(&state.db, &scope, &project).await?;
+    budgets::check(&state.db, &scope, Meter::LlmMicros, Some(&project), &state.config.budgets, 0).await?;
     let run = runs::start_improve(&state, &slot, body.instruction).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(run)))
 }

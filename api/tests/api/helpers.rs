@@ -3,7 +3,7 @@ use migration::{Migrator, MigratorTrait};
 use platform::Config;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 use temporalio_sdk::Runtime;
 use uuid::Uuid;
 
@@ -80,27 +80,7 @@ pub fn test_config_on(database_url: &str, llm_base_url: &str, storage: Storage) 
 }
 
 pub async fn state_for(config: Config) -> AppState {
-    let db = platform::db::connect(&config.database).await.unwrap();
-    let temporal = temporal::runtime::connect(
-        &config.temporal.address,
-        &config.temporal.namespace,
-        "api-tests",
-        config.temporal.connect_timeout,
-    )
-    .await
-    .expect("the test Temporal server is reachable");
-    let secrets = platform::secrets::from_config(&config.secrets);
-    let media_key = Arc::new(secrets.derive_key(api::routes::MEDIA_KEY_PURPOSE).await.unwrap());
-    AppState {
-        db,
-        temporal,
-        storage: platform::storage::from_config(&config.storage),
-        secrets,
-        mailer: platform::mail::Mailer::new(&config.mail).unwrap(),
-        tiktok: Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
-        media_key,
-        config: Arc::new(config),
-    }
+    AppState::from_config(config, "api-tests").await.expect("the test servers are reachable")
 }
 
 /// The API on a real port plus a worker on the test's own task queues.
@@ -347,13 +327,7 @@ pub fn start_worker(config: Config) -> WorkerHandle {
             )
             .await
             .unwrap();
-            let deps = activities::worker::Dependencies {
-                db,
-                llm: Arc::new(activities::llm::LlmClient::new(&config.llm)),
-                storage: platform::storage::from_config(&config.storage),
-                secrets: platform::secrets::from_config(&config.secrets),
-                tiktok: Arc::new(platform::tiktok::TikTokClient::new(&config.tiktok)),
-            };
+            let deps = activities::worker::Dependencies::from_config(&config, db);
             let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps).unwrap();
             tx.send(Box::new(worker.shutdown_handle()) as Box<dyn Fn() + Send + Sync>).unwrap();
             tokio::select! {

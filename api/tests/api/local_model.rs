@@ -19,6 +19,7 @@ async fn the_local_model_drafts_a_day_that_passes_validation() {
         repair_attempts: 0,
         price_in_micros_per_mtok: 0,
         price_out_micros_per_mtok: 0,
+        max_output_tokens: 4096,
         batch_days: 1,
     });
     let expected = [(4, 0), (4, 1), (4, 2)];
