@@ -1,7 +1,8 @@
 // End-to-end: a team's first month, in Debian's Chromium driven by
 // playwright-core, against the real stack `make test` starts (API, worker,
 // Temporal, PostgreSQL, FFmpeg, mail catcher; the LLM and TikTok simulators).
-// register -> verify email -> create org -> connect TikTok (sandbox) ->
+// register -> verify email -> create org -> connect TikTok (sandbox consent,
+// then confirm the account on /tiktok/callback) ->
 // create project -> generate a month -> approve a slot -> watch it render ->
 // pass the publish gate -> see it published on the sandbox -> see its
 // metrics; then a viewer sees no approve buttons and the API refuses them,
@@ -130,8 +131,13 @@ try {
   step = "connect TikTok";
   await nav(page, "TikTok");
   await page.getByRole("button", { name: "Connect TikTok account" }).click();
-  // Through the sandbox's consent and the API's callback, back to this page.
-  await page.waitForURL(/\/tiktok\?tiktok_connected=/, { timeout: 30_000 });
+  // Through the sandbox's consent and the API's callback to the web app's
+  // confirmation page, which shows the account that consented.
+  await page.waitForURL((url) => url.pathname === "/tiktok/callback", { timeout: 30_000 });
+  await page.getByRole("heading", { name: "Link TikTok account Sandbox Creator to Weeknight Kitchen?" }).waitFor();
+  await shot(page, "03-tiktok-confirm");
+  await page.getByRole("button", { name: "Link account", exact: true }).click();
+  await page.waitForURL((url) => url.pathname === `/orgs/${orgId}/tiktok`);
   await page.getByText("TikTok account connected").waitFor();
   await shot(page, "03-tiktok");
 
@@ -291,7 +297,8 @@ try {
     const res = await fetch(`/api${path}/approve`, {
       method: "POST",
       headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" },
-      body: "{}",
+      // A well-formed body, so the refusal is the role check's and not the body's.
+      body: JSON.stringify({ version: 1 }),
     });
     return { status: res.status, body: await res.json() };
   }, secondSlot);

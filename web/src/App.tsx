@@ -24,6 +24,7 @@ import { Queue } from "./pages/Queue";
 import { Sessions } from "./pages/Sessions";
 import { SlotDetail } from "./pages/SlotDetail";
 import { TikTok } from "./pages/TikTok";
+import { TikTokCallback } from "./pages/TikTokCallback";
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -62,6 +63,7 @@ export function AppRoutes() {
         <Route path="/invitations/accept" element={<AcceptInvitation />} />
         <Route path="/orgs/new" element={<NewOrg />} />
         <Route path="/account/sessions" element={<Sessions />} />
+        <Route path="/tiktok/callback" element={<TikTokCallback />} />
         <Route path="/orgs/:orgId" element={<Layout />}>
           <Route index element={<Dashboard />} />
           <Route path="projects" element={<Projects />} />
@@ -92,26 +94,20 @@ function RequireSignIn() {
   return <Outlet />;
 }
 
-/** `/`: the first organisation, or creating one; TikTok's connect flow lands here too. */
+/** `/`: the first organisation, or creating one. */
 function Home() {
   const me = useMe();
   const navigate = useNavigate();
-  const location = useLocation();
   useEffect(() => {
     if (!me.data) return;
-    const params = new URLSearchParams(location.search);
-    const connectingOrg = sessionStorage.getItem(CONNECTING_ORG_KEY);
-    const tiktok = params.has("tiktok_connected") || params.has("tiktok_error");
-    const org = (tiktok && me.data.orgs.find((o) => o.org_id === connectingOrg)) || me.data.orgs[0];
-    if (!org) return void navigate("/orgs/new", { replace: true });
-    if (tiktok) {
-      sessionStorage.removeItem(CONNECTING_ORG_KEY);
-      return void navigate(`/orgs/${org.org_id}/tiktok${location.search}`, { replace: true });
-    }
-    navigate(`/orgs/${org.org_id}`, { replace: true });
-  }, [me.data, navigate, location.search]);
+    const org = me.data.orgs[0];
+    navigate(org ? `/orgs/${org.org_id}` : "/orgs/new", { replace: true });
+  }, [me.data, navigate]);
   return <Loading />;
 }
 
-/** Where the TikTok page remembers which organisation started a connection. */
+/**
+ * Where the TikTok page remembers which organisation started a connection,
+ * so the callback page can lead back there when nothing could be linked.
+ */
 export const CONNECTING_ORG_KEY = "reelpilot.connecting_org";

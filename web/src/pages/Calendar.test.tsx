@@ -10,10 +10,11 @@ const PLAN = "GET /api/orgs/org-1/plans/plan-1";
 const SLOTS = "GET /api/orgs/org-1/plans/plan-1/slots";
 
 // Day 1: a locked draft (09:00) and an approved slot (19:00); day 2: a draft with an unknown confidence.
+// Each at its own content version, which approving must send back.
 const slots: Schemas["SlotView"][] = [
-  aSlot(1, 0, { confidence: null }),
-  aSlot(0, 1, { status: "approved", confidence: 0.35 }),
-  aSlot(0, 0, { locked: true }),
+  aSlot(1, 0, { confidence: null, version: 7 }),
+  aSlot(0, 1, { status: "approved", confidence: 0.35, version: 2 }),
+  aSlot(0, 0, { locked: true, version: 4 }),
 ];
 
 function api(overrides: Record<string, unknown> = {}) {
@@ -65,7 +66,7 @@ describe("Calendar", () => {
     expect(screen.queryByRole("button", { name: /approve|lock|regenerate|select/i })).not.toBeInTheDocument();
   });
 
-  it("approves exactly the drafts an editor selected", async () => {
+  it("approves exactly the drafts an editor selected, each at the version shown", async () => {
     const calls = api({ "POST /api/orgs/org-1/plans/plan-1/approve": [] });
     renderCalendar("editor");
     await userEvent.click(await screen.findByRole("checkbox", { name: "Select Hook 1-0" }));
@@ -78,7 +79,12 @@ describe("Calendar", () => {
     expect(approve).toEqual({
       method: "POST",
       path: "/api/orgs/org-1/plans/plan-1/approve",
-      body: { slot_ids: ["slot-0-0", "slot-1-0"] },
+      body: {
+        slots: [
+          { id: "slot-0-0", version: 4 },
+          { id: "slot-1-0", version: 7 },
+        ],
+      },
     });
     await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/plan-1/slots")).length).toBeGreaterThan(1));
   });
@@ -94,7 +100,7 @@ describe("Calendar", () => {
     expect(screen.getByRole("button", { name: "Approve selected (2)" })).toBeInTheDocument();
   });
 
-  it("approves and locks a single slot from its cell", async () => {
+  it("approves and locks a single slot from its cell, approving the version shown", async () => {
     const calls = api({
       "POST /api/orgs/org-1/slots/slot-1-0/approve": aSlot(1, 0, { status: "approved" }),
       "POST /api/orgs/org-1/slots/slot-1-0/lock": aSlot(1, 0, { locked: true }),
@@ -109,6 +115,63 @@ describe("Calendar", () => {
         "/api/orgs/org-1/slots/slot-1-0/approve",
         "/api/orgs/org-1/slots/slot-1-0/lock",
         "/api/orgs/org-1/slots/slot-0-0/unlock",
+      ]),
+    );
+    expect(calls.find((c) => c.path.endsWith("/approve"))?.body).toEqual({ version: 7 });
+    expect(calls.find((c) => c.path.endsWith("/lock"))?.body).toBeUndefined();
+  });
+
+  it("shows a stale_version refusal of a bulk approval and fetches the slots again, then sends the new version", async () => {
+    // Someone edits Hook 1-0 after the grid loaded: the first approval is refused, the refetch shows the new content.
+    let edited = false;
+    let approvals = 0;
+    const calls = api({
+      [SLOTS]: () => (edited ? [aSlot(1, 0, { hook: "Hook 1-0, edited", version: 8 }), ...slots.slice(1)] : slots),
+      "POST /api/orgs/org-1/plans/plan-1/approve": () => {
+        approvals += 1;
+        if (approvals === 1) {
+          edited = true;
+          return apiError(409, "stale_version", "slot slot-1-0 changed since version 7");
+        }
+        return [];
+      },
+    });
+    renderCalendar("editor");
+    await userEvent.click(await screen.findByRole("button", { name: "Select all drafts" }));
+    await userEvent.click(screen.getByRole("button", { name: "Approve selected (2)" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("This slot changed since you opened it");
+    expect(alert).toHaveTextContent("code stale_version");
+    expect(await screen.findByRole("link", { name: "Hook 1-0, edited" })).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Approve selected (2)" }));
+    await screen.findByRole("button", { name: "Approve selected (0)" });
+    expect(calls.filter((c) => c.path.endsWith("/plan-1/approve")).map((c) => c.body)).toEqual([
+      { slots: [{ id: "slot-0-0", version: 4 }, { id: "slot-1-0", version: 7 }] },
+      { slots: [{ id: "slot-0-0", version: 4 }, { id: "slot-1-0", version: 8 }] },
+    ]);
+  });
+
+  it("shows a stale_version refusal of a single approval and fetches the slots again", async () => {
+    let edited = false;
+    const calls = api({
+      [SLOTS]: () => (edited ? [aSlot(1, 0, { hook: "Hook 1-0, edited", version: 8 }), ...slots.slice(1)] : slots),
+      "POST /api/orgs/org-1/slots/slot-1-0/approve": (body: unknown) => {
+        if ((body as { version: number }).version === 7) {
+          edited = true;
+          return apiError(409, "stale_version", "the slot changed since version 7");
+        }
+        return aSlot(1, 0, { status: "approved", version: 9 });
+      },
+    });
+    renderCalendar("editor");
+    await userEvent.click(await screen.findByRole("button", { name: "Approve Hook 1-0" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("This slot changed since you opened it");
+    await userEvent.click(await screen.findByRole("button", { name: "Approve Hook 1-0, edited" }));
+    await waitFor(() =>
+      expect(calls.filter((c) => c.path.endsWith("/slot-1-0/approve")).map((c) => c.body)).toEqual([
+        { version: 7 },
+        { version: 8 },
       ]),
     );
   });

@@ -132,29 +132,36 @@ function EditableGrid({
   const drafts = byDay(slots)
     .flatMap(([, cells]) => cells)
     .filter((slot) => slot.status === "draft");
-  const chosen = drafts.filter((slot) => selected.has(slot.id)).map((slot) => slot.id);
+  const chosen = drafts.filter((slot) => selected.has(slot.id));
 
   const refresh = () => queries.invalidateQueries({ queryKey: planKey(org.orgId, plan.id) });
+  // Each approval carries the version the grid shows; a 409 stale_version
+  // means the slot changed since, and the refetch below shows what it is now.
   const approve = useMutation({
-    mutationFn: (slotIds: string[]) =>
+    mutationFn: (seen: Schemas["SlotView"][]) =>
       call(
         client.POST("/api/orgs/{org_id}/plans/{plan_id}/approve", {
           params: { path: { org_id: org.orgId, plan_id: plan.id } },
-          body: { slot_ids: slotIds },
+          body: { slots: seen.map((slot) => ({ id: slot.id, version: slot.version })) },
         }),
       ),
     onSuccess: () => setSelected(new Set()),
-    onSettled: refresh,
+    onSettled: () => {
+      void queries.invalidateQueries({ queryKey: ["org", org.orgId, "slot"] });
+      return refresh();
+    },
   });
   const slotAction = useMutation({
-    mutationFn: ({ action, slotId }: { action: SlotAction; slotId: string }) => {
-      const path = { params: { path: { org_id: org.orgId, slot_id: slotId } } };
-      if (action === "approve") return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/approve", path));
+    mutationFn: ({ action, slot }: { action: SlotAction; slot: Schemas["SlotView"] }) => {
+      const path = { params: { path: { org_id: org.orgId, slot_id: slot.id } } };
+      if (action === "approve") {
+        return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/approve", { ...path, body: { version: slot.version } }));
+      }
       if (action === "lock") return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/lock", path));
       return call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/unlock", path));
     },
-    onSettled: (_slot, _error, { slotId }) => {
-      void queries.invalidateQueries({ queryKey: ["org", org.orgId, "slot", slotId] });
+    onSettled: (_slot, _error, { slot }) => {
+      void queries.invalidateQueries({ queryKey: ["org", org.orgId, "slot", slot.id] });
       return refresh();
     },
   });
@@ -166,7 +173,7 @@ function EditableGrid({
       if (!next.delete(slotId)) next.add(slotId);
       setSelected(next);
     },
-    onAction: (action, slotId) => slotAction.mutate({ action, slotId }),
+    onAction: (action, slot) => slotAction.mutate({ action, slot }),
     busy: slotAction.isPending || approve.isPending,
   };
 

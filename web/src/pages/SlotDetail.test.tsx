@@ -111,7 +111,7 @@ describe("SlotDetail content", () => {
     expect(screen.getByRole("link", { name: "Back to the calendar" })).toHaveAttribute("href", "/orgs/org-1/plans/plan-1");
   });
 
-  it("approves a draft, then offers to unapprove it", async () => {
+  it("approves a draft at the version shown, then offers to unapprove it", async () => {
     let status: Schemas["SlotStatus"] = "draft";
     const calls = fakeSlot({
       [`GET ${SLOT}`]: () => slot({ status }),
@@ -123,7 +123,35 @@ describe("SlotDetail content", () => {
     renderSlot();
     await userEvent.click(await screen.findByRole("button", { name: "Approve" }));
     expect(await screen.findByRole("button", { name: "Unapprove" })).toBeInTheDocument();
-    expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([`${SLOT}/approve`]);
+    expect(calls.filter((c) => c.method === "POST")).toEqual([{ method: "POST", path: `${SLOT}/approve`, body: { version: 3 } }]);
+  });
+
+  it("shows a stale_version refusal, fetches the slot again and approves the latest version", async () => {
+    // An AI improve landed after the page loaded: version 3 is refused, the refetch shows version 4.
+    let edited = false;
+    const calls = fakeSlot({
+      [`GET ${SLOT}`]: () => (edited ? slot({ script: "Keep one good pan.", version: 4 }) : slot()),
+      [`POST ${SLOT}/approve`]: (body: unknown) => {
+        if ((body as { version: number }).version !== 4) {
+          edited = true;
+          return apiError(409, "stale_version", "the slot changed since version 3");
+        }
+        return slot({ script: "Keep one good pan.", version: 5, status: "approved" });
+      },
+    });
+    renderSlot();
+    expect(await screen.findByText("Start with the pan you use most.")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Approve" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("This slot changed since you opened it; review the latest version before approving.");
+    expect(alert).toHaveTextContent("code stale_version");
+    expect(await screen.findByText("Keep one good pan.")).toBeInTheDocument();
+    expect(screen.queryByText("Start with the pan you use most.")).not.toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Approve" }));
+    await waitFor(() =>
+      expect(calls.filter((c) => c.path === `${SLOT}/approve`).map((c) => c.body)).toEqual([{ version: 3 }, { version: 4 }]),
+    );
   });
 
   it("saves an edit, warning that an approved slot returns to draft", async () => {

@@ -1,20 +1,17 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useSearchParams } from "react-router";
+import { useLocation } from "react-router";
 import { CONNECTING_ORG_KEY } from "../App";
 import { TikTokAccountCard } from "../components/dashboard/TikTokAccountCard";
 import { Button } from "../components/ui/button";
 import { Empty, ErrorMessage, Loading, Notice, PageHeader } from "../components/ui/feedback";
 import { call, client } from "../lib/api";
 import { useOrg } from "../lib/session";
-
-const CONNECT_ERRORS: Record<string, string> = {
-  expired_link: "The connection link expired; try again",
-  access_denied: "Access was denied on TikTok",
-};
+import type { TikTokLanding } from "./TikTokCallback";
 
 export function TikTok() {
   const org = useOrg();
-  const [params] = useSearchParams();
+  // Set by the callback page after the person linked an account or declined.
+  const landing = (useLocation().state ?? null) as TikTokLanding | null;
   const accounts = useQuery({
     queryKey: ["org", org.orgId, "tiktok", "accounts"],
     queryFn: () => call(client.GET("/api/orgs/{org_id}/tiktok/accounts", { params: { path: { org_id: org.orgId } } })),
@@ -22,13 +19,11 @@ export function TikTok() {
   const connect = useMutation({
     mutationFn: () => call(client.POST("/api/orgs/{org_id}/tiktok/connect", { params: { path: { org_id: org.orgId } } })),
     onSuccess: ({ authorize_url }) => {
-      // TikTok returns to `/`, which uses this to come back to this organisation.
+      // The callback page (/tiktok/callback) leads back here if nothing can be linked.
       sessionStorage.setItem(CONNECTING_ORG_KEY, org.orgId);
       window.location.assign(authorize_url);
     },
   });
-  const connectedId = params.get("tiktok_connected");
-  const errorCode = params.get("tiktok_error");
   return (
     <div className="space-y-4">
       <PageHeader title="TikTok">
@@ -39,12 +34,13 @@ export function TikTok() {
         )}
       </PageHeader>
       <p className="text-sm text-slate-600">Each project posts to the TikTok account chosen in its settings.</p>
-      {connectedId && <Notice tone="good">TikTok account connected</Notice>}
-      {errorCode && (
-        <div role="alert" className="rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800">
-          <p className="font-medium">{CONNECT_ERRORS[errorCode] ?? "TikTok could not be connected"}</p>
-          <p className="mt-1 text-xs text-red-600">code {errorCode}</p>
-        </div>
+      {landing?.tiktokLinked && (
+        <Notice tone="good">
+          {`TikTok account ${landing.tiktokLinked.reconnected ? "reconnected" : "connected"}: ${landing.tiktokLinked.name}`}
+        </Notice>
+      )}
+      {landing?.tiktokCancelled && (
+        <Notice>Nothing was linked; TikTok was asked to withdraw the access it granted.</Notice>
       )}
       <ErrorMessage error={connect.error} />
       {accounts.isPending && <Loading />}

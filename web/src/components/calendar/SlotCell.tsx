@@ -11,7 +11,8 @@ export type SlotAction = "approve" | "lock" | "unlock";
 export interface GridEditing {
   selected: ReadonlySet<string>;
   onToggle: (slotId: string) => void;
-  onAction: (action: SlotAction, slotId: string) => void;
+  /** `slot` as this cell shows it: approving sends its version. */
+  onAction: (action: SlotAction, slot: Schemas["SlotView"]) => void;
   busy: boolean;
 }
 
@@ -86,7 +87,7 @@ export function SlotCell({
                 aria-label={`Approve ${name}`}
                 title="Approve"
                 disabled={editing.busy}
-                onClick={() => editing.onAction("approve", slot.id)}
+                onClick={() => editing.onAction("approve", slot)}
               >
                 <Check size={14} />
               </Button>
@@ -98,7 +99,7 @@ export function SlotCell({
               aria-label={`${slot.locked ? "Unlock" : "Lock"} ${name}`}
               title={slot.locked ? "Unlock: regeneration may redraft it" : "Lock: regeneration leaves it alone"}
               disabled={editing.busy}
-              onClick={() => editing.onAction(slot.locked ? "unlock" : "lock", slot.id)}
+              onClick={() => editing.onAction(slot.locked ? "unlock" : "lock", slot)}
             >
               {slot.locked ? <LockOpen size={14} /> : <Lock size={14} />}
             </Button>

@@ -180,7 +180,11 @@ function ContentActions({
 }) {
   const { orgId } = useOrg();
   const path = slotPath(orgId, slot.id);
-  const approve = useSlotMutation(slot.id, () => call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/approve", path)));
+  // Approves the version on screen; if the slot changed since (409
+  // stale_version), the hook fetches it again so the person sees it first.
+  const approve = useSlotMutation(slot.id, (version: number) =>
+    call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/approve", { ...path, body: { version } })),
+  );
   const unapprove = useSlotMutation(slot.id, () =>
     call(client.POST("/api/orgs/{org_id}/slots/{slot_id}/unapprove", path)),
   );
@@ -200,7 +204,7 @@ function ContentActions({
           </Button>
         )}
         {slot.status === "draft" && (
-          <Button onClick={() => approve.mutate()} disabled={approve.isPending}>
+          <Button onClick={() => approve.mutate(slot.version)} disabled={approve.isPending}>
             Approve
           </Button>
         )}

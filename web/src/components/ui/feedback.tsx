@@ -2,14 +2,26 @@ import type { ReactNode } from "react";
 import { explain } from "../../lib/errors";
 import { cn } from "../../lib/utils";
 
-/** An API error as a person should read it: what it means, the server's words, and the request id for support. */
-export function ErrorMessage({ error, className }: { error: unknown; className?: string }) {
+/**
+ * An API error as a person should read it: what it means, the server's words, and the request id for support.
+ * `hints` says what a code means on this page, before the app-wide hints.
+ */
+export function ErrorMessage({
+  error,
+  className,
+  hints,
+}: {
+  error: unknown;
+  className?: string;
+  hints?: Partial<Record<string, string>>;
+}) {
   if (!error) return null;
   const e = explain(error);
+  const title = hints?.[e.code] ?? e.title;
   return (
     <div role="alert" className={cn("rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800", className)}>
-      <p className="font-medium">{e.title}</p>
-      {e.detail && e.detail !== e.title && <p>{e.detail}</p>}
+      <p className="font-medium">{title}</p>
+      {e.detail && e.detail !== title && <p>{e.detail}</p>}
       <p className="mt-1 text-xs text-red-600">
         code {e.code}
         {e.requestId && <> · request {e.requestId}</>}
