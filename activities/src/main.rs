@@ -21,6 +21,8 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let runtime = Runtime::from_current_tokio(runtime_options(&config)?).context("starting the Temporal runtime")?;
     let deps = activities::worker::Dependencies::from_config(&config, db);
+    // S3 uploads stage on local disk; what a crash left there is removed hourly.
+    let _sweeper = platform::storage::spawn_partial_sweeper(config.storage.clone());
     let mut worker = activities::worker::Workers::build(&runtime, client, &config, deps)?;
     if let Some(addr) = config.worker.metrics_addr {
         let bound = activities::worker::serve_metrics(addr).await.context("serving the worker's metrics")?;

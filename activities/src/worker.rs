@@ -82,7 +82,7 @@ fn main_worker(
         })
         .register_activities(PipelineActivitiesImpl { db: deps.db.clone(), secrets: deps.secrets, tiktok: deps.tiktok })
         // The render workflow's bookkeeping (releasing a slot) runs here.
-        .register_activities(render_activities(deps.db, deps.storage, render))
+        .register_activities(render_activities(deps.db, deps.storage, render, deps.budgets))
         .tuner(tuner(100, max_concurrent_activities))
         .build();
     Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
@@ -96,9 +96,10 @@ fn render_worker(
     render: &RenderConfig,
     db: DatabaseConnection,
     storage: Arc<dyn ObjectStore>,
+    budgets: platform::config::BudgetDefaults,
 ) -> Result<Worker, BuildError> {
     let options = WorkerOptions::new(Workload::Render.queue(task_queue_prefix))
-        .register_activities(render_activities(db, storage, render))
+        .register_activities(render_activities(db, storage, render, budgets))
         .tuner(tuner(1, render.max_concurrent))
         .build();
     Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
@@ -108,8 +109,9 @@ fn render_activities(
     db: DatabaseConnection,
     storage: Arc<dyn ObjectStore>,
     cfg: &RenderConfig,
+    budgets: platform::config::BudgetDefaults,
 ) -> RenderActivitiesImpl {
-    RenderActivitiesImpl { db, storage, tts: tts::from_config(&cfg.voice), work_dir: cfg.work_dir.clone() }
+    RenderActivitiesImpl { db, storage, tts: tts::from_config(&cfg.voice), work_dir: cfg.work_dir.clone(), budgets }
 }
 
 fn tuner(workflow_slots: usize, activity_slots: usize) -> TunerHolder {
@@ -151,7 +153,7 @@ impl Workers {
     ) -> Result<Workers, BuildError> {
         let prefix = &config.temporal.task_queue_prefix;
         let render =
-            render_worker(runtime, client.clone(), prefix, &config.render, deps.db.clone(), deps.storage.clone())?;
+            render_worker(runtime, client.clone(), prefix, &config.render, deps.db.clone(), deps.storage.clone(), deps.budgets)?;
         let publishing = PublishActivitiesImpl {
             db: deps.db.clone(),
             secrets: deps.secrets.clone(),

@@ -46,6 +46,11 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
+    /// An upload whose bytes are not the declared type, or not one we take.
+    #[error("{0}")]
+    UnsupportedUpload(String),
+    #[error("no bytes of the upload arrived for {} s; it was abandoned", .0.as_secs_f64())]
+    UploadStalled(std::time::Duration),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("{dependency} is unavailable")]
@@ -80,7 +85,10 @@ impl ApiError {
             ApiError::LinkRefused(_) => (StatusCode::FORBIDDEN, "invalid_link"),
             ApiError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedUpload(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::UploadStalled(_) => (StatusCode::REQUEST_TIMEOUT, "upload_stalled"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "dependency_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -131,6 +139,15 @@ pub struct ErrorBody {
     field: Option<String>,
 }
 
+/// An upload's own refusal, besides [`ErrorResponses`].
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum UploadErrorResponses {
+    /// The body paused longer than the idle timeout (`upload_stalled`).
+    #[response(status = 408)]
+    Stalled(ErrorEnvelope),
+}
+
 /// The error responses every endpoint may give, for the OpenAPI spec.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
@@ -162,6 +179,12 @@ pub enum ErrorResponses {
     /// A budget of the project would be exceeded; the message says which.
     #[response(status = 402)]
     BudgetExceeded(ErrorEnvelope),
+    /// The body is larger than allowed (`payload_too_large`).
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorEnvelope),
+    /// The body is not of a type this operation takes (`unsupported_media_type`).
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorEnvelope),
     /// Too many attempts; see `Retry-After`.
     #[response(status = 429)]
     RateLimited(ErrorEnvelope),
@@ -207,6 +230,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthenticated(_) => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // The rest of a stalled body is not worth reading.
+            ApiError::UploadStalled(_) => {
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             ApiError::RangeNotSatisfiable { total } => {
                 let range = HeaderValue::from_str(&format!("bytes */{total}")).expect("ASCII");

@@ -42,6 +42,8 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.api.listen;
+    // Partial files of uploads cut off by a crash are removed hourly.
+    let _sweeper = platform::storage::spawn_partial_sweeper(config.storage.clone());
     let state = AppState::from_config(config, "reelpilot-api").await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, "API listening");

@@ -225,15 +225,24 @@ pub fn check_image_size((width, height): (u32, u32)) -> Result<(), String> {
     Ok(())
 }
 
-/// Records an uploaded object and meters its bytes.
+/// Records an uploaded object and meters its bytes, dropping the storage
+/// reservation it was stored under in the same transaction.
+/// An object an upload stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub id: Uuid,
+    pub storage_key: &'a str,
+    pub content_type: &'a str,
+    pub size_bytes: i64,
+}
+
 pub async fn record_upload(
     db: &DatabaseConnection,
     scope: &OrgScope,
-    id: Uuid,
-    storage_key: &str,
-    content_type: &str,
-    size_bytes: i64,
+    upload: Upload<'_>,
+    reservation: crate::budgets::Reservation,
 ) -> Result<assets::Model, DomainError> {
+    let Upload { id, storage_key, content_type, size_bytes } = upload;
     let tx = scope.begin(db).await?;
     let now = Utc::now().fixed_offset();
     let asset = assets::ActiveModel {
@@ -263,6 +272,7 @@ pub async fn record_upload(
     }
     .insert(&*tx)
     .await?;
+    crate::budgets::release_in(&tx, reservation).await?;
     tx.commit().await?;
     Ok(asset)
 }

@@ -110,7 +110,7 @@ async fn used_and_held(
     project_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<i64, DomainError> {
-    let since = meter.window_start(now).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let since = meter.window_start(now).unwrap_or(DateTime::UNIX_EPOCH);
     let row = tx
         .query_one(Statement::from_sql_and_values(
             tx.get_database_backend(),

@@ -119,6 +119,7 @@ pub async fn complete(
     slot_id: Uuid,
     version: i32,
     result: RenderResult,
+    reservations: &[crate::budgets::Reservation],
 ) -> Result<RenderAssets, DomainError> {
     let tx = scope.begin(db).await?;
     let slot = slot_in(&tx, slot_id).await?;
@@ -174,6 +175,9 @@ pub async fn complete(
             created_at: Set(now),
         });
     crate::llm_usage::meter_once(&tx, ledger).await?;
+    for reservation in reservations {
+        crate::budgets::release_in(&tx, *reservation).await?;
+    }
     let assets = RenderAssets { video_asset_id: ids[0], thumbnail_asset_id: ids[1] };
     if slot.status == SlotStatus::Rendering && slot.render_version == version {
         let mut s: slots::ActiveModel = slot.into();

@@ -2,16 +2,19 @@
 //! releasing a slot whose render failed or was cancelled.
 
 use super::{
-    RenderError, RenderRequest,
+    RenderError, RenderRequest, compose,
     ffmpeg::{Background, MediaType, Upload},
-    render,
     tts::Tts,
+    voice,
 };
 use crate::{
     context::{scope_for, span},
     errors::{from_domain, permanent},
 };
-use domain::rendering::{self, RenderResult, RenderSource, RenderedFile};
+use domain::{
+    budgets::{self, Meter, Reservation},
+    rendering::{self, RenderResult, RenderSource, RenderedFile},
+};
 use platform::metrics;
 use platform::storage::{ObjectStore, StorageKey};
 use sea_orm::DatabaseConnection;
@@ -40,7 +43,11 @@ pub struct RenderActivitiesImpl {
     pub tts: Arc<dyn Tts>,
     /// Scratch space; each render works in `{work_dir}/{slot}/v{version}`.
     pub work_dir: PathBuf,
+    pub budgets: platform::config::BudgetDefaults,
 }
+
+/// How long a render's reservations outlive a crashed attempt.
+const RENDER_RESERVATION_TTL_MINUTES: i64 = 30;
 
 fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
     ActivityError::Application(Box::new(ApplicationFailure::new(format!("{what}: {err}"))))
@@ -134,12 +141,25 @@ impl RenderActivitiesImpl {
             captions: true,
             max_secs: source.max_video_seconds as f64,
         };
+        let scope = scope_for(ctx, input.org_id)?;
         let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
         let out_dir = work.join("out");
         let mut on_progress = |fraction| {
             progress_tx.send_replace(fraction);
         };
-        let rendering = render(&*self.tts, &request, &out_dir, &mut on_progress);
+        let project = domain::projects::get(&self.db, &scope, source.slot.project_id)
+            .await
+            .map_err(|e| from_domain("loading the project", e))?;
+        let mut held = Vec::new();
+        let rendering = async {
+            let voiced = voice(&*self.tts, &request, &out_dir).await.map_err(from_render)?;
+            on_progress(super::VOICE_DONE);
+            // The video's length is known now, before the encode (the CPU
+            // the budget protects): its seconds are taken from the budget.
+            let seconds = voiced.duration_secs.ceil() as i64;
+            held.push(self.reserve(&scope, Meter::VideoSeconds, &project, seconds).await?);
+            compose(&request, &voiced, &out_dir, &mut on_progress).await.map_err(from_render)
+        };
         // Heartbeats flow on their own clock, so a long TTS step or a quiet
         // FFmpeg never looks like a dead worker.
         let heartbeats = async {
@@ -150,9 +170,25 @@ impl RenderActivitiesImpl {
             }
         };
         let rendered = tokio::select! {
-            rendered = rendering => rendered.map_err(from_render)?,
+            rendered = rendering => rendered,
             never = heartbeats => never,
         };
+        let rendered = match rendered {
+            Ok(rendered) => rendered,
+            Err(e) => {
+                self.release(&scope, &held).await;
+                return Err(e);
+            }
+        };
+        // Storage is the org's: the files' real size is taken before they are stored.
+        let bytes = file_size(&rendered.video).await + file_size(&rendered.thumbnail).await;
+        match self.reserve(&scope, Meter::StorageBytes, &project, bytes).await {
+            Ok(reservation) => held.push(reservation),
+            Err(e) => {
+                self.release(&scope, &held).await;
+                return Err(e);
+            }
+        }
 
         let org = input.org_id;
         let key = |file: &str| {
@@ -168,8 +204,7 @@ impl RenderActivitiesImpl {
             cover_timestamp_ms: rendered.cover_timestamp_ms as i32,
         };
         let duration_ms = result.duration_ms;
-        let scope = scope_for(ctx, org)?;
-        let assets = rendering::complete(&self.db, &scope, input.slot_id, input.version, result)
+        let assets = rendering::complete(&self.db, &scope, input.slot_id, input.version, result, &held)
             .await
             .map_err(|e| from_domain("recording the render", e))?;
         ctx.record_heartbeat(RenderProgress { fraction: 1.0 }).await.ok();
@@ -179,6 +214,30 @@ impl RenderActivitiesImpl {
             thumbnail_asset_id: assets.thumbnail_asset_id,
             duration_ms,
         })
+    }
+
+    /// Takes `quantity` of `meter` for this render; past the budget the
+    /// render fails for good, with the budget named.
+    async fn reserve(
+        &self,
+        scope: &domain::OrgScope,
+        meter: Meter,
+        project: &entities::projects::Model,
+        quantity: i64,
+    ) -> Result<Reservation, ActivityError> {
+        let ttl = chrono::Duration::minutes(RENDER_RESERVATION_TTL_MINUTES);
+        budgets::reserve(&self.db, scope, meter, Some(project), &self.budgets, quantity, ttl)
+            .await
+            .map_err(|e| from_domain("reserving the render's budget", e))
+    }
+
+    /// Gives back what a render that did not finish had taken.
+    async fn release(&self, scope: &domain::OrgScope, held: &[Reservation]) {
+        for reservation in held {
+            if let Err(e) = budgets::release(&self.db, scope, *reservation).await {
+                tracing::warn!(error = %e, "releasing a render reservation failed; it expires by itself");
+            }
+        }
     }
 
     /// Copies the slot's background upload into the work directory, typed
@@ -217,4 +276,8 @@ impl RenderActivitiesImpl {
 fn background_color(slot_id: Uuid) -> String {
     const PALETTE: [&str; 6] = ["0x1e293b", "0x312e81", "0x134e4a", "0x3f1d38", "0x1f2937", "0x422006"];
     PALETTE[(slot_id.as_u128() % PALETTE.len() as u128) as usize].to_owned()
+}
+
+async fn file_size(path: &Path) -> i64 {
+    tokio::fs::metadata(path).await.map_or(0, |m| m.len() as i64)
 }

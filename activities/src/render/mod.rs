@@ -58,8 +58,19 @@ pub struct Rendered {
 
 /// Share of the work done when the voice is ready and when the video is
 /// encoded; the encode is the long part.
-const VOICE_DONE: f64 = 0.1;
+pub(crate) const VOICE_DONE: f64 = 0.1;
 const ENCODE_DONE: f64 = 0.95;
+
+/// The spoken script, timed: what the video's length follows from, known
+/// before the expensive part (the encode) starts.
+#[derive(Debug, Clone)]
+pub struct Voiced {
+    speech: PathBuf,
+    phrases: Vec<tts::Phrase>,
+    speech_secs: f64,
+    /// The video's length: the speech plus a short tail, within the limit.
+    pub duration_secs: f64,
+}
 
 /// Renders `request` into `work_dir` (created if missing): speech, captions,
 /// video, thumbnail, validation. `on_progress` hears the fraction done.
@@ -69,6 +80,13 @@ pub async fn render(
     work_dir: &Path,
     on_progress: &mut (dyn FnMut(f64) + Send),
 ) -> Result<Rendered, RenderError> {
+    let voiced = voice(tts, request, work_dir).await?;
+    on_progress(VOICE_DONE);
+    compose(request, &voiced, work_dir, on_progress).await
+}
+
+/// The first step: checks the upload, speaks the script, times it.
+pub async fn voice(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path) -> Result<Voiced, RenderError> {
     // Before FFmpeg sees the upload: its bytes are its type, an image's size is bounded.
     if let ffmpeg::Background::Image(upload) | ffmpeg::Background::Video(upload) = &request.background {
         ffmpeg::check_upload(upload).await?;
@@ -76,12 +94,23 @@ pub async fn render(
     tokio::fs::create_dir_all(work_dir).await?;
     let speech = work_dir.join("voice.wav");
     let phrases = tts.speak(&request.script, &speech).await?;
-    on_progress(VOICE_DONE);
     let speech_secs = ffmpeg::probe(&speech).await?.duration_secs;
     let duration_secs = (speech_secs + TAIL_SECS).min(request.max_secs);
+    Ok(Voiced { speech, phrases, speech_secs, duration_secs })
+}
+
+/// The second step: captions, the encode, validation and the thumbnail.
+pub async fn compose(
+    request: &RenderRequest,
+    voiced: &Voiced,
+    work_dir: &Path,
+    on_progress: &mut (dyn FnMut(f64) + Send),
+) -> Result<Rendered, RenderError> {
+    let Voiced { speech, phrases, speech_secs, duration_secs } = voiced;
+    let (speech_secs, duration_secs) = (*speech_secs, *duration_secs);
     let subtitles = if request.captions {
         let path = work_dir.join("captions.ass");
-        let cues = captions::cues(&phrases, speech_secs);
+        let cues = captions::cues(phrases, speech_secs);
         tokio::fs::write(&path, captions::ass(&cues)).await?;
         Some(path)
     } else {
@@ -90,7 +119,7 @@ pub async fn render(
     let video = work_dir.join("video.mp4");
     let composition = ffmpeg::Composition {
         background: &request.background,
-        speech: &speech,
+        speech,
         subtitles: subtitles.as_deref(),
         duration_secs,
         output: &video,

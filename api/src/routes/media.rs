@@ -6,7 +6,7 @@ use super::paths::AssetPath;
 use crate::{
     ApiError, AppState, Timeouts,
     auth::OrgCtx,
-    error::ErrorResponses,
+    error::{ErrorResponses, UploadErrorResponses},
     extract::{ApiJson, ApiQuery},
 };
 use axum::{
@@ -18,6 +18,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use domain::{
     assets::{self, MediaType},
+    budgets::{self, Meter},
     policy::Action,
 };
 use futures::StreamExt;
@@ -92,27 +93,24 @@ pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> 
 // of an upload that stalls, breaks off or fails.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/uploads", tag = "media", security(("bearer" = [])),
     params(("org_id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = AssetView), ErrorResponses))]
+    responses((status = 201, body = AssetView), UploadErrorResponses, ErrorResponses))]
 async fn upload(
     State(state): State<AppState>,
     ctx: OrgCtx,
     timeouts: Option<Extension<Timeouts>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, ApiJson<AssetView>), UploadError> {
+) -> Result<(StatusCode, ApiJson<AssetView>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let content_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let declared = match content_type.as_str() {
         "" | "application/octet-stream" => None,
-        known => MediaType::from_content_type(assets::extension_for(known).map(|_| known).map_err(ApiError::from)?),
+        known => MediaType::from_content_type(assets::extension_for(known).map(|_| known)?),
     };
-    if headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|n| n > assets::UPLOAD_LIMIT)
-    {
-        return Err(ApiError::PayloadTooLarge.into());
+    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if length.is_some_and(|n| n > assets::UPLOAD_LIMIT) {
+        return Err(ApiError::PayloadTooLarge);
     }
     let idle = timeouts.map_or_else(|| Timeouts::default().upload_idle, |Extension(t)| t.upload_idle);
     let watch = BodyWatch::default();
@@ -122,9 +120,9 @@ async fn upload(
     let mut head = Vec::new();
     let mut ended = read_head(&mut body, &mut head, SNIFF_LEN).await.map_err(|e| watch.explain(e.into(), idle))?;
     if head.is_empty() && ended {
-        return Err(ApiError::Validation { field: "body", message: "the upload is empty".into() }.into());
+        return Err(ApiError::Validation { field: "body", message: "the upload is empty".into() });
     }
-    let kind = assets::identify(declared, &head).map_err(|refused| UploadError::Unsupported(refused.to_string()))?;
+    let kind = assets::identify(declared, &head).map_err(|refused| ApiError::UnsupportedUpload(refused.to_string()))?;
     if kind.is_image() {
         loop {
             match assets::image_size(kind, &head) {
@@ -139,16 +137,43 @@ async fn upload(
                 }
                 Ok(None) => {
                     let limit = assets::IMAGE_HEADER_LIMIT / 1024;
-                    return Err(UploadError::Unsupported(format!(
+                    return Err(ApiError::UnsupportedUpload(format!(
                         "the {} gives no image size in its first {limit} KiB",
                         kind.content_type()
                     )));
                 }
-                Err(why) => return Err(UploadError::Unsupported(why.to_owned())),
+                Err(why) => return Err(ApiError::UnsupportedUpload(why.to_owned())),
             }
         }
     }
 
+    // The org's storage quota is taken before anything is stored: the
+    // declared length, or the most an upload may be.
+    let expected = length.unwrap_or(assets::UPLOAD_LIMIT) as i64;
+    let ttl = chrono::Duration::minutes(UPLOAD_RESERVATION_TTL_MINUTES);
+    let reservation =
+        budgets::reserve(&state.db, &scope, Meter::StorageBytes, None, &state.config.budgets, expected, ttl).await?;
+    let stored = store_upload(&state, &scope, kind, head, body, &watch, idle, reservation).await;
+    if stored.is_err() {
+        let _ = budgets::release(&state.db, &scope, reservation).await;
+    }
+    Ok((StatusCode::CREATED, ApiJson(asset_view(&state, stored?).await?)))
+}
+
+/// How long an upload's storage reservation outlives a dropped request.
+const UPLOAD_RESERVATION_TTL_MINUTES: i64 = 15;
+
+#[allow(clippy::too_many_arguments)]
+async fn store_upload(
+    state: &AppState,
+    scope: &domain::OrgScope,
+    kind: MediaType,
+    head: Vec<u8>,
+    body: IdleBody,
+    watch: &BodyWatch,
+    idle: Duration,
+    reservation: budgets::Reservation,
+) -> Result<entities::assets::Model, ApiError> {
     let id = Uuid::now_v7();
     let key = StorageKey::new(scope.org_id(), &format!("uploads/{id}.{}", kind.extension()))?;
     // A failed or dropped `put` stores nothing (the stores remove their
@@ -158,11 +183,10 @@ async fn upload(
     let size =
         state.storage.put(&key, Box::pin(reader), assets::UPLOAD_LIMIT).await.map_err(|e| watch.explain(e, idle))?;
     let stored = Uncommitted { storage: Some(state.storage.clone()), key: key.clone() };
-    let asset = assets::record_upload(&state.db, &scope, id, key.as_str(), kind.content_type(), size as i64)
-        .await
-        .map_err(ApiError::from)?;
+    let upload = assets::Upload { id, storage_key: key.as_str(), content_type: kind.content_type(), size_bytes: size as i64 };
+    let asset = assets::record_upload(&state.db, scope, upload, reservation).await?;
     stored.commit();
-    Ok((StatusCode::CREATED, ApiJson(asset_view(&state, asset).await?)))
+    Ok(asset)
 }
 
 /// How many bytes are read before the type is decided.
@@ -219,14 +243,13 @@ impl BodyWatch {
     }
 
     /// A failed store explained by the body when it was the body's fault.
-    fn explain(&self, err: platform::storage::StorageError, idle: Duration) -> UploadError {
+    fn explain(&self, err: platform::storage::StorageError, idle: Duration) -> ApiError {
         match self.0.load(std::sync::atomic::Ordering::Relaxed) {
-            BODY_STALLED => UploadError::Stalled(idle),
-            BODY_BROKEN => UploadError::Api(ApiError::bad_request(
-                "upload_incomplete",
-                "the upload broke off before the whole body arrived",
-            )),
-            _ => UploadError::Api(err.into()),
+            BODY_STALLED => ApiError::UploadStalled(idle),
+            BODY_BROKEN => {
+                ApiError::bad_request("upload_incomplete", "the upload broke off before the whole body arrived")
+            }
+            _ => err.into(),
         }
     }
 }
@@ -291,53 +314,6 @@ impl futures::Stream for IdleBody {
                 Poll::Pending => Poll::Pending,
             },
         }
-    }
-}
-
-/// The upload's own refusals beside the API's errors, in the same
-/// `{"error": {"code", "message", "request_id"}}` envelope.
-pub(crate) enum UploadError {
-    Api(ApiError),
-    /// 408 `upload_stalled`: the body paused longer than the idle timeout.
-    Stalled(Duration),
-    /// 415 `unsupported_media_type`: the bytes are not the declared type,
-    /// or not one we accept.
-    Unsupported(String),
-}
-
-impl From<ApiError> for UploadError {
-    fn from(err: ApiError) -> Self {
-        UploadError::Api(err)
-    }
-}
-
-impl From<platform::storage::StorageError> for UploadError {
-    fn from(err: platform::storage::StorageError) -> Self {
-        UploadError::Api(err.into())
-    }
-}
-
-impl IntoResponse for UploadError {
-    fn into_response(self) -> Response {
-        let (status, code, message) = match self {
-            UploadError::Api(err) => return err.into_response(),
-            UploadError::Stalled(idle) => (
-                StatusCode::REQUEST_TIMEOUT,
-                "upload_stalled",
-                format!("no bytes of the upload arrived for {} s; it was abandoned", idle.as_secs_f64()),
-            ),
-            UploadError::Unsupported(message) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
-            }
-        };
-        tracing::info!(code, error = %message, "request rejected");
-        let request_id = crate::request_id::current();
-        let body = serde_json::json!({"error": {"code": code, "message": message, "request_id": request_id}});
-        let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::REQUEST_TIMEOUT {
-            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        response
     }
 }
 

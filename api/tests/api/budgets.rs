@@ -76,3 +76,44 @@ async fn a_model_call_that_does_not_fit_the_budget_is_never_made() {
     assert_eq!(usage["llm_cost_micros_this_month"], 0);
     assert_eq!(usage["monthly_llm_budget_micros"], 500, "the platform default is the budget in force: {usage}");
 }
+
+/// Storage is the org's quota: an upload past it is refused before a byte
+/// is stored, with the quota named.
+#[tokio::test]
+async fn uploads_past_the_storage_quota_are_refused_before_anything_is_stored() {
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, |config| {
+        config.budgets.storage_bytes = Limit(Some(1500));
+    })
+    .await;
+    let owner = app.user("hoarder").await;
+    let org = app.create_org(&owner, "Full Co").await;
+    let png = |size: usize| {
+        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x0a\0\0\0\x0a".to_vec();
+        bytes.resize(size, 0);
+        bytes
+    };
+    let upload = |bytes: Vec<u8>| {
+        app.http
+            .post(app.url(&format!("/api/orgs/{org}/uploads")))
+            .bearer_auth(&owner.token)
+            .header("content-type", "image/png")
+            .body(bytes)
+            .send()
+    };
+    assert_eq!(upload(png(1000)).await.unwrap().status(), 201);
+    let body = crate::helpers::assert_error(upload(png(1000)).await.unwrap(), 402, "budget_exceeded").await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("storage quota") && message.contains("the organisation"), "{message}");
+    assert_eq!(upload(png(400)).await.unwrap().status(), 201, "what still fits is taken");
+    let stored = walk_files(&std::path::PathBuf::from(match &app.config.storage {
+        platform::config::StorageConfig::Local { dir } => dir.clone(),
+        other => panic!("{other:?}"),
+    }));
+    assert_eq!(stored, 2, "the refused upload stored nothing");
+}
+
+fn walk_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries.flatten().map(|e| if e.path().is_dir() { walk_files(&e.path()) } else { 1 }).sum()
+    })
+}

@@ -311,7 +311,8 @@ async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budge
     )
     .await;
     // Backgrounds: only this org's images and videos.
-    let audio = upload(&app, &slot, "audio/wav", vec![1; 64]).await;
+    // Uploads are typed by their bytes: a WAV header, a PNG header (10x10).
+    let audio = upload(&app, &slot, "audio/wav", [&b"RIFF\x24\0\0\0WAVEfmt "[..], &[0; 52]].concat()).await;
     let res = app.call("PUT", &slot.path("/background"), Some(&slot.owner), Some(json!({"asset_id": audio}))).await;
     assert_error(res, 422, "validation_failed").await;
     let stranger = app.user("stranger").await;
@@ -321,7 +322,7 @@ async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budge
             .post(app.url(&format!("/api/orgs/{other_org}/uploads")))
             .bearer_auth(&stranger.token)
             .header("content-type", "image/png")
-            .body(vec![1u8; 64])
+            .body([&b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x0a\0\0\0\x0a"[..], &[0; 40]].concat())
             .send()
             .await
             .unwrap(),
@@ -338,10 +339,18 @@ async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budge
     assert_error(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await, 409, "conflict").await;
     assert_eq!(app.approve(&slot.path(""), &slot.owner).await.status(), 200);
 
-    // The first render uses the month's 1 s; the next one is refused.
+    // Nothing is rendered yet, so the request passes; but the voice takes
+    // longer than the month's 1 s, and the render stops before the encode
+    // (it used to render the whole video past the budget).
     assert_eq!(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await.status(), 202);
-    wait_render(&app, &slot, |v| v["status"] == "rendered").await;
-    let body =
-        assert_error(app.post_json(&slot.path("/render"), &slot.owner, json!({})).await, 402, "budget_exceeded").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("video budget"), "{body}");
+    let (stopped, _) = wait_render(&app, &slot, |v| v["status"] != "rendering").await;
+    assert_eq!(stopped["status"], "approved", "{stopped}");
+    let reason = stopped["error"].as_str().unwrap();
+    assert!(reason.contains("monthly video budget") && reason.contains("of its 1 s of video"), "{reason}");
+    assert!(stopped["video"].is_null(), "nothing was stored: {stopped}");
+    let usage = json_body(app.get(&format!("/api/orgs/{}/projects", slot.org), &slot.owner).await).await;
+    let project = usage[0]["id"].as_str().unwrap();
+    let usage =
+        json_body(app.get(&format!("/api/orgs/{}/projects/{project}/usage", slot.org), &slot.owner).await).await;
+    assert_eq!(usage["video_seconds_this_month"], 0, "{usage}");
 }
