@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { sessionStore } from "../../lib/api";
 import { apiError, fakeApi, renderPage } from "../../test/render";
-import { Login } from "./Login";
+import { Login, safeNext } from "./Login";
 
 describe("Login", () => {
   it("stores the session and goes where the visitor was headed", async () => {
@@ -30,5 +30,13 @@ describe("Login", () => {
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("wrong email or password");
     expect(alert).toHaveTextContent("req-test-1");
+  });
+
+  it("only follows next= to a path inside the app", () => {
+    expect(safeNext("/orgs/o1/queue")).toBe("/orgs/o1/queue");
+    expect(safeNext("/tiktok/callback?code=c&state=s")).toBe("/tiktok/callback?code=c&state=s");
+    for (const away of ["//evil.example/x", "/\\evil.example", "https://evil.example", "evil", null]) {
+      expect(safeNext(away)).toBe("/");
+    }
   });
 });

@@ -19,7 +19,7 @@ export function Login() {
       queries.clear();
       sessionStore.set({ access_token: tokens.access_token, refresh_token: tokens.refresh_token });
       const next = params.get("next");
-      navigate(next?.startsWith("/") ? next : "/", { replace: true });
+      navigate(safeNext(next), { replace: true });
     },
   });
   const submit = (e: FormEvent) => {
@@ -59,4 +59,9 @@ export function Login() {
       </div>
     </AuthFrame>
   );
+}
+
+/** A path inside this app; `//host` and `/\\host` would leave it. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
 }
