@@ -153,7 +153,8 @@ fn classify(err: OpenAIError) -> LlmError {
         OpenAIError::Reqwest(e) => match e.status() {
             Some(s) if s.as_u16() == 429 => LlmError::RateLimited,
             Some(s) if s.is_server_error() => LlmError::Server(s.as_u16()),
-            _ => LlmError::Unreachable(e.to_string()),
+            // Never the URL: errors reach logs and the plan's failure.
+            _ => LlmError::Unreachable(platform::tiktok::describe_http_error(e)),
         },
         // OpenRouter's error bodies carry a numeric `code` (its HTTP status),
         // which async-openai's OpenAI-shaped error type cannot read.
@@ -167,5 +168,26 @@ fn classify(err: OpenAIError) -> LlmError {
             }
         }
         other => LlmError::Unreadable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_llm_api_is_reported_without_its_url() {
+        // A port nothing listens on: the connection is refused.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        platform::tls::install_ring_provider();
+        let err = http_client::Client::new()
+            .get(format!("http://{dead}/v1/chat/completions?key=canary-in-the-url"))
+            .send()
+            .await
+            .unwrap_err();
+        let classified = classify(OpenAIError::Reqwest(err));
+        assert!(matches!(classified, LlmError::Unreachable(_)), "{classified:?}");
+        let text = format!("{classified} {classified:?}");
+        assert!(!text.contains("canary-in-the-url") && !text.contains("/v1/chat"), "{text}");
     }
 }

@@ -10,29 +10,32 @@ use crate::{
     errors::{from_domain, permanent},
 };
 use domain::{
-    OrgScope, publishing,
+    OrgScope,
+    publishing::{
+        self, PublishChoice, PublishOutcome, ResumeAt,
+        publication::{self, InitStep},
+    },
     tiktok::{self as accounts, ConnectError},
 };
-use entities::slots::SlotStatus;
 use platform::metrics;
 use platform::{
     secrets::SecretStore,
     storage::{ObjectStore, StorageKey},
-    tiktok::{TikTokClient, TikTokError},
+    tiktok::{TikTokClient, TikTokError, TikTokPublishStatus, UploadError},
 };
-use sea_orm::{DatabaseConnection, Set};
-use secrecy::{ExposeSecret, SecretString};
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
 use std::sync::Arc;
 use temporal::pipeline::{
-    AccountRef, CheckStatus, Fail, FailInput, FetchMetrics, Init, Load, PipelineContext, PreparePublication,
-    PublishState, RefreshDue, RefreshNow, SetStage, SlotRef, StageInput, StartRender, TokenRefreshInput, Upload,
+    AccountRef, CheckStatus, Fail, FailInput, FetchMetrics, GateChoice, GateInput, Init, Load, PassPublishGate,
+    PipelineContext, PublishState, RefreshDue, RefreshNow, RenderStart, Resume, SetStage, SlotRef, SlotStep,
+    StageInput, StartRender, TokenRefreshInput, Upload,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::{
     ApplicationFailure,
     activities::{ActivityContext, ActivityError},
 };
-use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -134,78 +137,103 @@ impl PublishActivitiesImpl {
     }
 }
 
+/// Bytes TikTok holds, as the upload's heartbeat reports it.
+#[derive(serde::Serialize)]
+struct UploadProgress {
+    held_bytes: u64,
+    total_bytes: u64,
+}
+
+fn resume(at: ResumeAt) -> Resume {
+    match at {
+        ResumeAt::Approval => Resume::Approval,
+        ResumeAt::Render => Resume::Render,
+        ResumeAt::PublishGate => Resume::PublishGate,
+        ResumeAt::Publish => Resume::Publish,
+        ResumeAt::Done => Resume::Done,
+    }
+}
+
+fn choice(c: GateChoice) -> PublishChoice {
+    PublishChoice {
+        privacy_level: c.privacy_level,
+        allow_comment: c.allow_comment,
+        allow_duet: c.allow_duet,
+        allow_stitch: c.allow_stitch,
+        brand_organic: c.brand_organic,
+        branded_content: c.branded_content,
+    }
+}
+
+fn publish_state(outcome: PublishOutcome) -> PublishState {
+    match outcome {
+        PublishOutcome::Processing => PublishState::Processing,
+        PublishOutcome::SentToInbox => PublishState::SentToInbox,
+        PublishOutcome::Complete { post_id, public } => PublishState::Complete { post_id, public },
+        PublishOutcome::Failed { reason } => PublishState::Failed { reason },
+    }
+}
+
 #[activities]
 impl PipelineActivitiesImpl {
     #[activity(definition = Load)]
     pub async fn load(self: Arc<Self>, ctx: ActivityContext, input: SlotRef) -> Result<PipelineContext, ActivityError> {
         let scope = scope_for(&ctx, input.org_id)?;
-        let (slot, project) = publishing::slot_and_project(&self.db, &scope, input.slot_id)
-            .await
-            .map_err(|e| from_domain("loading", e))?;
-        let publication =
-            publishing::publication(&self.db, &scope, input.slot_id).await.map_err(|e| from_domain("loading", e))?;
-        let (needs_approval, needs_publish_approval) = publishing::gates(&project);
-        let status =
-            serde_json::to_value(slot.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let start =
+            publishing::pipeline_start(&self.db, &scope, input.slot_id).await.map_err(|e| from_domain("loading", e))?;
         Ok(PipelineContext {
-            slot_status: status,
-            needs_approval,
-            needs_publish_approval,
-            scheduled_at: slot.scheduled_at.timestamp(),
-            decided: publication.as_ref().is_some_and(|p| p.status != "failed"),
-            published: publication.as_ref().is_some_and(|p| p.status == "published"),
+            resume: resume(start.resume),
+            needs_approval: start.needs_approval,
+            needs_publish_approval: start.needs_publish_approval,
+            scheduled_at: start.scheduled_at,
+            decided: start.decided,
         })
     }
 
     #[activity(definition = StartRender)]
-    pub async fn start_render(self: Arc<Self>, ctx: ActivityContext, input: SlotRef) -> Result<i32, ActivityError> {
-        let scope = scope_for(&ctx, input.org_id)?;
-        let (slot, project) = publishing::slot_and_project(&self.db, &scope, input.slot_id)
-            .await
-            .map_err(|e| from_domain("loading", e))?;
-        // Under autopilot nobody approves: the pipeline does, on the record.
-        if slot.status == SlotStatus::Draft && !publishing::gates(&project).0 {
-            domain::slots::approve_automatically(&self.db, &scope, slot.id)
-                .await
-                .map_err(|e| from_domain("approving under autopilot", e))?;
-        }
-        let slot = domain::rendering::start(&self.db, &scope, input.slot_id)
-            .await
-            .map_err(|e| from_domain("starting the render", e))?;
-        Ok(slot.render_version)
-    }
-
-    #[activity(definition = PreparePublication)]
-    pub async fn prepare_publication(
+    pub async fn start_render(
         self: Arc<Self>,
         ctx: ActivityContext,
         input: SlotRef,
-    ) -> Result<(), ActivityError> {
+    ) -> Result<RenderStart, ActivityError> {
         let scope = scope_for(&ctx, input.org_id)?;
-        let (slot, project) = publishing::slot_and_project(&self.db, &scope, input.slot_id)
+        let started = publishing::start_render(&self.db, &scope, input.slot_id)
             .await
-            .map_err(|e| from_domain("loading", e))?;
-        let choice: publishing::PublishChoice =
-            project.publish_defaults.clone().and_then(|d| serde_json::from_value(d).ok()).ok_or_else(|| {
-                permanent("autopilot needs the project's saved publish choices (privacy and toggles)".into())
-            })?;
-        let account = project
-            .tiktok_account_id
-            .ok_or_else(|| permanent("the project has no TikTok account; connect one and choose it".into()))?;
-        let creator = with_token((&self.db, &*self.secrets, &self.tiktok), &scope, account, "creator_info", |t| {
-            let client = self.tiktok.clone();
-            async move { client.creator_info(&t).await }
+            .map_err(|e| from_domain("starting the render", e))?;
+        Ok(match started {
+            Some(slot) => RenderStart::Started { version: slot.render_version },
+            None => {
+                tracing::info!(slot_id = %input.slot_id, "the slot is no longer approved; nothing is rendered");
+                RenderStart::NotApproved
+            }
         })
-        .await?;
-        publishing::check_choice(&choice, &creator).map_err(|e| permanent(format!("the saved choices: {e}")))?;
-        let cover = domain::assets::for_render(&self.db, &scope, slot.id, slot.render_version)
+    }
+
+    #[activity(definition = PassPublishGate)]
+    pub async fn pass_publish_gate(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: GateInput,
+    ) -> Result<(), ActivityError> {
+        let scope = scope_for(&ctx, input.slot.org_id)?;
+        let gate = publishing::gate::open(&self.db, &scope, input.slot.slot_id)
             .await
-            .map_err(|e| from_domain("reading the video", e))?
-            .into_iter()
-            .find_map(|a| a.cover_timestamp_ms)
-            .unwrap_or(0);
-        let info = publishing::post_info(&slot, &choice, cover as i64);
-        publishing::decide(&self.db, &scope, slot.id, &info, None, false, input.meta.request_id.clone())
+            .map_err(|e| from_domain("opening the publish gate", e))?;
+        let (choice, by, post_now, request_id) = match input.decision {
+            Some(d) => (choice(d.choice), Some(d.by), d.post_now, d.request_id),
+            None => {
+                let saved = gate.saved_choice().map_err(|e| from_domain("autopilot", e))?;
+                (saved, None, false, input.slot.meta.request_id.clone())
+            }
+        };
+        let creator =
+            with_token((&self.db, &*self.secrets, &self.tiktok), &scope, gate.account_id, "creator_info", |t| {
+                let client = self.tiktok.clone();
+                async move { client.creator_info(&t).await }
+            })
+            .await?;
+        let decision = gate.decide(&choice, &creator).map_err(|e| permanent(format!("the choices: {e}")))?;
+        publication::record_decision(&self.db, &scope, &decision, by, post_now, request_id)
             .await
             .map_err(|e| from_domain("recording the publish choices", e))?;
         Ok(())
@@ -214,19 +242,23 @@ impl PipelineActivitiesImpl {
     #[activity(definition = SetStage)]
     pub async fn set_stage(self: Arc<Self>, ctx: ActivityContext, input: StageInput) -> Result<(), ActivityError> {
         let scope = scope_for(&ctx, input.slot.org_id)?;
-        let status: SlotStatus = serde_json::from_value(serde_json::json!(input.slot_status))
-            .map_err(|_| permanent(format!("unknown slot status {}", input.slot_status)))?;
-        publishing::set_slot_status(&self.db, &scope, input.slot.slot_id, status, None)
-            .await
-            .map_err(|e| from_domain("recording the stage", e))
+        let (db, slot) = (&self.db, input.slot.slot_id);
+        match input.step {
+            SlotStep::PublishApproved => publication::mark_publish_approved(db, &scope, slot).await,
+            SlotStep::Publishing => publication::mark_publishing(db, &scope, slot).await,
+            SlotStep::Published => publication::mark_slot_published(db, &scope, slot).await,
+            SlotStep::SentToInbox => publication::mark_slot_sent_to_inbox(db, &scope, slot).await,
+        }
+        .map_err(|e| from_domain("recording the stage", e))
     }
 
     #[activity(definition = Fail)]
     pub async fn fail(self: Arc<Self>, ctx: ActivityContext, input: FailInput) -> Result<(), ActivityError> {
         let scope = scope_for(&ctx, input.slot.org_id)?;
         tracing::warn!(slot_id = %input.slot.slot_id, reason = %input.reason, "slot pipeline failed");
-        publishing::set_slot_status(&self.db, &scope, input.slot.slot_id, SlotStatus::Failed, Some(input.reason))
+        publishing::record_failure(&self.db, &scope, input.slot.slot_id, &input.reason)
             .await
+            .map(drop)
             .map_err(|e| from_domain("recording the failure", e))
     }
 }
@@ -238,61 +270,32 @@ impl PublishActivitiesImpl {
         let scope = scope_for(&ctx, input.org_id)?;
         let span = span(&ctx, input.org_id, &input.meta);
         async move {
-            let publication = publishing::publication(&self.db, &scope, input.slot_id)
+            let request = match publication::prepare_init(&self.db, &scope, input.slot_id)
                 .await
-                .map_err(|e| from_domain("reading the publication", e))?
-                .ok_or_else(|| permanent("the slot has no publish decision".into()))?;
-            if let Some(id) = publication.publish_id.clone() {
-                tracing::info!(publish_id = %id, "init already recorded; reusing it");
-                return Ok(id);
-            }
-            let account_id =
-                publication.account_id.ok_or_else(|| permanent("no TikTok account on the publication".into()))?;
-            let (slot, project) = publishing::slot_and_project(&self.db, &scope, input.slot_id)
-                .await
-                .map_err(|e| from_domain("loading", e))?;
-            if let Some(limit) = domain::projects::Budgets::of(&project).posts_per_day {
-                let today = publishing::publishes_today(&self.db, &scope, project.id)
-                    .await
-                    .map_err(|e| from_domain("budget", e))?;
-                if today >= limit as i64 {
-                    return Err(permanent(format!("the project's budget of {limit} posts a day is used up")));
+                .map_err(|e| from_domain("preparing the post", e))?
+            {
+                InitStep::Recorded { publish_id } => {
+                    tracing::info!(%publish_id, "init already recorded; reusing it");
+                    return Ok(publish_id);
                 }
-            }
-            let info: platform::tiktok::PostInfo = serde_json::from_value(publication.post_info.clone())
-                .map_err(|_| permanent("the publish choices are unreadable".into()))?;
+                InitStep::Send(request) => request,
+            };
             // TikTok's rule: check the creator fresh before every post.
             let creator = self
-                .with_token(&scope, account_id, "creator_info", |t| {
+                .with_token(&scope, request.account_id, "creator_info", |t| {
                     let client = self.tiktok.clone();
                     async move { client.creator_info(&t).await }
                 })
                 .await?;
-            if !creator.privacy_level_options.contains(&info.privacy_level) {
-                return Err(permanent(format!(
-                    "privacy {} is not offered by the account any more ({})",
-                    info.privacy_level,
-                    creator.privacy_level_options.join(", ")
-                )));
-            }
-            let asset = publication.asset_id.ok_or_else(|| permanent("no video on the publication".into()))?;
-            let video =
-                domain::assets::get(&self.db, &scope, asset).await.map_err(|e| from_domain("reading the video", e))?;
-            if video.duration_ms.unwrap_or(0) as i64 > creator.max_video_post_duration_sec * 1000 {
-                return Err(permanent(format!(
-                    "the video is longer than the {} s this account may post",
-                    creator.max_video_post_duration_sec
-                )));
-            }
-            let size = video.size_bytes as u64;
-            // Counted before sending: more than one means an answer was lost.
-            publishing::update(&self.db, &scope, slot.id, |p| p.init_attempts = Set(publication.init_attempts + 1))
+            publishing::gate::check_postable(&request.info.privacy_level, request.video_duration_ms, &creator)
+                .map_err(|e| permanent(format!("the post is no longer allowed: {e}")))?;
+            publication::count_init(&self.db, &scope, input.slot_id)
                 .await
                 .map_err(|e| from_domain("counting the init", e))?;
-            let direct = project.post_mode != "inbox";
+            let (direct, size) = (request.direct, request.video_bytes);
             let init = self
-                .with_token(&scope, account_id, "init", |t| {
-                    let (client, info) = (self.tiktok.clone(), info.clone());
+                .with_token(&scope, request.account_id, "init", |t| {
+                    let (client, info) = (self.tiktok.clone(), request.info.clone());
                     async move {
                         if direct {
                             client.init_direct(&t, &info, size).await
@@ -302,7 +305,7 @@ impl PublishActivitiesImpl {
                     }
                 })
                 .await?;
-            let upload_url = match &init.upload_url {
+            let sealed_url = match &init.upload_url {
                 Some(url) => Some(
                     self.secrets
                         .encrypt(input.org_id, &SecretString::from(url.clone()))
@@ -312,15 +315,9 @@ impl PublishActivitiesImpl {
                 None => None,
             };
             let publish_id = init.publish_id.clone();
-            publishing::update(&self.db, &scope, slot.id, |p| {
-                p.publish_id = Set(Some(init.publish_id.clone()));
-                p.upload_url_ciphertext = Set(upload_url);
-                p.video_bytes = Set(Some(size as i64));
-                p.tiktok_open_id = Set(None);
-                p.status = Set("initiated".into());
-            })
-            .await
-            .map_err(|e| from_domain("recording the publish_id", e))?;
+            publication::record_init(&self.db, &scope, input.slot_id, init.publish_id, sealed_url, size)
+                .await
+                .map_err(|e| from_domain("recording the publish_id", e))?;
             tracing::info!(%publish_id, direct, "TikTok post initiated");
             metrics::TIKTOK_POSTS.with_label_values(&[if direct { "direct" } else { "inbox" }]).inc();
             Ok(publish_id)
@@ -332,59 +329,55 @@ impl PublishActivitiesImpl {
     #[activity(definition = Upload)]
     pub async fn upload(self: Arc<Self>, ctx: ActivityContext, input: SlotRef) -> Result<(), ActivityError> {
         let scope = scope_for(&ctx, input.org_id)?;
-        let publication = publishing::publication(&self.db, &scope, input.slot_id)
+        let Some(step) = publication::upload_step(&self.db, &scope, input.slot_id)
             .await
             .map_err(|e| from_domain("reading the publication", e))?
-            .ok_or_else(|| permanent("the slot has no publication".into()))?;
-        if publication.status != "initiated" && publication.status != "uploading" {
+        else {
             return Ok(());
-        }
-        let (Some(publish_id), Some(sealed_url), Some(account_id), Some(asset)) = (
-            publication.publish_id.clone(),
-            publication.upload_url_ciphertext.clone(),
-            publication.account_id,
-            publication.asset_id,
-        ) else {
-            return Err(permanent("the publication has no upload to make".into()));
         };
         // Resume from what TikTok holds (a crash may have left part of it there).
         let status = self
-            .with_token(&scope, account_id, "status", |t| {
-                let (client, id) = (self.tiktok.clone(), publish_id.clone());
+            .with_token(&scope, step.account_id, "status", |t| {
+                let (client, id) = (self.tiktok.clone(), step.publish_id.clone());
                 async move { client.status(&t, &id).await }
             })
             .await?;
-        if status.status != "PROCESSING_UPLOAD" {
-            return self.mark(&scope, input.slot_id, "processing").await;
+        if status.status != TikTokPublishStatus::ProcessingUpload {
+            return publication::mark_processing(&self.db, &scope, input.slot_id)
+                .await
+                .map_err(|e| from_domain("recording the upload", e));
         }
-        let url =
-            self.secrets.decrypt(input.org_id, &sealed_url).await.map_err(|e| from_domain("upload URL", e.into()))?;
-        let video =
-            domain::assets::get(&self.db, &scope, asset).await.map_err(|e| from_domain("reading the video", e))?;
-        let key = StorageKey::parse(&video.storage_key).map_err(|e| permanent(e.to_string()))?;
-        let mut bytes = Vec::with_capacity(video.size_bytes as usize);
-        let mut read = self.storage.read(&key, None).await.map_err(|e| retryable(format!("reading the video: {e}")))?;
-        read.body.read_to_end(&mut bytes).await.map_err(|e| retryable(format!("reading the video: {e}")))?;
-        let total = bytes.len() as u64;
-        let mut held = status.uploaded_bytes.unwrap_or(0).max(0) as u64;
-        self.mark(&scope, input.slot_id, "uploading").await?;
-        for (first, last) in platform::tiktok::chunk_plan(total, self.tiktok.chunk_bytes()) {
-            if last < held {
-                continue;
-            }
-            let chunk = bytes[first as usize..=last as usize].to_vec();
-            match self.tiktok.upload_chunk(url.expose_secret(), chunk, first, total).await {
-                Ok((now_held, done)) => {
-                    held = now_held;
-                    if done {
-                        break;
-                    }
+        let url = self
+            .secrets
+            .decrypt(input.org_id, &step.sealed_upload_url)
+            .await
+            .map_err(|e| from_domain("upload URL", e.into()))?;
+        let key = StorageKey::parse(&step.storage_key).map_err(|e| permanent(e.to_string()))?;
+        let total = step.video_bytes;
+        let held = status.uploaded_bytes.unwrap_or(0).clamp(0, total as i64) as u64;
+        publication::mark_uploading(&self.db, &scope, input.slot_id)
+            .await
+            .map_err(|e| from_domain("recording the upload", e))?;
+        let progress = |held_bytes| UploadProgress { held_bytes, total_bytes: total };
+        ctx.record_heartbeat(progress(held)).await.ok();
+        let uploaded = self
+            .tiktok
+            .upload_stored(&*self.storage, &key, &url, total, held, |held| {
+                let ctx = &ctx;
+                async move {
+                    ctx.record_heartbeat(progress(held)).await.ok();
                 }
-                Err(e) => return Err(from_tiktok("upload", e)),
-            }
+            })
+            .await;
+        match uploaded {
+            Ok(_) => {}
+            Err(UploadError::TikTok(e)) => return Err(from_tiktok("upload", e)),
+            Err(e @ UploadError::Storage(_)) => return Err(retryable(e.to_string())),
         }
-        self.mark(&scope, input.slot_id, "processing").await?;
-        tracing::info!(%publish_id, bytes = total, "video uploaded to TikTok");
+        publication::mark_processing(&self.db, &scope, input.slot_id)
+            .await
+            .map_err(|e| from_domain("recording the upload", e))?;
+        tracing::info!(publish_id = %step.publish_id, bytes = total, resumed_from = held, "video uploaded to TikTok");
         Ok(())
     }
 
@@ -454,50 +447,9 @@ impl PublishActivitiesImpl {
                 async move { client.status(&t, &id).await }
             })
             .await?;
-        let public = publication.privacy_level.as_deref() == Some("PUBLIC_TO_EVERYONE");
-        let state = match status.status.as_str() {
-            "PUBLISH_COMPLETE" => {
-                let post_id = status.post_ids.first().cloned();
-                let id = post_id.clone();
-                publishing::update(&self.db, &scope, input.slot_id, |p| {
-                    p.status = Set("published".into());
-                    if id.is_some() {
-                        p.public_post_id = Set(id);
-                    }
-                    if p.published_at.as_ref().is_none() {
-                        p.published_at = Set(Some(chrono::Utc::now().fixed_offset()));
-                    }
-                })
-                .await
-                .map_err(|e| from_domain("recording the post", e))?;
-                PublishState::Complete { post_id, public }
-            }
-            "SEND_TO_USER_INBOX" => {
-                self.mark(&scope, input.slot_id, "sent_to_inbox").await?;
-                PublishState::SentToInbox
-            }
-            "FAILED" => {
-                let reason = status.fail_reason.unwrap_or_else(|| "unknown".into());
-                let r = reason.clone();
-                publishing::update(&self.db, &scope, input.slot_id, |p| {
-                    p.status = Set("failed".into());
-                    p.fail_reason = Set(Some(r));
-                })
-                .await
-                .map_err(|e| from_domain("recording the failure", e))?;
-                PublishState::Failed { reason }
-            }
-            _ => PublishState::Processing,
-        };
-        Ok(state)
-    }
-}
-
-impl PublishActivitiesImpl {
-    async fn mark(&self, scope: &OrgScope, slot_id: Uuid, status: &str) -> Result<(), ActivityError> {
-        publishing::update(&self.db, scope, slot_id, |p| p.status = Set(status.to_owned()))
+        publication::record_status(&self.db, &scope, input.slot_id, &status)
             .await
-            .map(drop)
-            .map_err(|e| from_domain("recording the publication status", e))
+            .map(publish_state)
+            .map_err(|e| from_domain("recording the status", e))
     }
 }

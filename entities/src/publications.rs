@@ -1,4 +1,33 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where a publication is on its way to TikTok. The allowed moves between
+/// these are one table, `domain::publishing::publication::allowed`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum PublicationStatus {
+    /// The publish gate's choices are recorded; TikTok has not been asked.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// TikTok answered the init; its `publish_id` is recorded.
+    #[sea_orm(string_value = "initiated")]
+    Initiated,
+    #[sea_orm(string_value = "uploading")]
+    Uploading,
+    /// The whole video is at TikTok, which processes it.
+    #[sea_orm(string_value = "processing")]
+    Processing,
+    /// An inbox draft waits in the creator's TikTok app.
+    #[sea_orm(string_value = "sent_to_inbox")]
+    SentToInbox,
+    #[sea_orm(string_value = "published")]
+    Published,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "publications")]
@@ -15,8 +44,7 @@ pub struct Model {
     pub privacy_level: Option<String>,
     /// TikTok's `publish_id`, recorded before the publish step completes.
     pub publish_id: Option<String>,
-    /// pending, initiated, uploading, processing, sent_to_inbox, published or failed.
-    pub status: String,
+    pub status: PublicationStatus,
     pub fail_reason: Option<String>,
     pub public_post_id: Option<String>,
     pub published_at: Option<DateTimeWithTimeZone>,

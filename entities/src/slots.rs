@@ -1,7 +1,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// draft -> approved -> rendered -> publish_approved -> published | failed.
+/// draft -> approved -> rendering -> rendered -> publish_approved ->
+/// publishing -> published | sent_to_inbox, or failed on the way. The
+/// pipeline's moves are one table, `domain::publishing::publication::slot_may_move`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +24,10 @@ pub enum SlotStatus {
     Publishing,
     #[sea_orm(string_value = "published")]
     Published,
+    /// An inbox draft is in the creator's TikTok app: the pipeline is done,
+    /// the creator posts it (or not) from there.
+    #[sea_orm(string_value = "sent_to_inbox")]
+    SentToInbox,
     #[sea_orm(string_value = "failed")]
     Failed,
 }

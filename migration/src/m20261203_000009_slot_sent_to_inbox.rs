@@ -4,12 +4,8 @@
 
 use crate::SqlMigration;
 
-pub(crate) const MIGRATION: SqlMigration = SqlMigration {
-    name: "m20261203_000009_slot_sent_to_inbox",
-    up: UP,
-    down: DOWN,
-    tenant_tables: &[],
-};
+pub(crate) const MIGRATION: SqlMigration =
+    SqlMigration { name: "m20261203_000009_slot_sent_to_inbox", up: UP, down: DOWN, tenant_tables: &[] };
 
 const UP: &str = r#"
 ALTER TABLE slots DROP CONSTRAINT slots_status_check;

@@ -7,9 +7,12 @@
 //!
 //! Errors say whether a retry is safe: a refusal proves nothing happened,
 //! a timeout or a 5xx after the request was sent leaves the outcome
-//! unknown (the caller reconciles before trying again).
+//! unknown (the caller reconciles before trying again). No error carries a
+//! URL: an upload URL is a capability (its `upload_token`), and errors end
+//! up in logs, in Temporal's activity failures and on the slot.
 
 use crate::config::TikTokConfig;
+use crate::storage::{ObjectStore, StorageError, StorageKey};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -77,6 +80,30 @@ impl TikTokError {
     }
 }
 
+/// An HTTP failure in words, without the request's URL (reqwest's own
+/// message names it, and an upload URL carries its token): the error and
+/// the causes under it.
+pub fn describe_http_error(err: http_client::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A failed chunked upload: reading the video from storage, or TikTok.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("reading the video: {0}")]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    TikTok(#[from] TikTokError),
+}
+
 /// Tokens from the token endpoint.
 #[derive(Debug, Clone)]
 pub struct Tokens {
@@ -119,10 +146,31 @@ pub struct Init {
     pub upload_url: Option<String>,
 }
 
+/// Where TikTok is with a publish (`status/fetch`'s `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TikTokPublishStatus {
+    /// FILE_UPLOAD: receiving chunks, then processing them.
+    ProcessingUpload,
+    /// PULL_FROM_URL: downloading, then processing.
+    ProcessingDownload,
+    /// Inbox: the draft waits in the creator's app.
+    SendToUserInbox,
+    /// Direct: posted; inbox: the creator posted the draft.
+    PublishComplete,
+    Failed,
+}
+
+impl TikTokPublishStatus {
+    fn parse(raw: &str) -> Result<Self, TikTokError> {
+        serde_json::from_value(Value::String(raw.to_owned()))
+            .map_err(|_| TikTokError::Unreadable(format!("unknown publish status {raw:?}")))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishStatus {
-    /// PROCESSING_UPLOAD, PROCESSING_DOWNLOAD, SEND_TO_USER_INBOX, PUBLISH_COMPLETE or FAILED.
-    pub status: String,
+    pub status: TikTokPublishStatus,
     pub fail_reason: Option<String>,
     /// Public post ids (19 digits: kept as text).
     pub post_ids: Vec<String>,
@@ -220,7 +268,7 @@ impl TikTokClient {
             if e.is_timeout() {
                 TikTokError::Timeout
             } else if e.is_connect() {
-                TikTokError::Unreachable(e.to_string())
+                TikTokError::Unreachable(describe_http_error(e))
             } else {
                 TikTokError::Timeout
             }
@@ -427,10 +475,9 @@ impl TikTokClient {
             .header("content-type", "video/mp4")
             .header("content-range", format!("bytes {first}-{last}/{total}"))
             .body(bytes);
-        let response = request
-            .send()
-            .await
-            .map_err(|e| if e.is_connect() { TikTokError::Unreachable(e.to_string()) } else { TikTokError::Timeout })?;
+        let response = request.send().await.map_err(|e| {
+            if e.is_connect() { TikTokError::Unreachable(describe_http_error(e)) } else { TikTokError::Timeout }
+        })?;
         let status = response.status().as_u16();
         let held = response
             .headers()
@@ -455,6 +502,41 @@ impl TikTokClient {
         }
     }
 
+    /// Uploads the stored video `key` (`total` bytes) through `upload_url`
+    /// from the first chunk TikTok does not hold yet (`held` bytes, as its
+    /// status reported them). Each chunk is read from storage with a ranged
+    /// read just before it is sent, so at most one chunk is in memory.
+    /// `on_chunk` runs with the bytes TikTok holds after every accepted
+    /// chunk (the activity heartbeats there). Returns the bytes held.
+    pub async fn upload_stored<F, Fut>(
+        &self,
+        store: &dyn ObjectStore,
+        key: &StorageKey,
+        upload_url: &SecretString,
+        total: u64,
+        held: u64,
+        mut on_chunk: F,
+    ) -> Result<u64, UploadError>
+    where
+        F: FnMut(u64) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let mut held = held;
+        for (first, last) in chunk_plan(total, self.cfg.chunk_bytes) {
+            if last < held {
+                continue;
+            }
+            let chunk = read_part(store, key, first, last).await?;
+            let (now_held, done) = self.upload_chunk(upload_url.expose_secret(), chunk, first, total).await?;
+            held = now_held;
+            on_chunk(held).await;
+            if done {
+                break;
+            }
+        }
+        Ok(held)
+    }
+
     pub async fn status(&self, token: &SecretString, publish_id: &str) -> Result<PublishStatus, TikTokError> {
         let data = self.call(token, "/v2/post/publish/status/fetch/", Some(json!({"publish_id": publish_id}))).await?;
         let post_ids = data["publicaly_available_post_id"]
@@ -466,7 +548,7 @@ impl TikTokClient {
             })
             .unwrap_or_default();
         Ok(PublishStatus {
-            status: data["status"].as_str().unwrap_or("").to_owned(),
+            status: TikTokPublishStatus::parse(data["status"].as_str().unwrap_or(""))?,
             fail_reason: data["fail_reason"].as_str().filter(|r| !r.is_empty()).map(str::to_owned),
             post_ids,
             uploaded_bytes: data["uploaded_bytes"].as_i64(),
@@ -489,6 +571,22 @@ impl TikTokClient {
             })
             .collect())
     }
+}
+
+/// Bytes `first..=last` of a stored object, read with a ranged read.
+async fn read_part(store: &dyn ObjectStore, key: &StorageKey, first: u64, last: u64) -> Result<Vec<u8>, StorageError> {
+    use tokio::io::AsyncReadExt;
+    let len = last - first + 1;
+    let read = store.read(key, Some((first, last))).await?;
+    let mut chunk = Vec::with_capacity(len as usize);
+    read.body.take(len).read_to_end(&mut chunk).await?;
+    if chunk.len() as u64 != len {
+        return Err(StorageError::Backend(format!(
+            "the stored video ends at byte {} of the {len} bytes from {first}",
+            chunk.len()
+        )));
+    }
+    Ok(chunk)
 }
 
 /// Counts a TikTok call by operation and outcome for `/metrics`.
@@ -522,5 +620,159 @@ mod tests {
         assert_eq!(challenge, crate::hex(&Sha256::digest(verifier.expose_secret().as_bytes())));
         assert_eq!(challenge.len(), 64);
         assert!(verifier.expose_secret().len() >= 43, "RFC 7636 minimum length");
+    }
+
+    /// A store that remembers every read it served, to prove the upload
+    /// reads one chunk at a time.
+    struct Recording {
+        inner: crate::storage::LocalStore,
+        reads: std::sync::Mutex<Vec<Option<(u64, u64)>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for Recording {
+        fn backend(&self) -> &'static str {
+            "recording"
+        }
+        async fn check(&self) -> Result<(), StorageError> {
+            self.inner.check().await
+        }
+        async fn put(&self, key: &StorageKey, reader: crate::storage::Reader, limit: u64) -> Result<u64, StorageError> {
+            self.inner.put(key, reader, limit).await
+        }
+        async fn size(&self, key: &StorageKey) -> Result<Option<u64>, StorageError> {
+            self.inner.size(key).await
+        }
+        async fn read(
+            &self,
+            key: &StorageKey,
+            part: Option<(u64, u64)>,
+        ) -> Result<crate::storage::ObjectRead, StorageError> {
+            self.reads.lock().unwrap().push(part);
+            self.inner.read(key, part).await
+        }
+        async fn delete(&self, key: &StorageKey) -> Result<(), StorageError> {
+            self.inner.delete(key).await
+        }
+        async fn presigned_get(
+            &self,
+            key: &StorageKey,
+            ttl: std::time::Duration,
+        ) -> Result<Option<String>, StorageError> {
+            self.inner.presigned_get(key, ttl).await
+        }
+    }
+
+    fn config(api_base: String) -> TikTokConfig {
+        TikTokConfig {
+            api_base,
+            auth_url: String::new(),
+            client_key: Some("k".into()),
+            client_secret: Some(SecretString::from("s")),
+            redirect_uri: String::new(),
+            scopes: String::new(),
+            chunk_bytes: 5_000_000,
+            timeout: std::time::Duration::from_secs(10),
+            poll: crate::config::PollIntervals {
+                status_first_secs: 1,
+                status_max_secs: 1,
+                status_deadline_secs: 60,
+                post_id_every_secs: 1,
+                post_id_for_secs: 1,
+            },
+            metrics_every: std::time::Duration::from_secs(60),
+            refresh_before: std::time::Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_multi_chunk_upload_streams_ranged_reads_and_resumes_from_the_bytes_tiktok_holds() {
+        use testkit::tiktok::{SimConfig, TikTokSimulator, UPLOAD};
+        let sim = TikTokSimulator::new(SimConfig::default());
+        let base = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let client = TikTokClient::new(&config(base));
+        let token = SecretString::from(sim.issue_token(&sim.user().open_id, &["video.publish"]).access_token);
+
+        // 16 MB in chunks of 5 MB: three chunks, the last one 6 MB.
+        let total: u64 = 16_000_000;
+        let video: Vec<u8> = (0..total).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let root = std::env::temp_dir().join(format!("reelpilot-upload-{}", uuid::Uuid::new_v4()));
+        let store = Recording { inner: crate::storage::LocalStore::new(root.clone()), reads: Default::default() };
+        let key = StorageKey::new(uuid::Uuid::new_v4(), "slots/s/v1/video.mp4").unwrap();
+        store.put(&key, Box::pin(std::io::Cursor::new(video.clone())), total).await.unwrap();
+
+        let post = PostInfo {
+            title: "t".into(),
+            privacy_level: "SELF_ONLY".into(),
+            disable_comment: true,
+            disable_duet: true,
+            disable_stitch: true,
+            video_cover_timestamp_ms: 0,
+            brand_content_toggle: false,
+            brand_organic_toggle: false,
+            is_aigc: true,
+        };
+        let init = client.init_direct(&token, &post, total).await.unwrap();
+        let url = SecretString::from(init.upload_url.unwrap());
+
+        // The connection breaks after the first chunk.
+        let mut progress = Vec::new();
+        let interrupted = client
+            .upload_stored(&store, &key, &url, total, 0, |held| {
+                progress.push(held);
+                sim.fail_next(UPLOAD, 1, 503, "internal_error");
+                async {}
+            })
+            .await;
+        assert!(matches!(interrupted, Err(UploadError::TikTok(TikTokError::Server { .. }))), "{interrupted:?}");
+        assert_eq!(progress, [5_000_000]);
+        let held = client.status(&token, &init.publish_id).await.unwrap();
+        assert_eq!(held.status, TikTokPublishStatus::ProcessingUpload);
+        assert_eq!(held.uploaded_bytes, Some(5_000_000));
+
+        // The retry starts from TikTok's offset, not from the start.
+        sim.clear_requests();
+        let mut progress = Vec::new();
+        let done = client
+            .upload_stored(&store, &key, &url, total, 5_000_000, |held| {
+                progress.push(held);
+                async {}
+            })
+            .await
+            .unwrap();
+        assert_eq!(done, total);
+        assert_eq!(progress, [10_000_000, total]);
+        let ranges: Vec<String> =
+            sim.requests().into_iter().filter(|r| r.path.starts_with(UPLOAD)).filter_map(|r| r.content_range).collect();
+        assert_eq!(ranges, ["bytes 5000000-9999999/16000000", "bytes 10000000-15999999/16000000"]);
+
+        let uploaded = sim.video_bytes(&init.publish_id).unwrap();
+        assert_eq!(Sha256::digest(&uploaded), Sha256::digest(&video), "TikTok holds exactly the stored bytes");
+        // Every read was one chunk's range, never the whole file.
+        let reads = store.reads.lock().unwrap().clone();
+        assert_eq!(
+            reads,
+            [
+                Some((0, 4_999_999)),
+                Some((5_000_000, 9_999_999)),
+                Some((5_000_000, 9_999_999)),
+                Some((10_000_000, 15_999_999))
+            ]
+        );
+        std::fs::remove_dir_all(root).ok();
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_upload_url_fails_without_naming_the_url() {
+        let client = TikTokClient::new(&config("http://127.0.0.1:9".into()));
+        // A port nothing listens on: the connection is refused.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let url = format!("http://{dead}/upload/?upload_id=abc&upload_token=secret-upload-token");
+        let err = client.upload_chunk(&url, vec![0; 10], 0, 10).await.unwrap_err();
+        assert!(matches!(err, TikTokError::Unreachable(_)), "{err:?}");
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("secret-upload-token") && !text.contains("/upload/"), "{text}");
+        let err = client.creator_info(&SecretString::from("t")).await.unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("creator_info"), "{err}");
     }
 }

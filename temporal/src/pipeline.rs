@@ -46,6 +46,8 @@ pub enum SlotPipelineOutput {
     SentToInbox {
         publish_id: String,
     },
+    /// A person rejected the slot, or took its approval back before the
+    /// render: nothing was posted.
     Rejected,
     AlreadyPublished,
 }
@@ -56,22 +58,91 @@ pub struct Approval {
     pub by: Uuid,
 }
 
-/// The publish-gate signal: the API validated the choices against a fresh
-/// creator_info and stored them on the publication.
+/// What a person chose at the publish gate (TikTok's required choices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateChoice {
+    pub privacy_level: String,
+    pub allow_comment: bool,
+    pub allow_duet: bool,
+    pub allow_stitch: bool,
+    pub brand_organic: bool,
+    pub branded_content: bool,
+}
+
+/// The publish-gate signal: a person's choices, which the API checked
+/// against a fresh creator_info. Nothing is stored before the pipeline
+/// takes them at its gate (`pipeline.pass_publish_gate`), so a decision no
+/// pipeline waits for changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishDecision {
     pub by: Uuid,
+    pub choice: GateChoice,
     /// Post as soon as the video is ready instead of at the slot's time.
     #[serde(default)]
     pub post_now: bool,
+    /// The API request that decided, for the audit entry.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// Where a run is, for the API and the Temporal UI.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PipelineStage {
+    #[default]
+    Loading,
+    WaitingForApproval,
+    Rendering,
+    WaitingForPublishApproval,
+    WaitingForSlotTime,
+    Publishing,
+    /// An inbox draft waits for the creator to post it from the app.
+    WaitingInInbox,
+    WaitingForPostId,
+    Done,
+    Failed,
+}
+
+impl PipelineStage {
+    pub const ALL: [PipelineStage; 10] = [
+        PipelineStage::Loading,
+        PipelineStage::WaitingForApproval,
+        PipelineStage::Rendering,
+        PipelineStage::WaitingForPublishApproval,
+        PipelineStage::WaitingForSlotTime,
+        PipelineStage::Publishing,
+        PipelineStage::WaitingInInbox,
+        PipelineStage::WaitingForPostId,
+        PipelineStage::Done,
+        PipelineStage::Failed,
+    ];
+
+    /// The name on the wire (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PipelineStage::Loading => "loading",
+            PipelineStage::WaitingForApproval => "waiting_for_approval",
+            PipelineStage::Rendering => "rendering",
+            PipelineStage::WaitingForPublishApproval => "waiting_for_publish_approval",
+            PipelineStage::WaitingForSlotTime => "waiting_for_slot_time",
+            PipelineStage::Publishing => "publishing",
+            PipelineStage::WaitingInInbox => "waiting_in_inbox",
+            PipelineStage::WaitingForPostId => "waiting_for_post_id",
+            PipelineStage::Done => "done",
+            PipelineStage::Failed => "failed",
+        }
+    }
+
+    /// The run waits at a gate for a person.
+    pub fn waits_for_a_person(self) -> bool {
+        matches!(self, PipelineStage::WaitingForApproval | PipelineStage::WaitingForPublishApproval)
+    }
 }
 
 /// Where the pipeline is, for the API and the Temporal UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineStatus {
-    /// loading, waiting_for_approval, rendering, waiting_for_publish_approval,
-    /// waiting_for_slot_time, publishing, waiting_for_post_id, done, failed.
-    pub stage: String,
+    pub stage: PipelineStage,
     pub publish_id: Option<String>,
 }
 
@@ -82,10 +153,27 @@ pub struct SlotRef {
     pub meta: RunMeta,
 }
 
+/// Where a run picks the slot up (`domain::publishing::ResumeAt`), in the
+/// order a run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resume {
+    /// A draft: the approval gate (or, without it, autopilot approves).
+    Approval,
+    /// Approved, or a render under way: render.
+    Render,
+    /// Rendered: the publish gate, unless a decision stands.
+    PublishGate,
+    /// Publishing: TikTok (a recorded `publish_id` is reused).
+    Publish,
+    /// Posted, or sent to the creator's inbox: nothing left to do.
+    Done,
+}
+
 /// What the workflow needs to decide, read once at the start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PipelineContext {
-    pub slot_status: String,
+    pub resume: Resume,
     /// The approval gate applies (gate on, autopilot off).
     pub needs_approval: bool,
     /// The publish gate applies (gate on, autopilot off).
@@ -94,14 +182,42 @@ pub struct PipelineContext {
     pub scheduled_at: i64,
     /// A publish-gate decision is already stored (a retried run).
     pub decided: bool,
-    pub published: bool,
+}
+
+/// The slot statuses the pipeline records on its way (each a named
+/// transition in `domain::publishing::publication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotStep {
+    PublishApproved,
+    Publishing,
+    Published,
+    /// The run ends with the draft in the creator's inbox.
+    SentToInbox,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageInput {
     pub slot: SlotRef,
-    /// The slot status to record: publish_approved, publishing, published.
-    pub slot_status: String,
+    pub step: SlotStep,
+}
+
+/// How the render step began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RenderStart {
+    /// The render of this version runs.
+    Started { version: i32 },
+    /// The slot is not approved (a person rejected it or took the approval
+    /// back): nothing is rendered, and nothing will be posted.
+    NotApproved,
+}
+
+/// The publish gate's input: a person's decision, or none for autopilot
+/// (the project's saved choices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateInput {
+    pub slot: SlotRef,
+    pub decision: Option<PublishDecision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,19 +253,21 @@ impl PipelineActivities {
         unimplemented!()
     }
 
-    /// Starts the slot's render (the next render version); returns it.
+    /// Starts the slot's render (the next render version), unless the slot
+    /// is not approved.
     #[activity(name = "pipeline.start_render")]
-    pub fn start_render(input: SlotRef) -> Result<i32, ActivityError> {
+    pub fn start_render(input: SlotRef) -> Result<RenderStart, ActivityError> {
         unimplemented!()
     }
 
-    /// Prepares the publication: under autopilot from the project's saved
-    /// choices, checked against a fresh creator_info.
-    #[activity(name = "pipeline.prepare_publication")]
-    pub fn prepare_publication(input: SlotRef) -> Result<(), ActivityError> {
+    /// The publish gate's one decision (a person's choices, or autopilot's
+    /// saved ones) against a fresh creator_info, recorded on the publication.
+    #[activity(name = "pipeline.pass_publish_gate")]
+    pub fn pass_publish_gate(input: GateInput) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
+    /// Records the slot's step (a named transition checked against its table).
     #[activity(name = "pipeline.set_stage")]
     pub fn set_stage(input: StageInput) -> Result<(), ActivityError> {
         unimplemented!()
@@ -189,7 +307,8 @@ impl PublishActivities {
         unimplemented!()
     }
 
-    /// Uploads the video in chunks, resuming from what TikTok holds.
+    /// Uploads the video in chunks read from storage one at a time,
+    /// resuming from what TikTok holds; heartbeats after every chunk.
     #[activity(name = "publish.upload")]
     pub fn upload(input: SlotRef) -> Result<(), ActivityError> {
         unimplemented!()
@@ -223,5 +342,5 @@ impl PublishActivities {
 }
 
 // The activity markers the implementations in the `activities` crate bind to.
-pub use pipeline_activities::{Fail, Load, PreparePublication, SetStage, StartRender};
+pub use pipeline_activities::{Fail, Load, PassPublishGate, SetStage, StartRender};
 pub use publish_activities::{CheckStatus, FetchMetrics, Init, RefreshDue, RefreshNow, Upload};

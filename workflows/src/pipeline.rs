@@ -12,8 +12,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use temporal::{
     ids,
     pipeline::{
-        AccountRef, Approval, FailInput, PipelineActivities, PipelineStatus, PublishActivities, PublishDecision,
-        PublishState, SlotPipelineInput, SlotPipelineOutput, SlotRef, StageInput, TokenRefreshInput,
+        AccountRef, Approval, FailInput, GateInput, PipelineActivities, PipelineStage, PipelineStatus,
+        PublishActivities, PublishDecision, PublishState, RenderStart, Resume, SlotPipelineInput, SlotPipelineOutput,
+        SlotRef, SlotStep, StageInput, TokenRefreshInput,
     },
     queues::Workload,
     render::{RenderSlotInput, RenderSlotOutput},
@@ -28,17 +29,31 @@ use temporalio_workflow::{
 /// TikTok calls: exponential backoff for transient failures (the activity
 /// sets a jittered delay for each retry); a permanent TikTok error fails at
 /// once (non-retryable).
+fn tiktok_retry() -> RetryPolicy {
+    RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .backoff_coefficient(2.0)
+        .maximum_interval(Duration::from_secs(60))
+        .maximum_attempts(12)
+        .build()
+}
+
 fn tiktok_call(queue: &str, timeout: Duration) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timeout)
         .task_queue(queue.to_owned())
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(12)
-                .build(),
-        )
+        .retry_policy(tiktok_retry())
+        .build()
+}
+
+/// The upload heartbeats after every chunk, so a worker that died
+/// mid-upload is noticed within the heartbeat timeout (longer than one
+/// chunk of at most 64 MB takes) and the retry resumes from the bytes
+/// TikTok holds.
+fn upload_call(queue: &str) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30 * 60))
+        .task_queue(queue.to_owned())
+        .heartbeat_timeout(Duration::from_secs(120))
+        .retry_policy(tiktok_retry())
         .build()
 }
 
@@ -48,8 +63,7 @@ pub struct SlotPipelineWorkflow {
     status: PipelineStatus,
     approved_by: Option<String>,
     rejected: bool,
-    decided: bool,
-    post_now: bool,
+    decision: Option<PublishDecision>,
 }
 
 #[workflow_methods]
@@ -58,36 +72,35 @@ impl SlotPipelineWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: SlotPipelineInput) -> WorkflowResult<SlotPipelineOutput> {
         let slot = SlotRef { org_id: input.org_id, slot_id: input.slot_id, meta: input.meta.clone() };
         let publish_queue = Workload::Publish.beside(ctx.task_queue());
-        stage(ctx, "loading");
+        stage(ctx, PipelineStage::Loading);
         let context = ctx.execute_activity(PipelineActivities::load, slot.clone(), db_activity_options()).await?;
-        if context.published {
-            stage(ctx, "done");
+        if context.resume == Resume::Done {
+            stage(ctx, PipelineStage::Done);
             return Ok(SlotPipelineOutput::AlreadyPublished);
         }
 
         // 1. The approval gate (skipped under autopilot, or when already approved).
-        let approved_already = matches!(
-            context.slot_status.as_str(),
-            "approved" | "rendering" | "rendered" | "publish_approved" | "publishing" | "failed"
-        );
-        if context.needs_approval && !approved_already {
-            stage(ctx, "waiting_for_approval");
+        if context.resume == Resume::Approval && context.needs_approval {
+            stage(ctx, PipelineStage::WaitingForApproval);
             ctx.wait_condition(|s| s.approved_by.is_some() || s.rejected).await?;
             if ctx.state(|s| s.rejected) {
-                stage(ctx, "done");
+                stage(ctx, PipelineStage::Done);
                 return Ok(SlotPipelineOutput::Rejected);
             }
         }
 
         // 2. Render (a child run per render version).
-        if !matches!(context.slot_status.as_str(), "rendered" | "publish_approved" | "publishing")
-            || context.slot_status == "failed"
-        {
-            stage(ctx, "rendering");
+        if context.resume <= Resume::Render {
+            stage(ctx, PipelineStage::Rendering);
             let version =
                 match ctx.execute_activity(PipelineActivities::start_render, slot.clone(), db_activity_options()).await
                 {
-                    Ok(version) => version,
+                    Ok(RenderStart::Started { version }) => version,
+                    // Rejected or unapproved after the gate: the slot stays the person's draft.
+                    Ok(RenderStart::NotApproved) => {
+                        stage(ctx, PipelineStage::Done);
+                        return Ok(SlotPipelineOutput::Rejected);
+                    }
                     Err(err) => return fail(ctx, slot, format!("the render could not start: {}", cause(&err))).await,
                 };
             let render = RenderSlotInput {
@@ -114,30 +127,37 @@ impl SlotPipelineWorkflow {
             }
         }
 
-        // 3. The publish gate: a person's choices, or autopilot's saved ones.
-        if !context.decided {
-            if context.needs_publish_approval {
-                stage(ctx, "waiting_for_publish_approval");
-                ctx.wait_condition(|s| s.decided).await?;
-            } else if let Err(err) =
-                ctx.execute_activity(PipelineActivities::prepare_publication, slot.clone(), db_activity_options()).await
-            {
-                return fail(ctx, slot, format!("the publish choices were refused: {}", cause(&err))).await;
+        // 3. The publish gate: a person's choices, or autopilot's saved ones;
+        //    then 4. the slot's time, on a durable timer.
+        if context.resume <= Resume::PublishGate {
+            if !context.decided {
+                let decision = if context.needs_publish_approval {
+                    stage(ctx, PipelineStage::WaitingForPublishApproval);
+                    ctx.wait_condition(|s| s.decision.is_some()).await?;
+                    ctx.state(|s| s.decision.clone())
+                } else {
+                    None
+                };
+                let gate = GateInput { slot: slot.clone(), decision };
+                if let Err(err) =
+                    ctx.execute_activity(PipelineActivities::pass_publish_gate, gate, db_activity_options()).await
+                {
+                    return fail(ctx, slot, format!("the publish choices were refused: {}", cause(&err))).await;
+                }
             }
-        }
-        set_stage(ctx, &slot, "publish_approved").await?;
-
-        // 4. The slot's time, on a durable timer.
-        let now = ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
-        let at = Duration::from_secs(context.scheduled_at.max(0) as u64);
-        if at > now && !ctx.state(|s| s.post_now) {
-            stage(ctx, "waiting_for_slot_time");
-            ctx.timer(at - now).await;
+            set_stage(ctx, &slot, SlotStep::PublishApproved).await?;
+            let now = ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+            let at = Duration::from_secs(context.scheduled_at.max(0) as u64);
+            let post_now = ctx.state(|s| s.decision.as_ref().is_some_and(|d| d.post_now));
+            if at > now && !post_now {
+                stage(ctx, PipelineStage::WaitingForSlotTime);
+                ctx.timer(at - now).await;
+            }
         }
 
         // 5. Publish: init (at most once), upload, then status on timers.
-        stage(ctx, "publishing");
-        set_stage(ctx, &slot, "publishing").await?;
+        stage(ctx, PipelineStage::Publishing);
+        set_stage(ctx, &slot, SlotStep::Publishing).await?;
         let publish_id = match ctx
             .execute_activity(
                 PublishActivities::init,
@@ -150,13 +170,8 @@ impl SlotPipelineWorkflow {
             Err(err) => return fail(ctx, slot, format!("TikTok refused the post: {}", cause(&err))).await,
         };
         ctx.state_mut(|s| s.status.publish_id = Some(publish_id.clone()));
-        if let Err(err) = ctx
-            .execute_activity(
-                PublishActivities::upload,
-                slot.clone(),
-                tiktok_call(&publish_queue, Duration::from_secs(30 * 60)),
-            )
-            .await
+        if let Err(err) =
+            ctx.execute_activity(PublishActivities::upload, slot.clone(), upload_call(&publish_queue)).await
         {
             return fail(ctx, slot, format!("uploading to TikTok failed: {}", cause(&err))).await;
         }
@@ -176,10 +191,12 @@ impl SlotPipelineWorkflow {
                 Ok(PublishState::Complete { post_id, public }) => break (post_id, public),
                 Ok(PublishState::SentToInbox) => {
                     // The draft waits in the creator's app; keep checking
-                    // (slowly) until they post it, for as long as a post id is awaited.
-                    stage(ctx, "waiting_in_inbox");
+                    // (slowly) until they post it, for as long as a post id
+                    // is awaited; then the slot rests in its own final state.
+                    stage(ctx, PipelineStage::WaitingInInbox);
                     if waited.as_secs() > input.poll.post_id_for_secs {
-                        stage(ctx, "done");
+                        set_stage(ctx, &slot, SlotStep::SentToInbox).await?;
+                        stage(ctx, PipelineStage::Done);
                         return Ok(SlotPipelineOutput::SentToInbox { publish_id });
                     }
                     wait = Duration::from_secs(input.poll.status_max_secs.max(1));
@@ -201,13 +218,13 @@ impl SlotPipelineWorkflow {
             }
             wait = (wait * 2).min(Duration::from_secs(input.poll.status_max_secs.max(1)));
         };
-        set_stage(ctx, &slot, "published").await?;
+        set_stage(ctx, &slot, SlotStep::Published).await?;
 
         // 6. The public post id appears after moderation (never for private posts).
         let mut post_id = post_id;
         let mut waited = Duration::ZERO;
         while public && post_id.is_none() && waited.as_secs() < input.poll.post_id_for_secs {
-            stage(ctx, "waiting_for_post_id");
+            stage(ctx, PipelineStage::WaitingForPostId);
             let every = Duration::from_secs(input.poll.post_id_every_secs.max(1));
             ctx.timer(every).await;
             waited += every;
@@ -222,7 +239,7 @@ impl SlotPipelineWorkflow {
                 post_id = found;
             }
         }
-        stage(ctx, "done");
+        stage(ctx, PipelineStage::Done);
         Ok(SlotPipelineOutput::Published { publish_id, post_id })
     }
 
@@ -236,10 +253,12 @@ impl SlotPipelineWorkflow {
         self.rejected = true;
     }
 
+    /// A person's choices at the publish gate; the first one counts.
     #[signal(name = "publish")]
     pub fn publish(&mut self, _ctx: &mut SyncWorkflowContext<Self>, decision: PublishDecision) {
-        self.decided = true;
-        self.post_now |= decision.post_now;
+        if self.decision.is_none() {
+            self.decision = Some(decision);
+        }
     }
 
     #[query(name = "status")]
@@ -248,22 +267,22 @@ impl SlotPipelineWorkflow {
     }
 }
 
-fn stage(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, name: &str) {
-    ctx.state_mut(|s| s.status.stage = name.to_owned());
+fn stage(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, stage: PipelineStage) {
+    ctx.state_mut(|s| s.status.stage = stage);
 }
 
 async fn set_stage(
     ctx: &mut WorkflowContext<SlotPipelineWorkflow>,
     slot: &SlotRef,
-    status: &str,
+    step: SlotStep,
 ) -> WorkflowResult<()> {
-    let input = StageInput { slot: slot.clone(), slot_status: status.to_owned() };
+    let input = StageInput { slot: slot.clone(), step };
     ctx.execute_activity(PipelineActivities::set_stage, input, db_activity_options()).await?;
     Ok(())
 }
 
 async fn fail<T>(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, slot: SlotRef, reason: String) -> WorkflowResult<T> {
-    stage(ctx, "failed");
+    stage(ctx, PipelineStage::Failed);
     ctx.execute_activity(PipelineActivities::fail, FailInput { slot, reason: reason.clone() }, db_activity_options())
         .await?;
     Err(WorkflowTermination::failed_application(ApplicationFailure::non_retryable(reason)))

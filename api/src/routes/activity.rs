@@ -153,9 +153,9 @@ async fn slot_item(state: &AppState, slot: slots::Model, pipeline_running: bool)
         }
         _ if !pipeline_running => return None,
         _ => {
-            let queue_state = match stage.as_deref() {
-                Some("waiting_for_approval" | "waiting_for_publish_approval") => QueueState::WaitingForApproval,
-                Some("waiting_for_slot_time") => QueueState::Scheduled,
+            let queue_state = match stage {
+                Some(s) if s.waits_for_a_person() => QueueState::WaitingForApproval,
+                Some(temporal::pipeline::PipelineStage::WaitingForSlotTime) => QueueState::Scheduled,
                 _ => QueueState::Running,
             };
             (queue_state, None, None, None, pipeline_run?)
@@ -164,7 +164,7 @@ async fn slot_item(state: &AppState, slot: slots::Model, pipeline_running: bool)
     Some(QueueItem {
         kind: "slot",
         state: queue_state,
-        stage,
+        stage: stage.map(|s| s.as_str().to_owned()),
         project_id: slot.project_id,
         plan_id: slot.plan_id,
         slot_id: Some(slot.id),

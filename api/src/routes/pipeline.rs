@@ -15,11 +15,14 @@ use domain::{
     policy::Action,
     publishing::{self, PublishChoice},
 };
-use entities::slots::{self, SlotStatus};
+use entities::{
+    publications::PublicationStatus,
+    slots::{self, SlotStatus},
+};
 use http::StatusCode;
 use platform::tiktok::CreatorInfo;
 use serde::{Deserialize, Serialize};
-use temporal::pipeline::PublishDecision;
+use temporal::pipeline::{GateChoice, PipelineStage, PublishDecision};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -38,10 +41,21 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
 }
 
+/// The OpenAPI schema of `temporal::pipeline::PipelineStage` (the contracts
+/// crate has no OpenAPI types): its names, or null when no run answers.
+pub(crate) fn stage_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let names = PipelineStage::ALL.iter().map(|s| serde_json::Value::from(s.as_str()));
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some("Where the run is, when it answers."))
+        .enum_values(Some(names.chain([serde_json::Value::Null])))
+        .build()
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PublicationView {
-    /// pending, initiated, uploading, processing, sent_to_inbox, published or failed.
-    status: String,
+    status: PublicationStatus,
     publish_id: Option<String>,
     privacy_level: Option<String>,
     fail_reason: Option<String>,
@@ -66,10 +80,9 @@ impl From<entities::publications::Model> for PublicationView {
 pub(crate) struct PipelineView {
     slot_id: Uuid,
     slot_status: SlotStatus,
-    /// Where the run is: waiting_for_approval, rendering,
-    /// waiting_for_publish_approval, waiting_for_slot_time, publishing,
-    /// waiting_in_inbox, waiting_for_post_id, done, failed.
-    stage: Option<String>,
+    /// Where the run is, when it answers.
+    #[schema(schema_with = stage_schema)]
+    stage: Option<PipelineStage>,
     /// Why the pipeline failed.
     error: Option<String>,
     publication: Option<PublicationView>,
@@ -102,8 +115,14 @@ async fn schedule(
 ) -> Result<(StatusCode, ApiJson<PipelineView>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
     let slot = domain::slots::get(&state.db, &scope, slot_id).await?;
-    if matches!(slot.status, SlotStatus::Empty | SlotStatus::Published) {
-        return Err(ApiError::Conflict(format!("a {:?} slot cannot be scheduled", slot.status)));
+    match slot.status {
+        SlotStatus::Empty | SlotStatus::Published | SlotStatus::SentToInbox => {
+            return Err(ApiError::Conflict(format!("a {:?} slot cannot be scheduled", slot.status)));
+        }
+        SlotStatus::Failed => {
+            return Err(ApiError::Conflict("the slot's pipeline failed; retry it (POST /retry)".into()));
+        }
+        _ => {}
     }
     runs::start_pipeline(&state, &slot).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(pipeline_view(&state, &ctx, slot).await?)))
@@ -147,7 +166,12 @@ async fn creator_for(state: &AppState, ctx: &OrgCtx, slot: &slots::Model) -> Res
     let account = project
         .tiktok_account_id
         .ok_or_else(|| ApiError::Conflict("the project has no TikTok account; connect one and choose it".into()))?;
-    let token = domain::tiktok::access_token(&state.db, &*state.secrets, &state.tiktok, &scope, account, None)
+    Ok((creator_of(state, &scope, account).await?, project.post_mode))
+}
+
+/// A fresh creator_info of the account (TikTok's rule before every post).
+async fn creator_of(state: &AppState, scope: &domain::OrgScope, account: Uuid) -> Result<CreatorInfo, ApiError> {
+    let token = domain::tiktok::access_token(&state.db, &*state.secrets, &state.tiktok, scope, account, None)
         .await
         .map_err(|e| match e {
             domain::tiktok::ConnectError::Domain(d) => d.into(),
@@ -159,7 +183,7 @@ async fn creator_for(state: &AppState, ctx: &OrgCtx, slot: &slots::Model) -> Res
         }
         other => ApiError::Unavailable { dependency: "tiktok", cause: other.to_string() },
     })?;
-    Ok((creator, project.post_mode))
+    Ok(creator)
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org_id}/slots/{slot_id}/publish-gate", tag = "pipeline", security(("bearer" = [])),
@@ -232,8 +256,10 @@ pub(crate) struct PublishInput {
 }
 
 /// Passes the publish gate (editor and up): the choices are checked against
-/// the account's live options before TikTok is ever called, stored with the
-/// publication and audited; the pipeline then waits for the slot's time.
+/// the account's live options before TikTok is ever called, then handed to
+/// the slot's waiting pipeline, which records them (audited) and waits for
+/// the slot's time. With no pipeline waiting the answer is 409 and nothing
+/// changes.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/publish", tag = "pipeline", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), request_body = PublishInput,
     responses((status = 202, body = PipelineView), ErrorResponses))]
@@ -247,15 +273,9 @@ async fn publish(
     if !body.consent {
         return Err(ApiError::Validation { field: "consent", message: "the consent text must be accepted".into() });
     }
-    let slot = domain::slots::get(&state.db, &scope, slot_id).await?;
-    if slot.status != SlotStatus::Rendered {
-        return Err(ApiError::Conflict(format!(
-            "the slot is {:?}; the publish gate opens once it is rendered",
-            slot.status
-        )));
-    }
-    let (creator, _) = creator_for(&state, &ctx, &slot).await?;
-    let choice = PublishChoice {
+    let gate = publishing::gate::open(&state.db, &scope, slot_id).await?;
+    let creator = creator_of(&state, &scope, gate.account_id).await?;
+    let choice = GateChoice {
         privacy_level: body.privacy_level,
         allow_comment: body.allow_comment,
         allow_duet: body.allow_duet,
@@ -263,17 +283,27 @@ async fn publish(
         brand_organic: body.brand_organic,
         branded_content: body.branded_content,
     };
-    publishing::check_choice(&choice, &creator)?;
-    let cover = match slot.video_asset_id {
-        Some(id) => domain::assets::get(&state.db, &scope, id).await?.cover_timestamp_ms.unwrap_or(0),
-        None => 0,
+    // The same decision the pipeline makes when it takes the choices.
+    gate.decide(&domain_choice(&choice), &creator)?;
+    let decision = PublishDecision {
+        by: ctx.auth.user_id,
+        choice,
+        post_now: body.post_now,
+        request_id: crate::request_id::current(),
     };
-    let info = publishing::post_info(&slot, &choice, cover as i64);
-    let by = ctx.auth.user_id;
-    publishing::decide(&state.db, &scope, slot.id, &info, Some(by), body.post_now, crate::request_id::current())
-        .await?;
-    runs::signal_publish(&state, &slot, PublishDecision { by, post_now: body.post_now }).await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(pipeline_view(&state, &ctx, slot).await?)))
+    runs::signal_publish(&state, &gate.slot, decision).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(pipeline_view(&state, &ctx, gate.slot).await?)))
+}
+
+fn domain_choice(c: &GateChoice) -> PublishChoice {
+    PublishChoice {
+        privacy_level: c.privacy_level.clone(),
+        allow_comment: c.allow_comment,
+        allow_duet: c.allow_duet,
+        allow_stitch: c.allow_stitch,
+        brand_organic: c.brand_organic,
+        branded_content: c.branded_content,
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -312,8 +342,10 @@ async fn dead_letters(State(state): State<AppState>, ctx: OrgCtx) -> Result<ApiJ
     Ok(ApiJson(out))
 }
 
-/// Runs a failed slot's pipeline again (editor and up). A post that TikTok
-/// already made is never made again.
+/// Runs a failed slot's pipeline again (editor and up) from where the slot
+/// is: rendered when it has its video, approved otherwise. A post that
+/// TikTok already made is never made again, and a slot a person rejected or
+/// unapproved (a draft) is refused with 409: retry never approves.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/retry", tag = "pipeline", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 202, body = PipelineView), ErrorResponses))]
 async fn retry(

@@ -7,7 +7,10 @@ use crate::helpers::{TestApp, User, assert_error, json_body};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 use uuid::Uuid;
@@ -165,6 +168,91 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// Stands between the app and TikTok's API: forwards every call, notes the
+/// upload URL tokens TikTok hands out and, once `break_uploads` is set,
+/// points new upload URLs at a port nothing listens on (TikTok's upload
+/// host unreachable), so the upload fails with an error whose text used to
+/// carry the URL and its token.
+#[derive(Clone)]
+struct TikTokFront {
+    upstream: String,
+    http: reqwest::Client,
+    break_uploads: Arc<AtomicBool>,
+    upload_tokens: Arc<Mutex<Vec<String>>>,
+}
+
+impl TikTokFront {
+    /// Starts in front of `upstream`; returns its base URL.
+    fn start(upstream: String) -> (TikTokFront, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let front = TikTokFront {
+            upstream,
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            break_uploads: Arc::default(),
+            upload_tokens: Arc::default(),
+        };
+        let router = axum::Router::new().fallback(forward_to_tiktok).with_state(front.clone());
+        tokio::spawn(async move {
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), router).await.unwrap();
+        });
+        (front, base)
+    }
+}
+
+async fn forward_to_tiktok(
+    axum::extract::State(front): axum::extract::State<TikTokFront>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut outbound = front.http.request(parts.method.clone(), format!("{}{path}", front.upstream));
+    for (name, value) in &parts.headers {
+        if name != HOST && name != CONTENT_LENGTH {
+            outbound = outbound.header(name, value);
+        }
+    }
+    let answer = outbound.body(body).send().await.unwrap();
+    let (status, headers) = (answer.status(), answer.headers().clone());
+    let mut bytes = answer.bytes().await.unwrap().to_vec();
+    if let Ok(mut json) = serde_json::from_slice::<Value>(&bytes)
+        && let Some(url) = json["data"]["upload_url"].as_str().map(str::to_owned)
+    {
+        let token = url.split("upload_token=").nth(1).expect("upload URLs carry a token").to_owned();
+        front.upload_tokens.lock().unwrap().push(token);
+        if front.break_uploads.load(Ordering::SeqCst) {
+            let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+            let (_, rest) = url.split_once("/upload/").unwrap();
+            json["data"]["upload_url"] = json!(format!("http://{dead}/upload/{rest}"));
+            bytes = json.to_string().into_bytes();
+        }
+    }
+    let mut response = axum::response::Response::builder().status(status);
+    for (name, value) in &headers {
+        if name != CONTENT_LENGTH && name != TRANSFER_ENCODING {
+            response = response.header(name, value);
+        }
+    }
+    response.body(axum::body::Body::from(bytes)).unwrap()
+}
+
+/// The Temporal history of a run as JSON text (what the Temporal UI shows).
+fn history(app: &TestApp, workflow_id: &str) -> String {
+    let cli = std::env::var("TEST_TEMPORAL_CLI")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.reelpilot/venv/bin/temporal").to_owned());
+    let address = std::env::var("TEST_TEMPORAL_ADDRESS").unwrap().replace("http://", "");
+    let out = std::process::Command::new(cli)
+        .args(["workflow", "show", "--output", "json", "--address", &address])
+        .args(["--namespace", &app.config.temporal.namespace, "-w", workflow_id])
+        .output()
+        .expect("the Temporal CLI runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[tokio::test]
 async fn canary_secrets_never_leave_the_secret_store() {
     let logs = Captured::default();
@@ -175,7 +263,14 @@ async fn canary_secrets_never_leave_the_secret_store() {
     };
     platform::telemetry::init_with_writer(&telemetry, move || sink.clone());
 
-    let app = TestApp::spawn().await;
+    let mut front = None;
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, |config| {
+        let (started, base) = TikTokFront::start(config.tiktok.api_base.clone());
+        config.tiktok.api_base = base;
+        front = Some(started);
+    })
+    .await;
+    let front = front.unwrap();
     let canary = format!("canary{}", Uuid::new_v4().simple());
     let password = format!("{canary}-password");
     let llm_key = format!("sk-or-v1-{canary}-llmkey");
@@ -192,6 +287,11 @@ async fn canary_secrets_never_leave_the_secret_store() {
         token: login["access_token"].as_str().unwrap().to_owned(),
         refresh: login["refresh_token"].as_str().unwrap().to_owned(),
     };
+    // As after following the mailed link: spending needs a confirmed address.
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute_unprepared(&format!("UPDATE users SET email_verified_at = now() WHERE id = '{}'", user.id))
+        .await
+        .unwrap();
     let org = app.create_org(&user, "Canary Org").await;
     let project = app.create_project(&user, org, json!({"name": "Canary"})).await;
     for body in [
@@ -217,7 +317,6 @@ async fn canary_secrets_never_leave_the_secret_store() {
     let plan = plans[0]["id"].as_str().unwrap().to_owned();
     let slots = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan}/slots"), &user).await).await;
     let slot = slots[0]["id"].as_str().unwrap().to_owned();
-    let db = Database::connect(&app.database_url).await.unwrap();
     db.execute(Statement::from_string(
         DatabaseBackend::Postgres,
         format!("UPDATE slots SET scheduled_at = now(), script = 'Salt the water. Stir once.' WHERE id = '{slot}'"),
@@ -238,6 +337,48 @@ async fn canary_secrets_never_leave_the_secret_store() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert_eq!(app.tiktok.posts().len(), 1);
+
+    // A second slot whose upload URL cannot be reached: the upload fails
+    // for good, and its URL (a capability: the upload token) must not ride
+    // along in the failure (logs, the activity failure in Temporal, the
+    // slot's pipeline_error, API answers).
+    front.break_uploads.store(true, Ordering::SeqCst);
+    let broken = slots[1]["id"].as_str().unwrap().to_owned();
+    db.execute(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!(
+            "UPDATE slots SET scheduled_at = now(), script = 'Stir the pot. Taste the water.' WHERE id = '{broken}'"
+        ),
+    ))
+    .await
+    .unwrap();
+    responses.push_str(
+        &app.post_json(&format!("/api/orgs/{org}/slots/{broken}/schedule"), &user, json!({}))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let failed = loop {
+        let view = json_body(app.get(&format!("/api/orgs/{org}/slots/{broken}/pipeline"), &user).await).await;
+        responses.push_str(&view.to_string());
+        if view["error"].is_string() && view["run"]["status"] != "running" {
+            break view;
+        }
+        assert!(view["stage"] != "done" && Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let reason = failed["error"].as_str().unwrap();
+    assert!(reason.contains("uploading to TikTok failed") && reason.contains("unreachable"), "{failed}");
+    responses.push_str(&app.get(&format!("/api/orgs/{org}/dead-letters"), &user).await.text().await.unwrap());
+    responses.push_str(&app.get(&format!("/api/orgs/{org}/queue"), &user).await.text().await.unwrap());
+    let upload_tokens = front.upload_tokens.lock().unwrap().clone();
+    assert_eq!(upload_tokens.len(), 2, "both inits handed out an upload URL");
+    let histories =
+        [&slot, &broken].map(|id| history(&app, &temporal::ids::slot_workflow_id(org, id.parse().unwrap())));
+    assert!(histories[1].contains("uploading to TikTok failed"), "the failure is in the run's history");
+
     let store = platform::secrets::from_config(&app.config.secrets);
     let tokens = store
         .read(&platform::secrets::SecretPath::new(org, &format!("tiktok/{account}")).unwrap(), None)
@@ -273,6 +414,12 @@ async fn canary_secrets_never_leave_the_secret_store() {
     assert!(!logged.contains(&canary), "a canary reached the logs");
     assert!(!responses.contains(&canary), "a canary reached an API response");
     assert!(!rows.contains(&canary), "a canary reached the database");
+    for token in &upload_tokens {
+        assert!(!logged.contains(token.as_str()), "an upload token reached the logs");
+        assert!(!responses.contains(token.as_str()), "an upload token reached an API response");
+        assert!(!rows.contains(token.as_str()), "an upload token reached the database (pipeline_error?)");
+        assert!(histories.iter().all(|h| !h.contains(token.as_str())), "an upload token reached Temporal");
+    }
     for secret in &tiktok_secrets {
         assert!(!logged.contains(secret.as_str()), "a TikTok secret reached the logs");
         assert!(!responses.contains(secret.as_str()), "a TikTok secret reached an API response");

@@ -25,7 +25,8 @@ impl Setup {
 /// the web app's two calls (exchange, then confirm) as `owner`.
 pub(crate) async fn connect(app: &TestApp, owner: &User, org: Uuid) -> String {
     let (state, code) = consent(app, owner, org).await;
-    let exchanged = app.post_json("/api/tiktok/connections/exchange", owner, json!({"state": state, "code": code})).await;
+    let exchanged =
+        app.post_json("/api/tiktok/connections/exchange", owner, json!({"state": state, "code": code})).await;
     assert_eq!(exchanged.status(), 200, "{}", exchanged.text().await.unwrap());
     let res = app.post_json("/api/tiktok/connections/confirm", owner, json!({"state": state})).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
@@ -51,7 +52,11 @@ pub(crate) async fn consent(app: &TestApp, user: &User, org: Uuid) -> (String, S
     let landing = reqwest::Url::parse(done.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(landing.path(), "/tiktok/callback", "{landing}");
     let param = |name: &str| {
-        landing.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_else(|| panic!("{landing}"))
+        landing
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("{landing}"))
     };
     (param("state"), param("code"))
 }
@@ -529,4 +534,132 @@ async fn with_faults_at_a_high_rate_every_slot_is_posted_exactly_once() {
     ids.dedup();
     assert_eq!(ids.len(), 3);
     assert_eq!(ledger(&app, "publishes").await, 3);
+}
+
+/// The approval reaches the run, then a person takes it back before the
+/// render starts: the render refuses the draft, and retry must not approve
+/// it again (it used to set the slot back to approved, and the pipeline
+/// rendered and posted what the person had taken back).
+#[tokio::test]
+async fn retry_never_approves_again_a_slot_a_person_took_back_before_its_render() {
+    let app = TestApp::spawn().await;
+    let s = setup(
+        &app,
+        json!({"gates": {"approve_slot": true, "approve_publish": false}, "publish_defaults": {"privacy_level": "SELF_ONLY"}}),
+    )
+    .await;
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    wait_pipeline(&app, &s, |v| v["stage"] == "waiting_for_approval").await;
+    // With the worker away, the approval is queued for the run while the
+    // take-back only reaches the database (unapproving sends no signal):
+    // the run passes its gate holding an approval the slot no longer has.
+    app.crash_worker();
+    assert_eq!(app.approve(&s.slot_path(""), &s.owner).await.status(), 200);
+    let res = app.post_json(&s.slot_path("/unapprove"), &s.owner, json!({})).await;
+    assert_eq!(json_body(res).await["status"], "draft");
+    app.start_worker();
+
+    let ended = wait_pipeline(&app, &s, |v| v["run"]["status"] != "running").await;
+    assert_eq!(ended["slot_status"], "draft", "the person's draft stays a draft: {ended}");
+    let retry = app.post_json(&s.slot_path("/retry"), &s.owner, json!({})).await;
+    assert_error(retry, 409, "conflict").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let slot = json_body(app.get(&s.slot_path(""), &s.owner).await).await;
+    assert_eq!(slot["status"], "draft", "{slot}");
+    assert!(app.tiktok.publishes().is_empty(), "TikTok was never asked: {:?}", app.tiktok.publishes());
+    assert!(app.tiktok.posts().is_empty());
+}
+
+/// A decision at the publish gate with no pipeline waiting is refused and
+/// changes nothing: not the slot's time ("post now"), not the stored
+/// decision; a pipeline scheduled later still stops at the gate.
+#[tokio::test]
+async fn a_publish_decision_no_pipeline_waits_for_changes_nothing_and_the_gate_still_holds() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({})).await;
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("UPDATE slots SET scheduled_at = now() + interval '30 days' WHERE id = '{}'", s.slot),
+    ))
+    .await
+    .unwrap();
+    // Rendered on its own, without a pipeline.
+    assert_eq!(app.approve(&s.slot_path(""), &s.owner).await.status(), 200);
+    assert_eq!(app.post_json(&s.slot_path("/render"), &s.owner, json!({})).await.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let before = loop {
+        let slot = json_body(app.get(&s.slot_path(""), &s.owner).await).await;
+        if slot["status"] == "rendered" {
+            break slot;
+        }
+        assert!(Instant::now() < deadline && slot["status"] == "rendering", "{slot}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+
+    let refused = app
+        .post_json(
+            &s.slot_path("/publish"),
+            &s.owner,
+            json!({"privacy_level": "SELF_ONLY", "consent": true, "post_now": true}),
+        )
+        .await;
+    assert_error(refused, 409, "conflict").await;
+    let after = json_body(app.get(&s.slot_path(""), &s.owner).await).await;
+    assert_eq!(after["scheduled_at"], before["scheduled_at"], "the slot's time did not move");
+    assert_eq!(after["status"], "rendered");
+    let view = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
+    assert!(view["publication"].is_null(), "no decision was stored: {view}");
+    let audited = db
+        .query_one(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM audit_log WHERE action = 'slot.publish_approved' AND target_id = '{}'",
+                s.slot
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(audited, 0, "nothing was audited as decided");
+
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    let at_gate = wait_pipeline(&app, &s, |v| {
+        ["waiting_for_publish_approval", "waiting_for_slot_time", "publishing", "done", "failed"]
+            .iter()
+            .any(|stage| v["stage"] == *stage)
+    })
+    .await;
+    assert_eq!(at_gate["stage"], "waiting_for_publish_approval", "{at_gate}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let still = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
+    assert_eq!(still["stage"], "waiting_for_publish_approval", "{still}");
+    assert!(app.tiktok.publishes().is_empty());
+}
+
+/// An inbox draft the creator does not post while the run watches ends the
+/// run with the slot in its own final state, not `publishing` for ever.
+#[tokio::test]
+async fn an_inbox_draft_left_in_the_inbox_ends_the_slot_as_sent_to_inbox() {
+    let app =
+        TestApp::spawn_with(crate::helpers::Storage::Local, |config| config.tiktok.poll.post_id_for_secs = 3).await;
+    let s = setup(
+        &app,
+        json!({"post_mode": "inbox", "autopilot": true, "publish_defaults": {"privacy_level": "PUBLIC_TO_EVERYONE"}}),
+    )
+    .await;
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    let ended = wait_pipeline(&app, &s, |v| v["run"]["status"] != "running").await;
+    assert_eq!(ended["run"]["status"], "completed", "{ended}");
+    assert_eq!(ended["stage"], "done", "{ended}");
+    assert_eq!(ended["slot_status"], "sent_to_inbox", "{ended}");
+    assert_eq!(ended["publication"]["status"], "sent_to_inbox", "{ended}");
+    let slot = json_body(app.get(&s.slot_path(""), &s.owner).await).await;
+    assert_eq!(slot["status"], "sent_to_inbox", "{slot}");
+    assert!(app.tiktok.posts().is_empty(), "the creator has not posted it");
+    assert_eq!(ledger(&app, "publishes").await, 1, "a draft sent counts once");
+    // It is done: scheduling it again is refused.
+    assert_error(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await, 409, "conflict").await;
 }
