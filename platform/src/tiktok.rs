@@ -688,7 +688,10 @@ mod tests {
     #[tokio::test]
     async fn a_multi_chunk_upload_streams_ranged_reads_and_resumes_from_the_bytes_tiktok_holds() {
         use testkit::tiktok::{SimConfig, TikTokSimulator, UPLOAD};
-        let sim = TikTokSimulator::new(SimConfig::default());
+        let sim = TikTokSimulator::new(SimConfig {
+            processing_delay: std::time::Duration::from_millis(200),
+            ..SimConfig::default()
+        });
         let base = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let client = TikTokClient::new(&config(base));
         let token = SecretString::from(sim.issue_token(&sim.user().open_id, &["video.publish"]).access_token);
@@ -748,6 +751,15 @@ mod tests {
 
         let uploaded = sim.video_bytes(&init.publish_id).unwrap();
         assert_eq!(Sha256::digest(&uploaded), Sha256::digest(&video), "TikTok holds exactly the stored bytes");
+        // And posts them, once.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while client.status(&token, &init.publish_id).await.unwrap().status != TikTokPublishStatus::PublishComplete {
+            assert!(std::time::Instant::now() < deadline, "never posted");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let posts = sim.posts();
+        assert_eq!(posts.len(), 1);
+        assert_eq!((posts[0].publish_id.as_str(), posts[0].video_size), (init.publish_id.as_str(), total));
         // Every read was one chunk's range, never the whole file.
         let reads = store.reads.lock().unwrap().clone();
         assert_eq!(

@@ -344,3 +344,31 @@ impl PublishActivities {
 // The activity markers the implementations in the `activities` crate bind to.
 pub use pipeline_activities::{Fail, Load, PassPublishGate, SetStage, StartRender};
 pub use publish_activities::{CheckStatus, FetchMetrics, Init, RefreshDue, RefreshNow, Upload};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_is_listed_once_and_named_as_it_is_serialized() {
+        let names: std::collections::BTreeSet<&str> = PipelineStage::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names.len(), PipelineStage::ALL.len());
+        for stage in PipelineStage::ALL {
+            assert_eq!(serde_json::to_value(stage).unwrap(), serde_json::json!(stage.as_str()));
+            // No wildcard: a new variant breaks this match; add it to ALL as well.
+            match stage {
+                PipelineStage::Loading
+                | PipelineStage::WaitingForApproval
+                | PipelineStage::Rendering
+                | PipelineStage::WaitingForPublishApproval
+                | PipelineStage::WaitingForSlotTime
+                | PipelineStage::Publishing
+                | PipelineStage::WaitingInInbox
+                | PipelineStage::WaitingForPostId
+                | PipelineStage::Done
+                | PipelineStage::Failed => {}
+            }
+        }
+        assert!(Resume::Approval < Resume::Render && Resume::PublishGate < Resume::Publish);
+    }
+}
