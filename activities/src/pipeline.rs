@@ -50,6 +50,7 @@ pub struct PublishActivitiesImpl {
     pub secrets: Arc<dyn SecretStore>,
     pub storage: Arc<dyn ObjectStore>,
     pub tiktok: Arc<TikTokClient>,
+    pub budgets: platform::config::BudgetDefaults,
 }
 
 fn retryable(message: String) -> ActivityError {
@@ -270,7 +271,7 @@ impl PublishActivitiesImpl {
         let scope = scope_for(&ctx, input.org_id)?;
         let span = span(&ctx, input.org_id, &input.meta);
         async move {
-            let request = match publication::prepare_init(&self.db, &scope, input.slot_id)
+            let request = match publication::prepare_init(&self.db, &scope, input.slot_id, &self.budgets)
                 .await
                 .map_err(|e| from_domain("preparing the post", e))?
             {

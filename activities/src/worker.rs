@@ -2,6 +2,7 @@
 
 use crate::{
     llm::LlmClient,
+    org::OrgActivitiesImpl,
     pipeline::{PipelineActivitiesImpl, PublishActivitiesImpl},
     plan::PlanActivitiesImpl,
     render::{activity::RenderActivitiesImpl, tts},
@@ -16,7 +17,7 @@ use temporalio_sdk::{
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
 use workflows::{
-    GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
+    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
     TokenRefreshWorkflow,
 };
 
@@ -74,6 +75,16 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<TokenRefreshWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<DeleteOrgWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        // Deleting an org stops its runs and schedules, hence the client.
+        .register_activities(OrgActivitiesImpl {
+            db: deps.db.clone(),
+            temporal: client.clone(),
+            secrets: deps.secrets.clone(),
+            storage: deps.storage.clone(),
+            tiktok: deps.tiktok.clone(),
+        })
         .register_activities(PlanActivitiesImpl {
             db: deps.db.clone(),
             llm: deps.llm,
@@ -159,6 +170,7 @@ impl Workers {
             secrets: deps.secrets.clone(),
             storage: deps.storage.clone(),
             tiktok: deps.tiktok.clone(),
+            budgets: deps.budgets,
         };
         let publish = publish_worker(runtime, client.clone(), prefix, publishing)?;
         let main = main_worker(runtime, client, prefix, config.worker.max_concurrent_activities, &config.render, deps)?;

@@ -13,9 +13,7 @@ use crate::{DomainError, OrgScope, TenantTxn, projects::Budgets};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use entities::{budget_reservations, projects};
 use platform::config::BudgetDefaults;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, Statement};
 use uuid::Uuid;
 
 /// A budget that spending draws from.
@@ -27,6 +25,8 @@ pub enum Meter {
     VideoSeconds,
     /// Bytes an org stores (uploads and renders), all time.
     StorageBytes,
+    /// Posts a project sends to TikTok this UTC day.
+    PostsToday,
 }
 
 impl Meter {
@@ -36,6 +36,7 @@ impl Meter {
             Meter::LlmMicros => "llm_cost_micros",
             Meter::VideoSeconds => "video_seconds",
             Meter::StorageBytes => "storage_bytes",
+            Meter::PostsToday => "publishes",
         }
     }
 
@@ -50,6 +51,7 @@ impl Meter {
             Meter::LlmMicros | Meter::VideoSeconds => {
                 Some(Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().expect("a month's first day"))
             }
+            Meter::PostsToday => Some(now.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()),
         }
     }
 
@@ -60,6 +62,7 @@ impl Meter {
             Meter::LlmMicros => format!("${:.2}", quantity as f64 / 1e6),
             Meter::VideoSeconds => format!("{quantity} s of video"),
             Meter::StorageBytes => format!("{:.1} MB", quantity as f64 / 1e6),
+            Meter::PostsToday => format!("{quantity} posts"),
         }
     }
 
@@ -68,6 +71,7 @@ impl Meter {
             Meter::LlmMicros => "monthly LLM budget",
             Meter::VideoSeconds => "monthly video budget",
             Meter::StorageBytes => "storage quota",
+            Meter::PostsToday => "posts-per-day budget",
         }
     }
 }
@@ -81,6 +85,7 @@ pub fn limit(meter: Meter, project: Option<&projects::Model>, defaults: &BudgetD
         Meter::LlmMicros => (own.and_then(|b| b.monthly_llm_micros), defaults.monthly_llm_micros.0),
         Meter::VideoSeconds => (own.and_then(|b| b.monthly_video_seconds), defaults.monthly_video_seconds.0),
         Meter::StorageBytes => (None, defaults.storage_bytes.0),
+        Meter::PostsToday => (own.and_then(|b| b.posts_per_day).map(i64::from), defaults.posts_per_day.0),
     };
     match (own, default) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -90,11 +95,7 @@ pub fn limit(meter: Meter, project: Option<&projects::Model>, defaults: &BudgetD
 
 /// The posts-per-day limit in force for a project.
 pub fn posts_per_day(project: &projects::Model, defaults: &BudgetDefaults) -> Option<i64> {
-    let own = Budgets::of(project).posts_per_day.map(i64::from);
-    match (own, defaults.posts_per_day.0) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    limit(Meter::PostsToday, Some(project), defaults)
 }
 
 /// Spending taken from a budget and not yet metered.
@@ -180,10 +181,39 @@ pub async fn reserve(
     quantity: i64,
     ttl: Duration,
 ) -> Result<Reservation, DomainError> {
+    reserve_as(db, scope, Reservation { id: Uuid::now_v7() }, meter, project, defaults, quantity, ttl).await
+}
+
+/// The reservation a step spanning several activities takes under a name
+/// of its own (`publish:{slot}`): taking it again returns it, so a retried
+/// step holds its share once, and a later activity can release it by name.
+pub fn named(name: &str) -> Reservation {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Reservation { id: uuid::Builder::from_custom_bytes(bytes).into_uuid() }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn reserve_as(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    reservation: Reservation,
+    meter: Meter,
+    project: Option<&projects::Model>,
+    defaults: &BudgetDefaults,
+    quantity: i64,
+    ttl: Duration,
+) -> Result<Reservation, DomainError> {
     let tx = scope.begin(db).await?;
     let project_id = project.filter(|_| meter.per_project()).map(|p| p.id);
     let now = Utc::now();
-    let id = Uuid::now_v7();
+    let id = reservation.id;
+    let held = tx.find_by_id::<budget_reservations::Entity>(id).one(&*tx).await?;
+    if held.is_some_and(|r| r.expires_at.to_utc() > now) {
+        return Ok(reservation);
+    }
     if let Some(limit) = limit(meter, project, defaults) {
         let key = format!("budget:{}:{}:{}", tx.org_id(), project_id.map(|p| p.to_string()).unwrap_or_default(), meter.metric());
         tx.execute(Statement::from_sql_and_values(
@@ -195,7 +225,7 @@ pub async fn reserve(
         let used = used_and_held(&tx, meter, project_id, now).await?;
         refuse_past(meter, project, limit, used, quantity)?;
     }
-    budget_reservations::ActiveModel {
+    let row = budget_reservations::ActiveModel {
         id: Set(id),
         org_id: Set(tx.org_id()),
         project_id: Set(project_id),
@@ -203,11 +233,18 @@ pub async fn reserve(
         quantity: Set(quantity.max(0)),
         expires_at: Set((now + ttl).fixed_offset()),
         created_at: Set(now.fixed_offset()),
-    }
-    .insert(&*tx)
-    .await?;
+    };
+    // A named reservation that expired is taken afresh.
+    budget_reservations::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(budget_reservations::Column::Id)
+                .update_columns([budget_reservations::Column::ExpiresAt, budget_reservations::Column::Quantity])
+                .to_owned(),
+        )
+        .exec(&*tx)
+        .await?;
     tx.commit().await?;
-    Ok(Reservation { id })
+    Ok(reservation)
 }
 
 /// Drops a reservation, inside the transaction that meters the real usage

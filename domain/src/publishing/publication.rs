@@ -312,7 +312,20 @@ pub struct InitRequest {
 
 /// Reads what the init needs, and refuses past the project's posts-per-day
 /// budget before TikTok is asked.
-pub async fn prepare_init(db: &DatabaseConnection, scope: &OrgScope, slot_id: Uuid) -> Result<InitStep, DomainError> {
+/// How long a post's share of the posts-per-day budget is held before it is
+/// metered (published or in the inbox) or given back (failed).
+const POST_RESERVATION_TTL_HOURS: i64 = 48;
+
+fn post_reservation(slot_id: Uuid) -> crate::budgets::Reservation {
+    crate::budgets::named(&format!("publish:{slot_id}"))
+}
+
+pub async fn prepare_init(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    defaults: &platform::config::BudgetDefaults,
+) -> Result<InitStep, DomainError> {
     let tx = scope.begin(db).await?;
     let publication = publication_in(&tx, slot_id)
         .await?
@@ -332,12 +345,20 @@ pub async fn prepare_init(db: &DatabaseConnection, scope: &OrgScope, slot_id: Uu
     let asset_id = publication.asset_id.ok_or_else(|| DomainError::Conflict("no video on the publication".into()))?;
     let video = tx.find_by_id::<assets::Entity>(asset_id).one(&*tx).await?.ok_or(DomainError::NotFound("video"))?;
     drop(tx);
-    if let Some(limit) = crate::projects::Budgets::of(&project).posts_per_day {
-        let today = super::publishes_today(db, scope, project.id).await?;
-        if today >= i64::from(limit) {
-            return Err(DomainError::BudgetExceeded(format!("the project's budget of {limit} posts a day is used up")));
-        }
-    }
+    // The post takes its place in today's budget before TikTok is asked,
+    // atomically, so concurrent posts cannot pass it together; a retried
+    // init holds the same place.
+    crate::budgets::reserve_as(
+        db,
+        scope,
+        post_reservation(slot_id),
+        crate::budgets::Meter::PostsToday,
+        Some(&project),
+        defaults,
+        1,
+        chrono::Duration::hours(POST_RESERVATION_TTL_HOURS),
+    )
+    .await?;
     Ok(InitStep::Send(InitRequest {
         account_id,
         info,
@@ -508,7 +529,8 @@ pub async fn mark_failed(
     slot_id: Uuid,
     reason: String,
 ) -> Result<(), DomainError> {
-    transition(db, scope, slot_id, PublicationStatus::Failed, |p| p.fail_reason = Set(Some(reason))).await.map(drop)
+    transition(db, scope, slot_id, PublicationStatus::Failed, |p| p.fail_reason = Set(Some(reason))).await?;
+    crate::budgets::release(db, scope, post_reservation(slot_id)).await
 }
 
 /// One publish in the usage ledger per slot, however often it is recorded.
@@ -528,7 +550,8 @@ async fn meter_publish(tx: &TenantTxn, publication: &publications::Model) -> Res
             created_at: Set(Utc::now().fixed_offset()),
         }],
     )
-    .await
+    .await?;
+    crate::budgets::release_in(tx, post_reservation(slot.id)).await
 }
 
 #[cfg(test)]
