@@ -6,6 +6,7 @@
 pub mod context;
 pub mod errors;
 pub mod llm;
+pub mod org;
 pub mod pipeline;
 pub mod plan;
 pub mod render;

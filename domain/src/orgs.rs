@@ -5,12 +5,18 @@ use chrono::{Duration, Utc};
 use entities::{
     invitations,
     memberships::{self, Role},
-    organizations, users,
+    oauth_states, organizations, users,
+};
+use platform::{
+    secrets::{SecretPath, SecretStore},
+    tiktok::TikTokClient,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, Statement, TransactionTrait, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, Statement, TransactionTrait,
+    sea_query::{Expr, LockType},
 };
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 pub const INVITATION_TTL: Duration = Duration::days(7);
@@ -36,6 +42,7 @@ pub async fn create(db: &DatabaseConnection, owner: Uuid, name: &str) -> Result<
         tier: Set("free".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        deletion_requested_at: Set(None),
     }
     .insert(&txn)
     .await
@@ -64,6 +71,7 @@ pub async fn list_for_user(
     let rows = memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(user_id))
         .find_also_related(organizations::Entity)
+        .filter(not_being_deleted())
         .order_by_asc(memberships::Column::CreatedAt)
         .all(db)
         .await?;
@@ -76,6 +84,8 @@ pub async fn standing_of(db: &DatabaseConnection, org_id: Uuid, user_id: Uuid) -
     let found = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(org_id))
         .filter(memberships::Column::UserId.eq(user_id))
+        .inner_join(organizations::Entity)
+        .filter(not_being_deleted())
         .find_also_related(users::Entity)
         .one(db)
         .await?;
@@ -107,10 +117,216 @@ pub async fn rename(
     Ok(org)
 }
 
-/// Deletes the organisation and, by cascade, everything it owns.
-pub async fn delete(db: &DatabaseConnection, scope: &OrgScope) -> Result<(), DomainError> {
-    organizations::Entity::delete_by_id(scope.org_id()).exec(db).await?;
+/// Members see only orgs whose deletion was not requested: the one
+/// condition [`standing_of`] (every member request) and [`list_for_user`]
+/// (the switcher) share, so a deleting org is gone for them at once.
+fn not_being_deleted() -> sea_orm::sea_query::SimpleExpr {
+    organizations::Column::DeletionRequestedAt.is_null()
+}
+
+/// A deletion as requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletionRequest {
+    pub org_id: Uuid,
+    /// When it was first requested (a repeated request keeps the first time).
+    pub requested_at: chrono::DateTime<chrono::FixedOffset>,
+    /// This request marked the org (false: it was already being deleted).
+    pub first: bool,
+}
+
+/// Marks the org as being deleted, with its audit entry in the same
+/// transaction: from the commit on, its members get 404 (see
+/// [`not_being_deleted`]) and its pending invitations are revoked. The
+/// `DeleteOrg` run does the rest. Only the owner may; unlike every other
+/// member request, this one still finds an org already being deleted, so
+/// repeating it (say, after Temporal was unreachable) reaches the same run.
+pub async fn request_deletion(
+    db: &DatabaseConnection,
+    org_id: Uuid,
+    acting: &crate::credentials::Acting,
+) -> Result<DeletionRequest, DomainError> {
+    use crate::policy::{Action, Refusal};
+    let found = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org_id))
+        .filter(memberships::Column::UserId.eq(acting.user_id))
+        .find_also_related(users::Entity)
+        .one(db)
+        .await?;
+    let Some((membership, user)) = found else { return Err(DomainError::NotFound("organisation")) };
+    let Some(org) = organizations::Entity::find_by_id(org_id).one(db).await? else {
+        return Err(DomainError::NotFound("organisation"));
+    };
+    let standing =
+        Standing { role: membership.role, email_verified: user.is_some_and(|u| u.email_verified_at.is_some()) };
+    match crate::policy::permits(standing, Action::DeleteOrg) {
+        Ok(()) => {}
+        // Being deleted, the org does not exist for anyone but its owner.
+        Err(_) if org.deletion_requested_at.is_some() => return Err(DomainError::NotFound("organisation")),
+        Err(Refusal::Role) => return Err(DomainError::Forbidden(Action::DeleteOrg.describe())),
+        Err(Refusal::EmailUnverified) => return Err(DomainError::EmailUnverified(Action::DeleteOrg.describe())),
+    }
+    let tx = OrgScope::new(org_id).begin(db).await?;
+    let now = Utc::now().fixed_offset();
+    // "Not yet requested" is part of the write: of two requests racing,
+    // one marks (and audits) and the other finds the mark.
+    let marked = organizations::Entity::update_many()
+        .col_expr(organizations::Column::DeletionRequestedAt, Expr::value(now))
+        .filter(organizations::Column::Id.eq(org_id))
+        .filter(organizations::Column::DeletionRequestedAt.is_null())
+        .exec(&*tx)
+        .await?;
+    let first = marked.rows_affected == 1;
+    if first {
+        invitations::Entity::update_many()
+            .col_expr(invitations::Column::RevokedAt, Expr::value(now))
+            .filter(invitations::Column::OrgId.eq(org_id))
+            .filter(invitations::Column::AcceptedAt.is_null())
+            .filter(invitations::Column::RevokedAt.is_null())
+            .exec(&*tx)
+            .await?;
+        crate::audit::record(
+            &tx,
+            crate::audit::Entry {
+                actor: crate::audit::Actor::User(acting.user_id),
+                action: "org.deletion_requested",
+                target_kind: "organization",
+                target_id: Some(org_id.to_string()),
+                request_id: acting.request_id.clone(),
+                details: serde_json::json!({"name": org.name}),
+            },
+        )
+        .await?;
+    }
+    let requested_at = get_in(&tx).await?.deletion_requested_at.unwrap_or(now);
+    tx.commit().await?;
+    Ok(DeletionRequest { org_id, requested_at, first })
+}
+
+/// A batch of the org's stored objects (asset id and storage key), at most
+/// `limit`, for the deletion to remove.
+pub async fn stored_objects(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    limit: u64,
+) -> Result<Vec<(Uuid, String)>, DomainError> {
+    let tx = scope.begin(db).await?;
+    let assets =
+        tx.find::<entities::assets::Entity>().order_by_asc(entities::assets::Column::Id).limit(limit).all(&*tx).await?;
+    Ok(assets.into_iter().map(|a| (a.id, a.storage_key)).collect())
+}
+
+/// Forgets assets whose objects the deletion removed, so what is left in
+/// `assets` is exactly what is still stored (a crash part-way resumes there).
+pub async fn forget_assets(db: &DatabaseConnection, scope: &OrgScope, ids: &[Uuid]) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    entities::assets::Entity::delete_many()
+        .filter(entities::assets::Column::OrgId.eq(tx.org_id()))
+        .filter(entities::assets::Column::Id.is_in(ids.iter().copied()))
+        .exec(&*tx)
+        .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// Every secret store path the org's rows name (credentials and TikTok
+/// accounts), whatever their status.
+pub async fn secret_paths(db: &DatabaseConnection, scope: &OrgScope) -> Result<Vec<SecretPath>, DomainError> {
+    let tx = scope.begin(db).await?;
+    let credentials = tx.find::<entities::credentials::Entity>().all(&*tx).await?;
+    let accounts = tx.find::<entities::tiktok_accounts::Entity>().all(&*tx).await?;
+    let stored =
+        credentials.iter().map(|c| c.secret_path.as_str()).chain(accounts.iter().map(|a| a.secret_path.as_str()));
+    let mut paths = Vec::new();
+    for path in stored {
+        // `org/{org}/rest`: rebuilt under this org, so no row can name another's.
+        let rest = path.splitn(3, '/').nth(2).unwrap_or("");
+        paths.push(SecretPath::new(tx.org_id(), rest)?);
+    }
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}
+
+/// Destroys every secret the org keeps in the store (every version of each
+/// path); returns how many paths. Destroying nothing is fine, so a retry
+/// repeats it harmlessly.
+pub async fn destroy_secrets(
+    db: &DatabaseConnection,
+    store: &dyn SecretStore,
+    scope: &OrgScope,
+) -> Result<u32, DomainError> {
+    let paths = secret_paths(db, scope).await?;
+    for path in &paths {
+        store.delete(path).await?;
+    }
+    Ok(paths.len() as u32)
+}
+
+/// Drops the org's TikTok handshakes in flight; one whose code was already
+/// exchanged holds tokens for an account nobody confirmed, which TikTok is
+/// asked to revoke (best effort). Returns how many were dropped.
+pub async fn drop_pending_connections(
+    db: &DatabaseConnection,
+    store: &dyn SecretStore,
+    client: &TikTokClient,
+    org_id: Uuid,
+) -> Result<u32, DomainError> {
+    // Handshakes are found by their state, before any org is established,
+    // so they live outside the tenant tables.
+    let pending = oauth_states::Entity::find().filter(oauth_states::Column::OrgId.eq(org_id)).all(db).await?;
+    for handshake in &pending {
+        if let Some(sealed) = &handshake.tokens_ciphertext {
+            match store.decrypt(org_id, sealed).await {
+                Ok(json) => {
+                    let token = serde_json::from_str::<serde_json::Value>(json.expose_secret())
+                        .ok()
+                        .and_then(|v| v["access_token"].as_str().map(str::to_owned));
+                    if let Some(token) = token
+                        && let Err(error) = client.revoke(&SecretString::from(token)).await
+                    {
+                        tracing::warn!(%error, %org_id, "TikTok did not confirm revoking an unconfirmed connection");
+                    }
+                }
+                Err(e) if e.is_retryable() => return Err(e.into()),
+                Err(error) => tracing::warn!(%error, %org_id, "an unconfirmed connection's tokens are unreadable"),
+            }
+        }
+        oauth_states::Entity::delete_by_id(handshake.state_hash.clone()).exec(db).await?;
+    }
+    Ok(pending.len() as u32)
+}
+
+/// What [`delete`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// The organisation row is deleted, and by cascade everything it owned.
+    Deleted,
+    /// There was no such organisation (a repeated deletion).
+    AlreadyGone,
+    /// Assets were recorded since their objects were deleted (an upload or
+    /// render finishing late): nothing was deleted; remove these objects
+    /// (and [`forget_assets`]) and call again.
+    ObjectsLeft(Vec<(Uuid, String)>),
+}
+
+/// Deletes the organisation row; everything it owns cascades. Only once no
+/// asset is left: the row is locked for the check and the delete, and
+/// recording an asset needs that row (its foreign key waits for the lock,
+/// then fails), so no object can be recorded in between and left behind.
+pub async fn delete(db: &DatabaseConnection, scope: &OrgScope) -> Result<Removal, DomainError> {
+    let lock = db.begin().await?;
+    let org = organizations::Entity::find_by_id(scope.org_id()).lock(LockType::Update).one(&lock).await?;
+    if org.is_none() {
+        return Ok(Removal::AlreadyGone);
+    }
+    let left = stored_objects(db, scope, 500).await?;
+    if !left.is_empty() {
+        lock.rollback().await?;
+        return Ok(Removal::ObjectsLeft(left));
+    }
+    organizations::Entity::delete_by_id(scope.org_id()).exec(&lock).await?;
+    lock.commit().await?;
+    Ok(Removal::Deleted)
 }
 
 #[derive(Debug, Clone, FromQueryResult)]

@@ -11,6 +11,9 @@ pub struct Model {
     pub tier: String,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    /// When the owner asked for the org to be deleted; from then on its
+    /// members no longer see it, and the `DeleteOrg` run removes it.
+    pub deletion_requested_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261122_000006_credentials;
 mod m20261122_000007_tiktok;
 mod m20261202_000008_hardening;
 mod m20261203_000009_slot_sent_to_inbox;
+mod m20261203_000010_org_deletion;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_tiktok::MIGRATION),
             Box::new(m20261202_000008_hardening::MIGRATION),
             Box::new(m20261203_000009_slot_sent_to_inbox::MIGRATION),
+            Box::new(m20261203_000010_org_deletion::MIGRATION),
         ]
     }
 }

@@ -172,12 +172,24 @@ async fn rename_org(
     Ok(ApiJson(org_view(org, ctx.role)))
 }
 
-/// Deletes the organisation and everything in it (owner).
+/// Deletes the organisation and everything in it (owner): from this answer
+/// on it is gone for its members (404), while the `DeleteOrg` run stops its
+/// work, revokes its TikTok grants and removes its secrets, stored objects
+/// and rows. Repeating the request answers the same run.
 #[utoipa::path(delete, path = "/api/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
-    params(("org_id" = Uuid, Path)), responses((status = 204, description = "Deleted"), ErrorResponses))]
-async fn delete_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<StatusCode, ApiError> {
-    domain::orgs::delete(&state.db, &ctx.authorize(Action::DeleteOrg)?).await?;
-    Ok(StatusCode::NO_CONTENT)
+    params(("org_id" = Uuid, Path)),
+    responses((status = 202, body = crate::runs::RunView, description = "Deletion under way"), ErrorResponses))]
+async fn delete_org(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    // Not `OrgCtx`: an org being deleted is 404 there, and the owner's
+    // repeated request must still reach its run.
+    ApiPath(org_id): ApiPath<Uuid>,
+) -> Result<(StatusCode, ApiJson<crate::runs::RunView>), ApiError> {
+    let acting = domain::credentials::Acting { user_id: auth.user_id, request_id: crate::request_id::current() };
+    let request = domain::orgs::request_deletion(&state.db, org_id, &acting).await?;
+    let run = crate::runs::start_org_deletion(&state, request.org_id, auth.user_id).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(run)))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org_id}/members", tag = "members", security(("bearer" = [])),

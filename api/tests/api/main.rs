@@ -31,6 +31,7 @@ mod local_model;
 mod media;
 mod members;
 mod openapi;
+mod org_deletion;
 mod plans;
 mod policy;
 mod publishing;
