@@ -289,12 +289,17 @@ pub async fn signal_publish(
         .map_err(|e| ApiError::Conflict(format!("the slot's pipeline is not waiting for this ({e})")))
 }
 
+/// The most running pipelines one listing reads (a warning says when an
+/// org has more; the ones past it are not shown as waiting).
+pub const RUNNING_PIPELINES_MAX: usize = 5000;
+
 /// The slots of an org whose pipeline is running now, from Temporal's
-/// visibility store (the org's search attribute), newest first.
-pub async fn running_pipelines(state: &AppState, org_id: uuid::Uuid) -> Vec<uuid::Uuid> {
+/// visibility store (the org's search attribute), newest first; `None` when
+/// Temporal did not answer (rather than a partial list).
+pub async fn running_pipelines(state: &AppState, org_id: uuid::Uuid) -> Option<Vec<uuid::Uuid>> {
     use futures::StreamExt;
     let query = format!("OrgId = '{org_id}' AND WorkflowType = 'SlotPipeline' AND ExecutionStatus = 'Running'");
-    let options = temporalio_client::WorkflowListOptions::builder().limit(200).build();
+    let options = temporalio_client::WorkflowListOptions::builder().limit(RUNNING_PIPELINES_MAX).build();
     let mut found = Vec::new();
     let mut stream = state.temporal.list_workflows(query, options);
     while let Some(execution) = stream.next().await {
@@ -302,20 +307,47 @@ pub async fn running_pipelines(state: &AppState, org_id: uuid::Uuid) -> Vec<uuid
             Ok(e) => found.extend(temporal::ids::slot_of_pipeline_workflow_id(e.id())),
             Err(e) => {
                 tracing::warn!(error = %e, "could not list running pipelines");
-                break;
+                return None;
             }
         }
     }
-    found
+    if found.len() >= RUNNING_PIPELINES_MAX {
+        tracing::warn!(%org_id, max = RUNNING_PIPELINES_MAX, "more running pipelines than one listing reads");
+    }
+    Some(found)
+}
+
+/// `work`, or `None` when it has not finished by `deadline` (it is dropped,
+/// which cancels its calls): for reads that serve what the database holds
+/// when Temporal is slow.
+pub async fn within<T>(deadline: tokio::time::Instant, what: &str, work: impl Future<Output = T>) -> Option<T> {
+    match tokio::time::timeout_at(deadline, work).await {
+        Ok(done) => Some(done),
+        Err(_) => {
+            tracing::warn!(what, "Temporal did not answer in time");
+            None
+        }
+    }
+}
+
+/// A run Temporal was not asked about or did not answer for.
+pub fn unknown(state: &AppState, workflow_id: &str) -> RunView {
+    RunView {
+        workflow_id: workflow_id.to_owned(),
+        status: "unknown".into(),
+        temporal_ui_url: ui_url(state, workflow_id),
+    }
 }
 
 /// The pipeline run and where it is (its `status` query), if it exists.
 pub async fn describe_pipeline(state: &AppState, slot: &entities::slots::Model) -> (RunView, Option<PipelineStatus>) {
     let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
-    let run = describe(state, &workflow_id).await;
     let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
-    let status = handle.query(SlotPipelineWorkflow::status, (), WorkflowQueryOptions::default()).await.ok();
-    (run, status)
+    let (run, status) = futures::join!(
+        describe(state, &workflow_id),
+        handle.query(SlotPipelineWorkflow::status, (), WorkflowQueryOptions::default())
+    );
+    (run, status.ok())
 }
 
 /// Starts (or joins) the "AI improve" run of a slot.

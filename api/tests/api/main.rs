@@ -35,5 +35,6 @@ mod org_deletion;
 mod plans;
 mod policy;
 mod publishing;
+mod reads;
 mod renders;
 mod seed;

@@ -300,7 +300,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every post with its metric snapshots over time, newest post first. */
+        /**
+         * The org's post metrics over a range of UTC days (default the last 30,
+         *     at most 366; 422 `validation_failed` otherwise), aggregated by the
+         *     database: totals, a series per day, and a page of the posts, most viewed
+         *     first, each with its latest snapshot of every day.
+         */
         get: operations["pipeline_analytics"];
         put?: never;
         post?: never;
@@ -697,7 +702,11 @@ export interface paths {
         };
         /**
          * Running, waiting-for-approval, scheduled, failed and dead-lettered work
-         *     of the org, newest first, each with its run in the Temporal UI.
+         *     of the org, newest first, a page at a time, each with its run in the
+         *     Temporal UI. Which drafts wait in a running pipeline comes from one
+         *     Temporal listing; when Temporal does not answer within 2 s the page is
+         *     served from the database (slots on their way to TikTok counted as
+         *     running) with the runs' status `unknown`.
          */
         get: operations["pipeline_queue"];
         put?: never;
@@ -1099,8 +1108,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The org's rendered videos, newest first (at most 200), with signed links
-         *     to each video and thumbnail.
+         * The org's rendered videos, newest first, a page at a time, with signed
+         *     links to each video and thumbnail. When more follow, the `X-Next-Cursor`
+         *     header holds the cursor of the next page.
          */
         get: operations["renders_videos"];
         put?: never;
@@ -1250,6 +1260,24 @@ export interface components {
             /** @description connected, disconnected, or reauthorize (connect again). */
             status: string;
         };
+        AnalyticsView: {
+            /** @description One entry per day with snapshots, oldest first. */
+            days: components["schemas"]["DayMetrics"][];
+            /** Format: date */
+            from: string;
+            /**
+             * Format: int64
+             * @description Posts in the range: published in it or with a snapshot in it.
+             */
+            post_count: number;
+            posts: components["schemas"]["PostPage"];
+            /** @description The projects the range's posts belong to. */
+            project_ids: string[];
+            /** Format: date */
+            to: string;
+            /** @description The posts' latest snapshots in the range, summed. */
+            totals: components["schemas"]["MetricTotals"];
+        };
         ApproveInput: {
             /**
              * Format: int32
@@ -1351,6 +1379,13 @@ export interface components {
             updated_at: string;
             /** Format: int32 */
             version: number;
+        };
+        DayMetrics: components["schemas"]["MetricTotals"] & {
+            /**
+             * Format: date
+             * @description A UTC day.
+             */
+            day: string;
         };
         DeadLetterView: {
             /** Format: int32 */
@@ -1483,6 +1518,17 @@ export interface components {
         MetricPoint: {
             /** Format: date-time */
             captured_at: string;
+            /** Format: int64 */
+            comment_count: number;
+            /** Format: int64 */
+            like_count: number;
+            /** Format: int64 */
+            share_count: number;
+            /** Format: int64 */
+            view_count: number;
+        };
+        /** @description Counters summed over posts, each post counting with its latest snapshot. */
+        MetricTotals: {
             /** Format: int64 */
             comment_count: number;
             /** Format: int64 */
@@ -1628,13 +1674,25 @@ export interface components {
         };
         PostMetrics: {
             hook: string;
-            /** @description Snapshots, oldest first. */
+            latest?: null | components["schemas"]["MetricPoint"];
+            /** @description The latest snapshot of each day of the range, oldest first. */
             points: components["schemas"]["MetricPoint"][];
             /** Format: uuid */
             project_id: string;
             publication: components["schemas"]["PublicationView"];
             /** Format: uuid */
             slot_id: string;
+            /**
+             * Format: int64
+             * @description Snapshots taken in the range.
+             */
+            snapshots: number;
+        };
+        PostPage: {
+            /** @description Most viewed first (views at the end of the range). */
+            items: components["schemas"]["PostMetrics"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
         };
         PostResultView: {
             /** Format: int64 */
@@ -1775,6 +1833,7 @@ export interface components {
             /** @description Why it failed. */
             reason?: string | null;
             retry?: null | components["schemas"]["RetryAction"];
+            /** @description The run; its `status` is `unknown` when Temporal did not answer in time. */
             run: components["schemas"]["RunView"];
             /** Format: date-time */
             scheduled_at?: string | null;
@@ -1782,6 +1841,7 @@ export interface components {
             slot_id?: string | null;
             /** Format: int32 */
             slot_index?: number | null;
+            slot_status?: null | components["schemas"]["SlotStatus"];
             /** @description The pipeline's own stage, when a run answers (see `PipelineView.stage`). */
             stage?: string | null;
             state: components["schemas"]["QueueState"];
@@ -1789,6 +1849,17 @@ export interface components {
             title: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        QueuePage: {
+            /** @description Newest first (`updated_at`, then id, both descending). */
+            items: components["schemas"]["QueueItem"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+            /**
+             * Format: int64
+             * @description How many items need attention, on all pages.
+             */
+            total: number;
         };
         /**
          * @description Where a piece of work stands, from the operator's point of view.
@@ -4353,7 +4424,19 @@ export interface operations {
     };
     pipeline_analytics: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The first day (UTC) of the range; default 29 days before `to`. */
+                from?: string;
+                /**
+                 * @description The last day (UTC) of the range, included; default today. At most
+                 *     366 days from `from`.
+                 */
+                to?: string;
+                /** @description Posts per page of `posts`, 1 to 200 (default 20). */
+                limit?: number;
+                /** @description The `posts.next_cursor` of the previous page; without it, the most viewed posts. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 org_id: string;
@@ -4367,7 +4450,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostMetrics"][];
+                    "application/json": components["schemas"]["AnalyticsView"];
                 };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
@@ -4423,6 +4506,24 @@ export interface operations {
              *     slot changed since the version sent (`stale_version`).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8017,7 +8118,12 @@ export interface operations {
     };
     pipeline_queue: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1 to 200 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page; without it, the first page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 org_id: string;
@@ -8031,7 +8137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["QueueItem"][];
+                    "application/json": components["schemas"]["QueuePage"];
                 };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
@@ -8087,6 +8193,24 @@ export interface operations {
              *     slot changed since the version sent (`stale_version`).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11067,7 +11191,12 @@ export interface operations {
     };
     renders_videos: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Videos per page, 1 to 200 (default 200). */
+                limit?: number;
+                /** @description The `X-Next-Cursor` of the previous page; without it, the first page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 org_id: string;
@@ -11078,6 +11207,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The cursor of the next page; absent on the last page */
+                    "x-next-cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11137,6 +11268,24 @@ export interface operations {
              *     slot changed since the version sent (`stale_version`).
              */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

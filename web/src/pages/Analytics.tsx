@@ -1,13 +1,14 @@
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link } from "react-router";
+import { DailyViewsChart } from "../components/dashboard/DailyViewsChart";
 import { PerformanceCard } from "../components/project/PerformanceCard";
 import { ViewsChart } from "../components/dashboard/ViewsChart";
+import { Button } from "../components/ui/button";
 import { Card, CardTitle } from "../components/ui/card";
 import { Empty, ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
 import { call, client, type Schemas } from "../lib/api";
 import { useOrg } from "../lib/session";
-
-type Point = Schemas["MetricPoint"];
 
 const METRICS = [
   { label: "Views", key: "view_count" },
@@ -16,47 +17,92 @@ const METRICS = [
   { label: "Shares", key: "share_count" },
 ] as const;
 
-const number = new Intl.NumberFormat("en-US");
+/** The ranges offered, in days up to and including today. */
+export const RANGES = [7, 30, 90] as const;
+type Range = (typeof RANGES)[number];
+/** Posts per page of the table; "Load more posts" asks for the next one. */
+export const POSTS_PAGE = 20;
 
-/** Snapshots are cumulative counts, oldest first: the last one is the post's current total. */
-function latest(post: Schemas["PostMetrics"]): Point | undefined {
-  return post.points[post.points.length - 1];
-}
+const number = new Intl.NumberFormat("en-US");
 
 function formatPrivacy(level: string | null | undefined) {
   return level ? level.toLowerCase().replaceAll("_", " ") : "—";
 }
 
+/** The range's first and last day as the API counts days: in UTC. */
+export function rangeOf(days: number, now = new Date()): { from: string; to: string } {
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const from = new Date(now.getTime() - (days - 1) * 86_400_000);
+  return { from: day(from), to: day(now) };
+}
+
 export function Analytics() {
   const { orgId } = useOrg();
-  const analytics = useQuery({
-    queryKey: ["org", orgId, "analytics"],
-    queryFn: () => call(client.GET("/api/orgs/{org_id}/analytics", { params: { path: { org_id: orgId } } })),
+  const [days, setDays] = useState<Range>(30);
+  const { from, to } = rangeOf(days);
+  const analytics = useInfiniteQuery({
+    queryKey: ["org", orgId, "analytics", from, to],
+    queryFn: ({ pageParam }) =>
+      call(
+        client.GET("/api/orgs/{org_id}/analytics", {
+          params: {
+            path: { org_id: orgId },
+            query: { from, to, limit: POSTS_PAGE, cursor: pageParam ?? undefined },
+          },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.posts.next_cursor ?? undefined,
     // Snapshots arrive in the background (schedule or "Refresh metrics").
     refetchInterval: 10_000,
   });
-  const posts = analytics.data ?? [];
-  const total = (key: (typeof METRICS)[number]["key"]) => posts.reduce((sum, post) => sum + (latest(post)?.[key] ?? 0), 0);
+  // Totals, days and projects are the range's; every page repeats them.
+  const summary = analytics.data?.pages[0];
+  const posts = analytics.data?.pages.flatMap((page) => page.posts.items) ?? [];
   return (
     <div>
       <PageHeader title="Analytics" />
+      <div role="group" aria-label="Range" className="mb-4 flex flex-wrap items-center gap-2">
+        {RANGES.map((range) => (
+          <Button
+            key={range}
+            size="sm"
+            variant={days === range ? "default" : "outline"}
+            aria-pressed={days === range}
+            onClick={() => setDays(range)}
+          >
+            Last {range} days
+          </Button>
+        ))}
+        {summary && (
+          <span className="text-xs text-slate-500">
+            {summary.from} to {summary.to} (UTC)
+          </span>
+        )}
+      </div>
       {analytics.isPending && <Loading />}
       <ErrorMessage error={analytics.error} />
-      {analytics.data?.length === 0 && (
-        <Empty title="No published posts yet">Metrics appear here once a video is published on TikTok.</Empty>
+      {summary?.post_count === 0 && (
+        <Empty title={`No published posts in the last ${days} days`}>
+          Metrics appear here once a video is published on TikTok.
+        </Empty>
       )}
-      {posts.length > 0 && (
+      {summary && summary.post_count > 0 && (
         <div className="space-y-4">
           <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
             {METRICS.map((metric) => (
               <Card key={metric.key} role="group" aria-label={metric.label} className="p-3">
                 <p className="text-xs text-slate-500">{metric.label}</p>
-                <p className="text-2xl font-semibold">{number.format(total(metric.key))}</p>
+                <p className="text-2xl font-semibold">{number.format(summary.totals[metric.key])}</p>
               </Card>
             ))}
           </div>
           <Card>
             <CardTitle>Views over time</CardTitle>
+            <DailyViewsChart days={summary.days} />
+          </Card>
+          <Card>
+            <CardTitle>Top posts over time</CardTitle>
             <ViewsChart posts={posts} />
           </Card>
           <Card className="overflow-x-auto p-0">
@@ -81,7 +127,22 @@ export function Analytics() {
               </tbody>
             </table>
           </Card>
-          <ProjectResults projectIds={[...new Set(posts.map((p) => p.project_id))]} />
+          {analytics.hasNextPage && (
+            <div className="flex flex-wrap items-center gap-3 text-sm text-slate-600">
+              <span>
+                Showing {posts.length} of {summary.post_count} posts
+              </span>
+              <Button
+                size="sm"
+                variant="outline"
+                onClick={() => analytics.fetchNextPage()}
+                disabled={analytics.isFetchingNextPage}
+              >
+                {analytics.isFetchingNextPage ? "Loading…" : "Load more posts"}
+              </Button>
+            </div>
+          )}
+          <ProjectResults projectIds={summary.project_ids} />
         </div>
       )}
     </div>
@@ -107,7 +168,7 @@ function ProjectResults({ projectIds }: { projectIds: string[] }) {
 
 function PostRow({ post }: { post: Schemas["PostMetrics"] }) {
   const { orgId } = useOrg();
-  const now = latest(post);
+  const now = post.latest;
   const publishedAt = post.publication.published_at;
   return (
     <tr>
@@ -123,7 +184,7 @@ function PostRow({ post }: { post: Schemas["PostMetrics"] }) {
           {now ? number.format(now[metric.key]) : "—"}
         </td>
       ))}
-      <td className="p-3 text-right tabular-nums">{post.points.length}</td>
+      <td className="p-3 text-right tabular-nums">{post.snapshots}</td>
     </tr>
   );
 }

@@ -39,7 +39,7 @@ function api(overrides: Record<string, unknown> = {}) {
       { id: "c2", status: "active", pending: null },
       { id: "c3", status: "revoked", pending: null },
     ],
-    "GET /api/orgs/org-1/queue": [1, 2, 3, 4, 5, 6].map(queueItem),
+    "GET /api/orgs/org-1/queue": { items: [1, 2, 3, 4, 5, 6].map(queueItem), next_cursor: "more", total: 9 },
     "GET /readyz": ready,
     ...overrides,
   });
@@ -68,12 +68,19 @@ describe("Dashboard", () => {
   });
 
   it("lists the five newest runs and links to the queue", async () => {
-    api();
+    const limits: (string | null)[] = [];
+    api({
+      "GET /api/orgs/org-1/queue": (_body: unknown, url: URL) => {
+        limits.push(url.searchParams.get("limit"));
+        return { items: [1, 2, 3, 4, 5, 6].map(queueItem), next_cursor: "more", total: 9 };
+      },
+    });
     renderPage(<Dashboard />, { url: "/orgs/org-1", path: "/orgs/:orgId" });
     expect(await screen.findByRole("link", { name: "Hook number 5" })).toHaveAttribute("href", "/orgs/org-1/slots/slot-5");
     expect(screen.queryByText("Hook number 6")).toBeNull();
     expect(screen.getByRole("progressbar", { name: "Progress of Hook number 1" })).toHaveAttribute("aria-valuenow", "40");
     expect(screen.getByRole("link", { name: "Open the queue" })).toHaveAttribute("href", "/orgs/org-1/queue");
+    expect(limits[0]).toBe("5");
   });
 
   it("says when no TikTok account is connected, and shows connected ones", async () => {

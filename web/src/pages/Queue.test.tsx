@@ -23,6 +23,7 @@ function item(overrides: Partial<Schemas["QueueItem"]>): Schemas["QueueItem"] {
     reason: null,
     retry: null,
     updated_at: "2025-10-12T09:30:00Z",
+    slot_status: "rendering",
     run: { workflow_id: "wf-1", status: "running", temporal_ui_url: "http://temporal.test/wf-1" },
     ...overrides,
   };
@@ -45,12 +46,17 @@ const deadLetter = item({ slot_id: "slot-dl", title: "TikTok said no", state: "d
 
 const ALL = [rendering, drafting, waiting, failedPlan, failedRender, deadLetter];
 
+/** One page of the queue as the API answers it. */
+function page(items: Schemas["QueueItem"][], next_cursor: string | null = null, total = items.length): Schemas["QueuePage"] {
+  return { items, next_cursor, total };
+}
+
 const renderQueue = (role: "viewer" | "editor" = "editor") =>
   renderPage(<Queue />, { url: "/orgs/org-1/queue", path: "/orgs/:orgId/queue", role });
 
 describe("Queue", () => {
   it("lists the work with links, progress and runs, and filters it by state", async () => {
-    fakeApi({ [QUEUE]: ALL });
+    fakeApi({ [QUEUE]: page(ALL) });
     renderQueue();
 
     const slotLink = await screen.findByRole("link", { name: "Rendering hook" });
@@ -83,7 +89,7 @@ describe("Queue", () => {
 
   it("retries each kind of failure through the endpoint that restarts it", async () => {
     const calls = fakeApi({
-      [QUEUE]: ALL,
+      [QUEUE]: page(ALL),
       "POST /api/orgs/org-1/plans/plan-f/regenerate": { plan_id: "plan-f", created: false, run: rendering.run },
       "POST /api/orgs/org-1/slots/slot-fr/render": { slot_id: "slot-fr", status: "rendering", version: 2 },
       "POST /api/orgs/org-1/slots/slot-dl/retry": { slot_id: "slot-dl", slot_status: "rendered", run: rendering.run },
@@ -106,7 +112,7 @@ describe("Queue", () => {
 
   it("shows a refused retry with its code on that item", async () => {
     fakeApi({
-      [QUEUE]: [deadLetter, failedRender],
+      [QUEUE]: page([deadLetter, failedRender]),
       "POST /api/orgs/org-1/slots/slot-dl/retry": apiError(409, "conflict", "only failed slots are retried"),
     });
     renderQueue();
@@ -118,15 +124,46 @@ describe("Queue", () => {
   });
 
   it("offers a viewer no retry", async () => {
-    fakeApi({ [QUEUE]: ALL });
+    fakeApi({ [QUEUE]: page(ALL) });
     renderQueue("viewer");
     await screen.findByRole("link", { name: "TikTok said no" });
     expect(screen.queryByRole("button", { name: /Retry/ })).not.toBeInTheDocument();
   });
 
   it("says when nothing is going on", async () => {
-    fakeApi({ [QUEUE]: [] });
+    fakeApi({ [QUEUE]: page([]) });
     renderQueue();
     expect(await screen.findByText("Nothing running or waiting")).toBeInTheDocument();
+  });
+
+  it("asks for the first page and loads the next one from its cursor on Load more", async () => {
+    const asked: string[] = [];
+    fakeApi({
+      [QUEUE]: (_body: unknown, url: URL) => {
+        asked.push(url.search);
+        return url.searchParams.get("cursor") === "page-2"
+          ? page([deadLetter], null, 3)
+          : page([rendering, waiting], "page-2", 3);
+      },
+    });
+    renderQueue();
+    await screen.findByRole("link", { name: "Waiting hook" });
+    expect(screen.queryByRole("link", { name: "TikTok said no" })).toBeNull();
+    expect(screen.getByText("Showing 2 of 3")).toBeInTheDocument();
+    expect(asked[0]).toBe("?limit=50");
+
+    await userEvent.click(screen.getByRole("button", { name: "Load more" }));
+    expect(await screen.findByRole("link", { name: "TikTok said no" })).toBeInTheDocument();
+    const titles = screen.getAllByRole("listitem").map((li) => within(li).getAllByRole("link")[0].textContent);
+    expect(titles).toEqual(["Rendering hook", "Waiting hook", "TikTok said no"]);
+    expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+    expect(screen.getByRole("button", { name: "All" })).toHaveTextContent("3");
+    expect(asked).toContain("?limit=50&cursor=page-2");
+  });
+
+  it("says when Temporal did not answer for an item's run", async () => {
+    fakeApi({ [QUEUE]: page([item({ run: { workflow_id: "wf-1", status: "unknown", temporal_ui_url: "http://t/wf-1" } })]) });
+    renderQueue();
+    expect(await screen.findByText(/Run status unknown/)).toBeInTheDocument();
   });
 });

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { formatDateTime, formatDayAndTime, humanize } from "../components/slot/format";
@@ -14,6 +14,8 @@ type QueueItem = Schemas["QueueItem"];
 type QueueState = Schemas["QueueState"];
 
 const POLL_MS = 2000;
+/** Items per page; "Load more" asks for the next one. */
+export const QUEUE_PAGE = 50;
 
 const FILTERS: { label: string; state: QueueState | null }[] = [
   { label: "All", state: null },
@@ -30,9 +32,17 @@ const queueKey = (orgId: string) => ["org", orgId, "queue"];
 export function Queue() {
   const { orgId } = useOrg();
   const [filter, setFilter] = useState<QueueState | null>(null);
-  const queue = useQuery({
+  // Polls every page loaded so far; "Load more" adds the next one.
+  const queue = useInfiniteQuery({
     queryKey: queueKey(orgId),
-    queryFn: () => call(client.GET("/api/orgs/{org_id}/queue", { params: { path: { org_id: orgId } } })),
+    queryFn: ({ pageParam }) =>
+      call(
+        client.GET("/api/orgs/{org_id}/queue", {
+          params: { path: { org_id: orgId }, query: { limit: QUEUE_PAGE, cursor: pageParam ?? undefined } },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
     refetchInterval: POLL_MS,
   });
   if (!queue.data) {
@@ -43,7 +53,8 @@ export function Queue() {
       </div>
     );
   }
-  const items = queue.data;
+  const items = uniqueItems(queue.data.pages.flatMap((page) => page.items));
+  const total = queue.data.pages[0]?.total ?? items.length;
   const shown = filter === null ? items : items.filter((item) => item.state === filter);
   return (
     <div className="space-y-4">
@@ -75,12 +86,36 @@ export function Queue() {
       ) : (
         <ul className="space-y-2">
           {shown.map((item) => (
-            <QueueRow key={`${item.kind}-${item.slot_id ?? item.plan_id}`} item={item} />
+            <QueueRow key={itemKey(item)} item={item} />
           ))}
         </ul>
       )}
+      {queue.hasNextPage && (
+        <div className="flex flex-wrap items-center gap-3 text-sm text-slate-600">
+          <span>
+            Showing {items.length} of {total}
+          </span>
+          <Button size="sm" variant="outline" onClick={() => queue.fetchNextPage()} disabled={queue.isFetchingNextPage}>
+            {queue.isFetchingNextPage ? "Loading…" : "Load more"}
+          </Button>
+        </div>
+      )}
+      <ErrorMessage error={queue.isFetchNextPageError ? queue.error : null} />
     </div>
   );
+}
+
+const itemKey = (item: QueueItem) => `${item.kind}-${item.slot_id ?? item.plan_id}`;
+
+/** Pages fetched a moment apart can both hold an item that moved; it shows once. */
+function uniqueItems(items: QueueItem[]): QueueItem[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = itemKey(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Starts a failed item again the way the API says it should be. */
@@ -130,6 +165,7 @@ function QueueRow({ item }: { item: QueueItem }) {
             Temporal run
           </a>
           <span>Updated {formatDateTime(item.updated_at)}</span>
+          {item.run.status === "unknown" && <span>Run status unknown: Temporal did not answer in time</span>}
           {item.retry && org.can("edit_content") && (
             <Button
               size="sm"

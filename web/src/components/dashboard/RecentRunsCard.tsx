@@ -12,18 +12,21 @@ const SHOWN = 5;
 export function RecentRunsCard() {
   const { orgId } = useOrg();
   const queue = useQuery({
-    queryKey: ["org", orgId, "queue"],
-    queryFn: () => call(client.GET("/api/orgs/{org_id}/queue", { params: { path: { org_id: orgId } } })),
+    // Its own key: the queue page's cache holds pages, this one only the newest few.
+    queryKey: ["org", orgId, "queue", "recent"],
+    queryFn: () =>
+      call(client.GET("/api/orgs/{org_id}/queue", { params: { path: { org_id: orgId }, query: { limit: SHOWN } } })),
   });
+  const items = queue.data?.items;
   return (
     <Card>
       <CardTitle>Recent runs</CardTitle>
       {queue.isPending && <Loading />}
       <ErrorMessage error={queue.error} />
-      {queue.data?.length === 0 && <p className="text-sm text-slate-600">Nothing running or waiting.</p>}
-      {queue.data && queue.data.length > 0 && (
+      {items?.length === 0 && <p className="text-sm text-slate-600">Nothing running or waiting.</p>}
+      {items && items.length > 0 && (
         <ul className="divide-y divide-slate-100">
-          {queue.data.slice(0, SHOWN).map((item) => (
+          {items.slice(0, SHOWN).map((item) => (
             <RunRow key={`${item.run.workflow_id}-${item.slot_id ?? item.plan_id}`} item={item} />
           ))}
         </ul>

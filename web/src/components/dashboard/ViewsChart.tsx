@@ -10,10 +10,14 @@ function shorten(hook: string) {
   return hook.length > LEGEND_CHARS ? `${hook.slice(0, LEGEND_CHARS - 1)}…` : hook;
 }
 
-/** One line per post: its views at each metric snapshot. */
+/** Lines drawn at most, one per post; the posts come most viewed first. */
+const MAX_LINES = COLORS.length;
+
+/** One line per post: its views at each day's latest snapshot. */
 export function ViewsChart({ posts }: { posts: Schemas["PostMetrics"][] }) {
   const series = posts
     .filter((post) => post.points.length > 0)
+    .slice(0, MAX_LINES)
     .map((post) => ({
       slotId: post.slot_id,
       hook: post.hook,
