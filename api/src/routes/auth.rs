@@ -34,10 +34,13 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
+    #[schema(format = "email", max_length = 254)]
     email: String,
-    /// At least 10 characters, not a common password, not containing the email.
+    /// 10 to 128 characters, not a common password, not containing the email.
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     password: String,
     #[serde(default)]
+    #[schema(max_length = 80)]
     display_name: String,
 }
 
@@ -56,6 +59,7 @@ pub(crate) struct TokenRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     email: String,
+    #[schema(format = Password)]
     password: String,
 }
 
@@ -75,6 +79,9 @@ pub(crate) struct ForgotRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetRequest {
     token: String,
+    /// The new password: 10 to 128 characters, not a common password, not
+    /// containing the email.
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     password: String,
 }
 

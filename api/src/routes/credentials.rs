@@ -82,18 +82,24 @@ impl From<credentials::Model> for CredentialView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CredentialInput {
+    /// `llm` (the org's own key for the LLM API) or `tiktok`.
+    #[schema(value_type = super::schemas::CredentialProvider, inline)]
     provider: String,
+    /// 1 to 80 characters.
+    #[schema(min_length = 1, max_length = 80)]
     label: String,
-    /// The key itself; stored in the secret store, never returned.
-    #[schema(value_type = String, format = Password)]
+    /// The key itself, 8 to 4096 characters without spaces; stored in the
+    /// secret store, never returned.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 4096)]
     secret: SecretString,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RotateInput {
-    /// The new key; it waits for confirmation while the current one stays in use.
-    #[schema(value_type = String, format = Password)]
+    /// The new key, 8 to 4096 characters without spaces; it waits for
+    /// confirmation while the current one stays in use.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 4096)]
     secret: SecretString,
 }
 

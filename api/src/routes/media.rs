@@ -92,7 +92,11 @@ pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> 
 // `Timeouts::upload_idle` (408 `upload_stalled`); nothing stays in storage
 // of an upload that stalls, breaks off or fails.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/uploads", tag = "media", security(("bearer" = [])),
-    params(("org_id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    params(("org_id" = Uuid, Path)),
+    request_body(content = inline(UploadBody), content_type = "application/octet-stream",
+        description = "The file's bytes: JPEG, PNG, MP4, QuickTime, MP3 or WAV, at most 200 MB. Send its own \
+            Content-Type (`image/jpeg`, `image/png`, `video/mp4`, `video/quicktime`, `audio/mpeg`, `audio/wav`) \
+            or `application/octet-stream` to have the bytes decide."),
     responses((status = 201, body = AssetView), UploadErrorResponses, ErrorResponses))]
 async fn upload(
     State(state): State<AppState>,
@@ -159,6 +163,12 @@ async fn upload(
     }
     Ok((StatusCode::CREATED, ApiJson(asset_view(&state, stored?).await?)))
 }
+
+/// An upload's body, for the OpenAPI document: raw bytes, not JSON.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub(crate) struct UploadBody(Vec<u8>);
 
 /// How long an upload's storage reservation outlives a dropped request.
 const UPLOAD_RESERVATION_TTL_MINUTES: i64 = 15;
@@ -330,6 +340,7 @@ async fn show_asset(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct MediaLink {
     /// The object's storage key.
     key: String,
@@ -350,7 +361,9 @@ fn content_type_of(key: &StorageKey) -> &'static str {
 
 /// The bytes behind a signed link; honours `Range` (206 with
 /// `Content-Range`, 416 outside the object).
-#[utoipa::path(get, path = "/api/media", tag = "media", params(MediaLink),
+#[utoipa::path(get, path = "/api/media", tag = "media",
+    params(MediaLink, ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`; \
+        anything else is ignored and the whole object is sent.")),
     responses((status = 200, description = "The whole object"), (status = 206, description = "The requested range"),
               ErrorResponses))]
 async fn media(

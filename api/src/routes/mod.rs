@@ -14,6 +14,7 @@ mod pipeline;
 mod plans;
 mod projects;
 mod renders;
+mod schemas;
 pub(crate) mod slots;
 mod tiktok;
 

@@ -33,6 +33,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OrgName {
+    /// 1 to 120 characters.
+    #[schema(min_length = 1, max_length = 120)]
     name: String,
 }
 
@@ -89,7 +91,9 @@ pub(crate) struct Transfer {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewInvitation {
+    #[schema(format = "email", max_length = 254)]
     email: String,
+    /// admin, editor or viewer; ownership moves by transfer.
     role: Role,
 }
 
@@ -172,10 +176,12 @@ async fn rename_org(
     Ok(ApiJson(org_view(org, ctx.role)))
 }
 
-/// Deletes the organisation and everything in it (owner): from this answer
-/// on it is gone for its members (404), while the `DeleteOrg` run stops its
-/// work, revokes its TikTok grants and removes its secrets, stored objects
-/// and rows. Repeating the request answers the same run.
+/// Deletes the organisation and everything in it (owner).
+///
+/// From this answer on the organisation is gone for its members (404),
+/// while the `DeleteOrg` run stops its work, revokes its TikTok grants and
+/// removes its secrets, stored objects and rows. Repeating the request
+/// answers the same run.
 #[utoipa::path(delete, path = "/api/orgs/{org_id}", tag = "orgs", security(("bearer" = [])),
     params(("org_id" = Uuid, Path)),
     responses((status = 202, body = crate::runs::RunView, description = "Deletion under way"), ErrorResponses))]

@@ -31,16 +31,20 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProjectInput {
+    /// 1 to 120 characters, unique in the organisation.
+    #[schema(min_length = 1, max_length = 120)]
     name: String,
     #[serde(default)]
     niche: String,
     #[serde(default)]
     audience: String,
     /// A language tag, default `en`.
+    #[schema(pattern = "^[A-Za-z-]{2,8}$")]
     language: Option<String>,
     /// An IANA time zone, default `UTC`.
     timezone: Option<String>,
     /// 1 to 6 distinct local times "HH:MM", default 09:00, 13:00, 19:00.
+    #[schema(min_items = 1, max_items = 6)]
     posting_times: Option<Vec<String>>,
     #[serde(default)]
     brand_voice: String,
@@ -139,11 +143,18 @@ async fn show(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProjectPatch {
+    /// 1 to 120 characters, unique in the organisation.
+    #[schema(min_length = 1, max_length = 120)]
     name: Option<String>,
     niche: Option<String>,
     audience: Option<String>,
+    /// A language tag such as `en` or `pt-BR`.
+    #[schema(pattern = "^[A-Za-z-]{2,8}$")]
     language: Option<String>,
+    /// An IANA time zone.
     timezone: Option<String>,
+    /// 1 to 6 distinct local times "HH:MM".
+    #[schema(min_items = 1, max_items = 6)]
     posting_times: Option<Vec<String>>,
     autopilot: Option<bool>,
     gates: Option<GatesInput>,
@@ -179,10 +190,14 @@ pub(crate) struct GatesInput {
 #[serde(deny_unknown_fields)]
 pub(crate) struct BudgetsInput {
     /// LLM spend per calendar month in micro-dollars (1 000 000 = $1).
+    #[schema(minimum = 0)]
     monthly_llm_micros: Option<i64>,
+    #[schema(minimum = 0)]
     monthly_video_seconds: Option<i64>,
+    #[schema(minimum = 0, maximum = 50)]
     posts_per_day: Option<i32>,
     /// Longest video a render may make, 5 to 600 s; absent means 180 s.
+    #[schema(minimum = 5, maximum = 600)]
     max_video_seconds: Option<i32>,
 }
 
@@ -261,7 +276,10 @@ impl From<entities::prompts::Model> for PromptView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewPrompt {
     /// brand_voice or instructions.
+    #[schema(value_type = super::schemas::PromptKind, inline)]
     kind: String,
+    /// At most 8000 characters.
+    #[schema(max_length = 8000)]
     body: String,
 }
 

@@ -108,25 +108,36 @@ impl From<slots::Model> for SlotView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SlotEditInput {
+    /// 5 to 150 characters.
+    #[schema(min_length = 5, max_length = 150)]
     hook: Option<String>,
+    /// 20 to 2000 characters.
+    #[schema(min_length = 20, max_length = 2000)]
     script: Option<String>,
+    /// 1 to 2200 characters.
+    #[schema(min_length = 1, max_length = 2200)]
     caption: Option<String>,
+    /// Up to 10 tags like `#cooking` (letters, digits, `_`).
+    #[schema(value_type = Option<Vec<super::schemas::Hashtag>>, inline, max_items = 10)]
     hashtags: Option<Vec<String>>,
+    #[schema(value_type = Option<super::schemas::SlotFormat>, inline)]
     format: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ImproveInput {
-    /// What to change, e.g. "make the hook funnier".
+    /// What to change, e.g. "make the hook funnier"; at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     instruction: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApproveMany {
-    /// Each slot with the content version the person saw.
+    /// Each slot with the content version the person saw: 1 to 200 different slots.
+    #[schema(min_items = 1, max_items = 200)]
     slots: Vec<SeenSlotInput>,
 }
 
@@ -219,8 +230,9 @@ async fn approve_many(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RejectInput {
-    /// Why, for the audit log and the team.
+    /// Why, for the audit log and the team; at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 

@@ -86,6 +86,7 @@ async fn connect(State(state): State<AppState>, ctx: OrgCtx) -> Result<ApiJson<C
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,

@@ -9,6 +9,7 @@ import { call, client, type Schemas } from "../lib/api";
 import { useOrg } from "../lib/session";
 
 type Credential = Schemas["CredentialView"];
+type Provider = Schemas["CredentialInput"]["provider"];
 
 const PROVIDERS: Record<string, string> = { llm: "LLM API key", tiktok: "TikTok app secret" };
 
@@ -64,7 +65,7 @@ function CredentialsManager() {
 function NewCredentialForm() {
   const org = useOrg();
   const queries = useQueryClient();
-  const [provider, setProvider] = useState("llm");
+  const [provider, setProvider] = useState<Provider>("llm");
   const [label, setLabel] = useState("");
   const [secret, setSecret] = useState("");
   const save = useMutation({
@@ -87,7 +88,7 @@ function NewCredentialForm() {
         <div className="grid gap-3 sm:grid-cols-2">
           <Field label="Provider">
             {(id) => (
-              <Select id={id} value={provider} onChange={(e) => setProvider(e.target.value)}>
+              <Select id={id} value={provider} onChange={(e) => setProvider(e.target.value as Provider)}>
                 {Object.entries(PROVIDERS).map(([value, name]) => (
                   <option key={value} value={value}>
                     {name}
