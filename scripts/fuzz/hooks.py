@@ -49,10 +49,7 @@ def after_call(context, case, response):
 # Defects found by the fuzzer whose fix belongs elsewhere: reported and
 # printed by run.py, but not failing the run. Remove an entry once fixed
 # (run.py says when one no longer reproduces).
-KNOWN_DEFECTS = {
-    "GET /api/orgs/{org_id}/slots/{slot_id}/metrics": "answers 200 [] for a slot that does not exist, where every "
-    "other slot route answers 404 (api/src/routes/pipeline.rs)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 SEEN_KNOWN: dict[str, str] = {}
 
 

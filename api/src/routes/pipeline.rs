@@ -377,6 +377,9 @@ async fn metrics(
     ApiPath(SlotPath { slot_id }): ApiPath<SlotPath>,
 ) -> Result<ApiJson<Vec<MetricPoint>>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
+    // An unknown slot is 404, as on every other slot route; a known one
+    // without a post has no points yet.
+    domain::slots::get(&state.db, &scope, slot_id).await?;
     let points = publishing::metric_history(&state.db, &scope, slot_id).await?;
     Ok(ApiJson(points.into_iter().map(MetricPoint::from).collect()))
 }

@@ -38,6 +38,9 @@ async fn malformed_requests_get_coded_4xx_errors() {
     assert_error(app.get(&format!("{projects}/not-a-uuid"), &owner).await, 400, "invalid_path_parameter").await;
     let res = app.get(&format!("/api/orgs/{}/projects", uuid::Uuid::new_v4()), &owner).await;
     assert_error(res, 404, "not_found").await;
+    // Every slot route answers 404 for a slot that does not exist (metrics used to say 200 []).
+    let res = app.get(&format!("/api/orgs/{org}/slots/{}/metrics", uuid::Uuid::new_v4()), &owner).await;
+    assert_error(res, 404, "not_found").await;
     assert_error(app.get("/api/nothing-here", &owner).await, 404, "not_found").await;
 
     let res = app.http.delete(app.url("/healthz")).send().await.unwrap();

@@ -251,11 +251,12 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
     assert!(videos[0]["video"]["url"].as_str().unwrap().contains("/api/media?"), "{videos}");
     assert!(videos[0]["thumbnail"]["url"].is_string(), "{videos}");
     let analytics = json_body(app.get(&format!("/api/orgs/{}/analytics", s.org), &viewer).await).await;
-    assert_eq!(analytics[0]["slot_id"], s.slot.as_str());
-    assert!(analytics[0]["points"].as_array().unwrap().len() >= 2, "{analytics}");
+    let post = &analytics["posts"]["items"][0];
+    assert_eq!(post["slot_id"], s.slot.as_str());
+    assert!(post["snapshots"].as_i64().unwrap() >= 2, "{analytics}");
     let queue = json_body(app.get(&format!("/api/orgs/{}/queue", s.org), &viewer).await).await;
     assert!(
-        !queue.as_array().unwrap().iter().any(|i| i["slot_id"] == s.slot.as_str()),
+        !queue["items"].as_array().unwrap().iter().any(|i| i["slot_id"] == s.slot.as_str()),
         "a published slot leaves the queue: {queue}"
     );
 }
@@ -265,7 +266,8 @@ async fn wait_queue(app: &TestApp, s: &Setup, user: &User, state: &str) -> Value
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let queue = json_body(app.get(&format!("/api/orgs/{}/queue", s.org), user).await).await;
-        let item = queue.as_array().unwrap().iter().find(|i| i["slot_id"] == s.slot.as_str() && i["state"] == state);
+        let item =
+            queue["items"].as_array().unwrap().iter().find(|i| i["slot_id"] == s.slot.as_str() && i["state"] == state);
         if let Some(item) = item {
             return item.clone();
         }
