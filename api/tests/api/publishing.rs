@@ -327,7 +327,7 @@ async fn the_posts_per_day_budget_stops_the_next_post_before_tiktok_is_asked() {
     let next = Setup { owner: s.owner.clone(), org: s.org, slot: second };
     assert_eq!(app.post_json(&next.slot_path("/schedule"), &next.owner, json!({})).await.status(), 202);
     let failed = wait_pipeline(&app, &next, |v| v["error"].is_string() || v["stage"] == "done").await;
-    assert!(failed["error"].as_str().unwrap().contains("posts a day"), "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("posts-per-day budget"), "{failed}");
     assert_eq!(app.tiktok.publishes().len(), 1, "the second post never reached TikTok");
 }
 
