@@ -278,6 +278,10 @@ try {
   const viewerPage = await newPage(LAPTOP);
   await register(viewerPage, "Vic Viewer", viewer);
   await viewerPage.waitForURL(/\/orgs\/new$/);
+  // Joining an organisation needs a confirmed address, like everything that
+  // reaches people.
+  await viewerPage.goto(linkIn(await mailTo(viewer, "Confirm your email")));
+  await viewerPage.getByText("Email confirmed").waitFor();
   await viewerPage.goto(invitation);
   await viewerPage.getByRole("button", { name: "Accept invitation" }).click();
   await viewerPage.waitForURL(new RegExp(`/orgs/${orgId}$`));
