@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Completion {
     /// The budget this call drew on, released when it is metered.
-    pub reservation: Option<domain::budgets::Reservation>,
+    pub reservation: Option<domain::usage::budgets::Reservation>,
     pub content: String,
     pub tokens_in: i32,
     pub tokens_out: i32,

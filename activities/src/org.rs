@@ -9,9 +9,9 @@ use crate::{
 };
 use domain::{
     OrgScope,
-    credentials::Acting,
-    orgs::{self, Removal},
-    tiktok::{self as accounts, ConnectError},
+    identity::orgs::{self, Removal},
+    integrations::credentials::Acting,
+    publishing::tiktok::{self as accounts, ConnectError},
 };
 use futures::StreamExt;
 use platform::{

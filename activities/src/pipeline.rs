@@ -11,11 +11,11 @@ use crate::{
 };
 use domain::{
     OrgScope,
+    publishing::tiktok::{self as accounts, ConnectError},
     publishing::{
         self, PublishChoice, PublishOutcome, ResumeAt,
         publication::{self, InitStep},
     },
-    tiktok::{self as accounts, ConnectError},
 };
 use platform::metrics;
 use platform::{

@@ -5,10 +5,10 @@ use crate::{
 };
 use domain::{
     OrgScope,
-    budgets::{self, Meter},
-    drafting::{self, DraftContext, NotesBySlot},
-    generation::{self, DraftSlot},
-    llm_usage::{self, LlmCall},
+    planning::drafting::{self, DraftContext, NotesBySlot},
+    planning::generation::{self, DraftSlot},
+    usage::budgets::{self, Meter},
+    usage::llm_usage::{self, LlmCall},
 };
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
@@ -109,7 +109,7 @@ impl PlanActivitiesImpl {
         schema: &Value,
     ) -> Result<Completion, ActivityError> {
         // The org's own key when it has stored one, else the platform's.
-        let org_key = domain::credentials::active_secret(&self.db, &*self.secrets, site.scope, "llm")
+        let org_key = domain::integrations::credentials::active_secret(&self.db, &*self.secrets, site.scope, "llm")
             .await
             .map_err(|e| from_domain("reading the org's LLM key", e))?;
         let with_org_key;
@@ -206,9 +206,10 @@ impl PlanActivitiesImpl {
             let scope = scope_for(&ctx, input.plan.org_id)?;
             let plan_id = input.plan.plan_id;
             let fail = |e| from_domain("plan.create_slots", e);
-            let (created, total) = domain::plans::create_slot_grid(&self.db, &scope, plan_id).await.map_err(fail)?;
-            let plan = domain::plans::get(&self.db, &scope, plan_id).await.map_err(fail)?;
-            let prompts = domain::prompts::current(&self.db, &scope, plan.project_id).await.map_err(fail)?;
+            let (created, total) =
+                domain::planning::plans::create_slot_grid(&self.db, &scope, plan_id).await.map_err(fail)?;
+            let plan = domain::planning::plans::get(&self.db, &scope, plan_id).await.map_err(fail)?;
+            let prompts = domain::planning::prompts::current(&self.db, &scope, plan.project_id).await.map_err(fail)?;
             drafting::start(&self.db, &scope, plan_id, input.batches_total as i32, &prompts.versions())
                 .await
                 .map_err(fail)?;
@@ -299,7 +300,7 @@ impl PlanActivitiesImpl {
         let span = span(&ctx, input.plan.org_id, &input.plan.meta);
         async move {
             let scope = scope_for(&ctx, input.plan.org_id)?;
-            domain::plans::mark_failed(&self.db, &scope, input.plan.plan_id, &input.reason)
+            domain::planning::plans::mark_failed(&self.db, &scope, input.plan.plan_id, &input.reason)
                 .await
                 .map_err(|e| from_domain("plan.mark_failed", e))?;
             tracing::warn!(reason = %input.reason, "plan marked failed");

@@ -17,8 +17,8 @@ use temporalio_sdk::{
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
 use workflows::{
-    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow,
-    TokenRefreshWorkflow,
+    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow,
+    SlotPipelineWorkflow, TokenRefreshWorkflow,
 };
 
 pub struct Dependencies {
@@ -163,8 +163,15 @@ impl Workers {
         deps: Dependencies,
     ) -> Result<Workers, BuildError> {
         let prefix = &config.temporal.task_queue_prefix;
-        let render =
-            render_worker(runtime, client.clone(), prefix, &config.render, deps.db.clone(), deps.storage.clone(), deps.budgets)?;
+        let render = render_worker(
+            runtime,
+            client.clone(),
+            prefix,
+            &config.render,
+            deps.db.clone(),
+            deps.storage.clone(),
+            deps.budgets,
+        )?;
         let publishing = PublishActivitiesImpl {
             db: deps.db.clone(),
             secrets: deps.secrets.clone(),

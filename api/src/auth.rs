@@ -8,8 +8,8 @@ use axum::{
 };
 use domain::{
     OrgScope,
-    auth::{Authenticated, Device},
-    policy::{self, Action, Refusal, Standing},
+    identity::auth::{Authenticated, Device},
+    identity::policy::{self, Action, Refusal, Standing},
 };
 use entities::memberships::Role;
 use std::{collections::BTreeMap, net::SocketAddr};
@@ -34,7 +34,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated("sign in: send Authorization: Bearer <access token>"))?;
-        let user = AuthUser(domain::auth::authenticate(&state.db, token).await?);
+        let user = AuthUser(domain::identity::auth::authenticate(&state.db, token).await?);
         parts.extensions.insert(user);
         Ok(user)
     }
@@ -71,15 +71,10 @@ impl FromRequestParts<AppState> for OrgCtx {
         let raw = params.get("org_id").ok_or_else(|| ApiError::internal("route has no {org_id}"))?;
         let org_id: Uuid =
             raw.parse().map_err(|_| ApiError::bad_request("invalid_path_parameter", "org_id must be a UUID"))?;
-        let standing = domain::orgs::standing_of(&state.db, org_id, auth.user_id)
+        let standing = domain::identity::orgs::standing_of(&state.db, org_id, auth.user_id)
             .await?
             .ok_or(ApiError::NotFound("organisation"))?;
-        Ok(OrgCtx {
-            auth,
-            role: standing.role,
-            email_verified: standing.email_verified,
-            scope: OrgScope::new(org_id),
-        })
+        Ok(OrgCtx { auth, role: standing.role, email_verified: standing.email_verified, scope: OrgScope::new(org_id) })
     }
 }
 

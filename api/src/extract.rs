@@ -22,13 +22,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
-            .await
-            .map_err(JsonRejection::from)?;
+        let bytes =
+            Bytes::from_request(Request::from_parts(parts.clone(), body), state).await.map_err(JsonRejection::from)?;
         if json_has_nul(&bytes) {
             return Err(ApiError::InvalidText { field: nul_field(&bytes) });
         }
-        let axum::Json(value) = axum::Json::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state).await?;
+        let axum::Json(value) =
+            axum::Json::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state).await?;
         Ok(ApiJson(value))
     }
 }

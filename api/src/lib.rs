@@ -48,7 +48,7 @@ impl Default for Timeouts {
     }
 }
 
-/// `POST /api/orgs/{org_id}/uploads` (`routes::media`), the one route whose
+/// `POST /api/orgs/{org_id}/uploads` (`routes::media::assets`), the one route whose
 /// time depends on the size of what the client sends.
 fn is_upload<B>(req: &Request<B>) -> bool {
     let mut parts = req.uri().path().trim_end_matches('/').split('/');

@@ -8,8 +8,8 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, budget_reservations, credentials, invitations, llm_calls, memberships, plans, post_metrics, projects, prompts,
-    publications, slots, tiktok_accounts, usage_ledger,
+    assets, audit_log, budget_reservations, credentials, invitations, llm_calls, memberships, plans, post_metrics,
+    projects, prompts, publications, slots, tiktok_accounts, usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,

@@ -6,12 +6,8 @@
 
 use crate::SqlMigration;
 
-pub(crate) const MIGRATION: SqlMigration = SqlMigration {
-    name: "m20261202_000008_hardening",
-    up: UP,
-    down: DOWN,
-    tenant_tables: &["budget_reservations"],
-};
+pub(crate) const MIGRATION: SqlMigration =
+    SqlMigration { name: "m20261202_000008_hardening", up: UP, down: DOWN, tenant_tables: &["budget_reservations"] };
 
 const UP: &str = r#"
 -- The pair a refresh token was exchanged for, sealed under a key derived

@@ -1,6 +1,6 @@
 //! Deleting an organisation is a durable run (`DeleteOrg`); the row first
 //! records when its deletion was requested. From then on the org is
-//! invisible to its members (`domain::orgs`), while the run removes its
+//! invisible to its members (`domain::identity::orgs`), while the run removes its
 //! work, grants, secrets, objects and finally its rows. The scoped role may
 //! set the mark (in the transaction that audits the request).
 

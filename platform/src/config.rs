@@ -93,7 +93,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         Some("3600"),
         "rendered seconds per project and month, unless the project sets less; `unlimited` to lift it",
     ),
-    var("BUDGET_DEFAULT_POSTS_PER_DAY", Some("20"), "posts per project and day, unless the project sets less; `unlimited`"),
+    var(
+        "BUDGET_DEFAULT_POSTS_PER_DAY",
+        Some("20"),
+        "posts per project and day, unless the project sets less; `unlimited`",
+    ),
     var(
         "BUDGET_DEFAULT_STORAGE_BYTES",
         Some("5368709120"),
@@ -169,9 +173,12 @@ impl FromStr for Limit {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "unlimited" => Ok(Limit(None)),
-            n => n.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| Limit(Some(n))).ok_or_else(|| {
-                "must be a whole number of at least 0, or `unlimited`".to_owned()
-            }),
+            n => n
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(|n| Limit(Some(n)))
+                .ok_or_else(|| "must be a whole number of at least 0, or `unlimited`".to_owned()),
         }
     }
 }

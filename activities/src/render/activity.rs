@@ -12,8 +12,8 @@ use crate::{
     errors::{from_domain, permanent},
 };
 use domain::{
-    budgets::{self, Meter, Reservation},
-    rendering::{self, RenderResult, RenderSource, RenderedFile},
+    media::rendering::{self, RenderResult, RenderSource, RenderedFile},
+    usage::budgets::{self, Meter, Reservation},
 };
 use platform::metrics;
 use platform::storage::{ObjectStore, StorageKey};
@@ -147,7 +147,7 @@ impl RenderActivitiesImpl {
         let mut on_progress = |fraction| {
             progress_tx.send_replace(fraction);
         };
-        let project = domain::projects::get(&self.db, &scope, source.slot.project_id)
+        let project = domain::planning::projects::get(&self.db, &scope, source.slot.project_id)
             .await
             .map_err(|e| from_domain("loading the project", e))?;
         let mut held = Vec::new();

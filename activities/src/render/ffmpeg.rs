@@ -8,7 +8,7 @@
 //! images against a size bound, before FFmpeg sees them (`check_upload`).
 
 use super::{FPS, HEIGHT, RenderError, WIDTH};
-pub use domain::assets::MediaType;
+pub use domain::media::assets::MediaType;
 use serde_json::Value;
 use std::{
     ffi::OsString,
@@ -69,7 +69,7 @@ fn file_url(path: &Path) -> OsString {
 /// a video stream of bounded size. Refusals are `InvalidInput`: retrying
 /// would not help.
 pub async fn check_upload(upload: &Upload) -> Result<(), RenderError> {
-    use domain::assets;
+    use domain::media::assets;
     use tokio::io::AsyncReadExt;
     let invalid = |why: String| RenderError::InvalidInput(why);
     let file = tokio::fs::File::open(&upload.path).await?;

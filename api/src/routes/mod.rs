@@ -1,22 +1,19 @@
-//! Routes, one module per area. Handlers parse, authorise through the one
-//! policy (`OrgCtx::authorize`), call a service and map the result. Every
-//! route is registered through utoipa, so the OpenAPI document lists them all.
+//! Routes, grouped by capability like `domain` (identity, planning, media,
+//! publishing, insights, integrations), one module per area. Handlers
+//! parse, authorise through the one policy (`OrgCtx::authorize`), call a
+//! service and map the result. Every route is registered through utoipa,
+//! so the OpenAPI document lists them all.
 
-mod activity;
-pub(crate) mod auth;
-mod credentials;
 mod health;
-mod me;
-mod media;
-mod orgs;
+pub(crate) mod identity;
+mod insights;
+mod integrations;
+pub(crate) mod media;
+mod paging;
 mod paths;
-mod pipeline;
-mod plans;
-mod projects;
-mod renders;
+pub(crate) mod planning;
+pub(crate) mod publishing;
 mod schemas;
-pub(crate) mod slots;
-mod tiktok;
 
 use crate::{ApiError, AppState};
 use axum::{Json, Router, extract::State, response::Redirect, routing::get};
@@ -74,18 +71,18 @@ pub const MEDIA_KEY_PURPOSE: &str = "media-urls";
 pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
-        .merge(auth::router())
-        .merge(me::router())
-        .merge(orgs::router())
-        .merge(projects::router())
-        .merge(plans::router())
-        .merge(slots::router())
-        .merge(renders::router())
-        .merge(media::router())
-        .merge(credentials::router())
-        .merge(activity::router())
-        .merge(tiktok::router())
-        .merge(pipeline::router())
+        .merge(identity::auth::router())
+        .merge(identity::me::router())
+        .merge(identity::orgs::router())
+        .merge(planning::projects::router())
+        .merge(planning::plans::router())
+        .merge(planning::slots::router())
+        .merge(media::renders::router())
+        .merge(media::assets::router())
+        .merge(integrations::credentials::router())
+        .merge(insights::activity::router())
+        .merge(publishing::tiktok::router())
+        .merge(publishing::pipeline::router())
         .split_for_parts();
     qualify_operation_ids(&mut spec);
     (routes, spec)

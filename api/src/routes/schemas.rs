@@ -32,7 +32,7 @@ pub(crate) struct CredentialProvider;
 
 impl PartialSchema for CredentialProvider {
     fn schema() -> RefOr<Schema> {
-        one_of(&domain::credentials::PROVIDERS)
+        one_of(&domain::integrations::credentials::PROVIDERS)
     }
 }
 
@@ -43,7 +43,7 @@ pub(crate) struct PromptKind;
 
 impl PartialSchema for PromptKind {
     fn schema() -> RefOr<Schema> {
-        one_of(&domain::prompts::KINDS)
+        one_of(&domain::planning::prompts::KINDS)
     }
 }
 
@@ -54,7 +54,7 @@ pub(crate) struct SlotFormat;
 
 impl PartialSchema for SlotFormat {
     fn schema() -> RefOr<Schema> {
-        one_of(&domain::generation::FORMATS)
+        one_of(&domain::planning::generation::FORMATS)
     }
 }
 

@@ -18,8 +18,11 @@ async fn nothing_that_spends_or_reaches_people_works_before_the_address_is_confi
         ("POST", plans.clone(), Some(json!({"start_date": "2031-03-01"}))),
         ("POST", format!("/api/orgs/{org}/invitations"), Some(json!({"email": unique_email("x"), "role": "viewer"}))),
         ("POST", format!("/api/orgs/{org}/tiktok/connect"), None),
-        ("POST", format!("/api/orgs/{org}/credentials"),
-         Some(json!({"provider": "llm", "label": "mine", "secret": "sk-or-v1-0123456789abcdef"}))),
+        (
+            "POST",
+            format!("/api/orgs/{org}/credentials"),
+            Some(json!({"provider": "llm", "label": "mine", "secret": "sk-or-v1-0123456789abcdef"})),
+        ),
     ];
     for (method, path, body) in spending {
         let res = app.call(method, &path, Some(&newcomer), body).await;
@@ -53,11 +56,13 @@ async fn an_invitation_is_accepted_only_by_a_confirmed_account() {
     let owner = app.user("inviter").await;
     let org = app.create_org(&owner, "Join Us").await;
     let invitee = app.unverified_user("invitee").await;
-    let res =
-        app.post_json(&format!("/api/orgs/{org}/invitations"), &owner, json!({"email": invitee.email, "role": "editor"})).await;
+    let res = app
+        .post_json(&format!("/api/orgs/{org}/invitations"), &owner, json!({"email": invitee.email, "role": "editor"}))
+        .await;
     assert_eq!(res.status(), 201);
     let token = json!({"token": token_in(&mail_to(&invitee.email, "Join Join Us").await)});
-    assert_error(app.post_json("/api/invitations/accept", &invitee, token.clone()).await, 403, "email_unverified").await;
+    assert_error(app.post_json("/api/invitations/accept", &invitee, token.clone()).await, 403, "email_unverified")
+        .await;
 
     let confirm = token_in(&mail_to(&invitee.email, "Confirm").await);
     assert_eq!(app.call("POST", "/api/auth/verify-email", None, Some(json!({"token": confirm}))).await.status(), 204);
@@ -73,7 +78,8 @@ async fn invitations_are_rate_limited_per_inviter() {
     let org = app.create_org(&owner, "Spam Co").await;
     let path = format!("/api/orgs/{org}/invitations");
     for i in 0..20 {
-        let res = app.post_json(&path, &owner, json!({"email": unique_email(&format!("s{i}")), "role": "viewer"})).await;
+        let res =
+            app.post_json(&path, &owner, json!({"email": unique_email(&format!("s{i}")), "role": "viewer"})).await;
         assert_eq!(res.status(), 201, "invitation {i}");
     }
     let res = app.post_json(&path, &owner, json!({"email": unique_email("one-too-many"), "role": "viewer"})).await;
@@ -143,9 +149,10 @@ async fn a_disconnect_during_a_token_refresh_wins_and_leaves_no_live_tokens_behi
     let account: uuid::Uuid = crate::publishing::connect(&app, &owner, org).await.parse().unwrap();
     let state = crate::helpers::state_for(app.config.clone()).await;
     let scope = domain::OrgScope::new(org);
-    let current = domain::tiktok::access_token(&state.db, &*state.secrets, &state.tiktok, &scope, account, None)
-        .await
-        .unwrap();
+    let current =
+        domain::publishing::tiktok::access_token(&state.db, &*state.secrets, &state.tiktok, &scope, account, None)
+            .await
+            .unwrap();
 
     // TikTok rotates the tokens, then takes two seconds to answer.
     app.tiktok.set_hang(std::time::Duration::from_secs(2));
@@ -154,9 +161,16 @@ async fn a_disconnect_during_a_token_refresh_wins_and_leaves_no_live_tokens_behi
     let refreshing = tokio::spawn({
         let state = state.clone();
         async move {
-            domain::tiktok::access_token(&state.db, &*state.secrets, &state.tiktok, &scope, account, Some(&current))
-                .await
-                .map(|t| t.expose_secret().to_owned())
+            domain::publishing::tiktok::access_token(
+                &state.db,
+                &*state.secrets,
+                &state.tiktok,
+                &scope,
+                account,
+                Some(&current),
+            )
+            .await
+            .map(|t| t.expose_secret().to_owned())
         }
     });
     while !app.tiktok.requests().iter().any(|r| r.path == testkit::tiktok::TOKEN) {

@@ -85,7 +85,8 @@ const REFRESH_GRACE_SECS: i64 = 30;
 async fn age_used_refresh_tokens(app: &TestApp, secs: i64) {
     use sea_orm::ConnectionTrait;
     let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
-    let sql = format!("UPDATE refresh_tokens SET used_at = used_at - interval '{secs} seconds' WHERE used_at IS NOT NULL");
+    let sql =
+        format!("UPDATE refresh_tokens SET used_at = used_at - interval '{secs} seconds' WHERE used_at IS NOT NULL");
     db.execute_unprepared(&sql).await.unwrap();
 }
 

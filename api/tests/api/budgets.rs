@@ -2,7 +2,7 @@
 //! project has the platform's default unless it sets less.
 
 use crate::helpers::{TestApp, json_body};
-use domain::budgets::{self, Meter};
+use domain::usage::budgets::{self, Meter};
 use platform::config::{BudgetDefaults, Limit};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -17,14 +17,22 @@ async fn twenty_concurrent_reservations_cannot_overshoot_a_budget() {
     let project_id = app.create_project(&owner, org, json!({"name": "Tight"})).await;
     let state = crate::helpers::state_for(app.config.clone()).await;
     let scope = domain::OrgScope::new(org);
-    let project = domain::projects::get(&state.db, &scope, project_id).await.unwrap();
+    let project = domain::planning::projects::get(&state.db, &scope, project_id).await.unwrap();
     let defaults = BudgetDefaults { monthly_video_seconds: Limit(Some(70)), ..app.config.budgets };
 
     let attempts = (0..20).map(|_| {
         let (db, project) = (state.db.clone(), project.clone());
         tokio::spawn(async move {
-            budgets::reserve(&db, &scope, Meter::VideoSeconds, Some(&project), &defaults, 10, chrono::Duration::minutes(5))
-                .await
+            budgets::reserve(
+                &db,
+                &scope,
+                Meter::VideoSeconds,
+                Some(&project),
+                &defaults,
+                10,
+                chrono::Duration::minutes(5),
+            )
+            .await
         })
     });
     let results: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
@@ -36,9 +44,16 @@ async fn twenty_concurrent_reservations_cannot_overshoot_a_budget() {
     // A released reservation gives its share back.
     let first = results.iter().find_map(|r| r.as_ref().ok()).copied().unwrap();
     budgets::release(&state.db, &scope, first).await.unwrap();
-    let again =
-        budgets::reserve(&state.db, &scope, Meter::VideoSeconds, Some(&project), &defaults, 10, chrono::Duration::minutes(5))
-            .await;
+    let again = budgets::reserve(
+        &state.db,
+        &scope,
+        Meter::VideoSeconds,
+        Some(&project),
+        &defaults,
+        10,
+        chrono::Duration::minutes(5),
+    )
+    .await;
     assert!(again.is_ok(), "{again:?}");
 }
 
@@ -113,7 +128,6 @@ async fn uploads_past_the_storage_quota_are_refused_before_anything_is_stored() 
 }
 
 fn walk_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries.flatten().map(|e| if e.path().is_dir() { walk_files(&e.path()) } else { 1 }).sum()
-    })
+    std::fs::read_dir(dir)
+        .map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { walk_files(&e.path()) } else { 1 }).sum())
 }

@@ -92,12 +92,24 @@ async fn text_with_nul_is_refused_as_422_everywhere() {
         ("POST", "/api/orgs".to_owned(), json!({"name": "Evil\u{0}Org"}), "name"),
         ("PATCH", format!("/api/orgs/{org}"), json!({"name": "Evil\u{0}Org"}), "name"),
         ("POST", format!("/api/orgs/{org}/projects"), json!({"name": "p", "niche": "x\u{0}"}), "niche"),
-        ("PATCH", format!("/api/orgs/{org}/projects/{project}"), json!({"posting_times": ["09:00", "\u{0}"]}),
-         "posting_times[1]"),
-        ("POST", format!("/api/orgs/{org}/projects/{project}/prompts"),
-         json!({"kind": "brand_voice", "body": "calm\u{0}"}), "body"),
-        ("POST", format!("/api/orgs/{org}/credentials"),
-         json!({"provider": "llm", "label": "k\u{0}", "secret": "sk-or-v1-abcdefabcdef"}), "label"),
+        (
+            "PATCH",
+            format!("/api/orgs/{org}/projects/{project}"),
+            json!({"posting_times": ["09:00", "\u{0}"]}),
+            "posting_times[1]",
+        ),
+        (
+            "POST",
+            format!("/api/orgs/{org}/projects/{project}/prompts"),
+            json!({"kind": "brand_voice", "body": "calm\u{0}"}),
+            "body",
+        ),
+        (
+            "POST",
+            format!("/api/orgs/{org}/credentials"),
+            json!({"provider": "llm", "label": "k\u{0}", "secret": "sk-or-v1-abcdefabcdef"}),
+            "label",
+        ),
         ("POST", format!("/api/orgs/{org}/invitations"), json!({"email": nul, "role": "viewer"}), "email"),
     ];
     for (method, path, body, field) in signed_in {

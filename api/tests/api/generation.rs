@@ -213,7 +213,8 @@ async fn locked_and_approved_slots_survive_regeneration_and_improve_touches_one_
     // Approving what the person saw: a change landing in between (here an
     // edit) makes the approval a 409, and nothing is approved unseen.
     let seen = approved["version"].as_i64().unwrap();
-    let res = app.call("PATCH", &slot_path(approved), Some(&s.owner), Some(json!({"caption": "Changed meanwhile"}))).await;
+    let res =
+        app.call("PATCH", &slot_path(approved), Some(&s.owner), Some(json!({"caption": "Changed meanwhile"}))).await;
     assert_eq!(res.status(), 200);
     let approve_many = format!("/api/orgs/{}/plans/{plan}/approve", s.org);
     let res = app.post_json(&approve_many, &s.owner, json!({"slots": [{"id": approved["id"], "version": seen}]})).await;

@@ -4,7 +4,7 @@
 
 use crate::helpers::required_env;
 use activities::llm::LlmClient;
-use domain::{generation, prompts::DEFAULT_INSTRUCTIONS};
+use domain::{planning::generation, planning::prompts::DEFAULT_INSTRUCTIONS};
 use platform::config::LlmConfig;
 use serde_json::json;
 use std::time::Duration;

@@ -110,8 +110,12 @@ async fn roles_change_members_leave_and_ownership_moves_with_exactly_one_owner()
 
 /// Opens a transaction that makes `new_owner` the owner (as a transfer
 /// does) and returns it uncommitted, holding the membership rows' locks.
-async fn transfer_in_flight(db: &sea_orm::DatabaseConnection, org: uuid::Uuid, owner: uuid::Uuid, new_owner: uuid::Uuid)
-    -> sea_orm::DatabaseTransaction {
+async fn transfer_in_flight(
+    db: &sea_orm::DatabaseConnection,
+    org: uuid::Uuid,
+    owner: uuid::Uuid,
+    new_owner: uuid::Uuid,
+) -> sea_orm::DatabaseTransaction {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     let txn = db.begin().await.unwrap();
     for (user, role) in [(owner, "admin"), (new_owner, "owner")] {
@@ -167,7 +171,8 @@ async fn a_transfer_racing_a_role_change_or_removal_never_leaves_the_org_without
         let demote = {
             let (app_http, url, token) = (app.http.clone(), app.url(&path), owner.token.clone());
             tokio::spawn(async move {
-                let req = if removal { app_http.delete(url) } else { app_http.patch(url).json(&json!({"role": "viewer"})) };
+                let req =
+                    if removal { app_http.delete(url) } else { app_http.patch(url).json(&json!({"role": "viewer"})) };
                 req.bearer_auth(token).send().await.unwrap()
             })
         };

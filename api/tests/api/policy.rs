@@ -1,8 +1,8 @@
 //! Walks every route of the OpenAPI document with every role and checks the
-//! answer against the one permission matrix (`domain::policy`).
+//! answer against the one permission matrix (`domain::identity::policy`).
 
 use crate::helpers::{TestApp, User, json_body, unique_email};
-use domain::policy::{self, Action};
+use domain::identity::policy::{self, Action};
 use entities::memberships::Role;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -130,7 +130,9 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/projects/{project_id}/plans") => {
             json!({"start_date": format!("2032-01-{:02}", n % 28 + 1)})
         }
-        ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => json!({"slots": [{"id": Uuid::new_v4(), "version": 1}]}),
+        ("POST", "/api/orgs/{org_id}/plans/{plan_id}/approve") => {
+            json!({"slots": [{"id": Uuid::new_v4(), "version": 1}]})
+        }
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/approve") => json!({"version": 1}),
         ("PATCH", "/api/orgs/{org_id}/slots/{slot_id}") => json!({"caption": format!("Edited caption {n}")}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),

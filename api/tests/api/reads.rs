@@ -177,7 +177,7 @@ async fn a_cursor_no_list_handed_out_is_refused_with_400() {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("videos:0:{}", Uuid::nil()))
     };
-    for path in ["queue", "videos", "analytics"] {
+    for path in ["queue", "videos", "analytics", "dead-letters"] {
         for cursor in ["not-a-cursor", "%2F%2F%2F", videos_cursor.as_str()] {
             if path == "videos" && cursor == videos_cursor {
                 continue;
@@ -231,6 +231,51 @@ async fn the_library_comes_in_pages_with_the_next_cursor_in_a_header() {
         .map(|v| v["slot_id"].as_str().unwrap())
         .collect();
     assert_eq!(seen, expected, "newest first, each once");
+}
+
+#[tokio::test]
+async fn dead_letters_come_in_pages_most_recently_failed_first_with_the_next_cursor_in_a_header() {
+    let app = TestApp::spawn().await;
+    let o = org(&app, "Dead letter pages").await;
+    let db = db(&app).await;
+    let base = Utc::now() - Days::hours(1);
+    let holder = plan(&db, &o, "ready", NaiveDate::from_ymd_opt(2031, 2, 1).unwrap(), base).await;
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let id = slot(&db, &o, holder, i, "failed", &format!("Failed {i}"), base - Days::minutes(i as i64)).await;
+        expected.push(id.to_string());
+    }
+    // Neither a slot of another status nor another org's failed slot is a dead letter here.
+    slot(&db, &o, holder, 9, "rendered", "Fine", base).await;
+    let other = org(&app, "Someone else").await;
+    let theirs = plan(&db, &other, "ready", NaiveDate::from_ymd_opt(2031, 2, 1).unwrap(), base).await;
+    slot(&db, &other, theirs, 0, "failed", "Not yours", base).await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 0.. {
+        assert!(page < 5, "the cursors never end");
+        let url = match &cursor {
+            Some(c) => format!("/api/orgs/{}/dead-letters?limit=2&cursor={c}", o.org),
+            None => format!("/api/orgs/{}/dead-letters?limit=2", o.org),
+        };
+        let res = app.get(&url, &o.owner).await;
+        assert_eq!(res.status(), 200);
+        cursor = res.headers().get("x-next-cursor").map(|v| v.to_str().unwrap().to_owned());
+        let letters = json_body(res).await;
+        let letters = letters.as_array().unwrap();
+        assert!(letters.len() <= 2);
+        for letter in letters {
+            assert_eq!(letter["reason"], "TikTok said no");
+            seen.push(letter["slot_id"].as_str().unwrap().to_owned());
+        }
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, expected, "most recently failed first, each once, only this org's");
+    let res = app.get(&format!("/api/orgs/{}/dead-letters?limit=201", o.org), &o.owner).await;
+    assert_error(res, 422, "validation_failed").await;
 }
 
 /// A published post of its own slot, published at `published`, with

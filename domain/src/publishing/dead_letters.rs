@@ -3,13 +3,17 @@
 //! what a person rejected.
 
 use super::{publication::slot_may_move, slot_for_update};
-use crate::{DomainError, OrgScope};
+use crate::{
+    DomainError, OrgScope,
+    paging::{Newest, PAGE_MAX, Page, more},
+};
 use chrono::Utc;
 use entities::{
     publications,
     slots::{self, SlotStatus},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, Set};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Records why the slot's pipeline stopped. The slot becomes `failed` (a
@@ -66,23 +70,42 @@ pub async fn reset_for_retry(
     Ok(slot)
 }
 
-/// Slots whose pipeline failed, newest first, with the reason.
+/// Failed slots with their publication, most recently failed first, a page
+/// of `limit` after `after`.
 pub async fn dead_letters(
     db: &DatabaseConnection,
     scope: &OrgScope,
-) -> Result<Vec<(slots::Model, Option<publications::Model>)>, DomainError> {
+    after: Option<Newest>,
+    limit: u64,
+) -> Result<Page<(slots::Model, Option<publications::Model>), Newest>, DomainError> {
+    let limit = limit.min(PAGE_MAX);
     let tx = scope.begin(db).await?;
-    let failed = tx
-        .find::<slots::Entity>()
-        .filter(slots::Column::Status.eq(SlotStatus::Failed))
+    let mut query = tx.find::<slots::Entity>().filter(slots::Column::Status.eq(SlotStatus::Failed));
+    if let Some(after) = after {
+        query = query.filter(after.after(slots::Column::UpdatedAt, slots::Column::Id));
+    }
+    let mut failed = query
         .order_by_desc(slots::Column::UpdatedAt)
+        .order_by_desc(slots::Column::Id)
+        .limit(limit + 1)
         .all(&*tx)
         .await?;
-    let mut out = Vec::with_capacity(failed.len());
-    for slot in failed {
-        let publication =
-            tx.find::<publications::Entity>().filter(publications::Column::SlotId.eq(slot.id)).one(&*tx).await?;
-        out.push((slot, publication));
-    }
-    Ok(out)
+    let next = more(&mut failed, limit).map(|s| Newest { at: s.updated_at, id: s.id });
+    let ids: Vec<Uuid> = failed.iter().map(|s| s.id).collect();
+    let mut publications: BTreeMap<Uuid, publications::Model> = tx
+        .find::<publications::Entity>()
+        .filter(publications::Column::SlotId.is_in(ids))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|p| (p.slot_id, p))
+        .collect();
+    let items = failed
+        .into_iter()
+        .map(|slot| {
+            let publication = publications.remove(&slot.id);
+            (slot, publication)
+        })
+        .collect();
+    Ok(Page { items, next })
 }

@@ -73,5 +73,5 @@ pub async fn metric_history(
 /// Publishes this project made today (UTC), for its posts-per-day budget.
 pub async fn publishes_today(db: &DatabaseConnection, scope: &OrgScope, project_id: Uuid) -> Result<i64, DomainError> {
     let day_start = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    crate::llm_usage::total_since(db, scope, project_id, "publishes", day_start).await
+    crate::usage::llm_usage::total_since(db, scope, project_id, "publishes", day_start).await
 }

@@ -7,18 +7,21 @@
 //!   one table per state machine.
 //! - [`dead_letters`]: failed pipelines, their reasons, and retry.
 //! - [`metrics`]: the posts' counters and the daily publish count.
+//! - [`tiktok`]: connected TikTok accounts, their OAuth handshake and
+//!   token refresh.
 
 pub mod dead_letters;
 pub mod gate;
 pub mod metrics;
 pub mod publication;
+pub mod tiktok;
 
 pub use dead_letters::{dead_letters, record_failure, reset_for_retry};
 pub use gate::{Gate, GateDecision, PRIVACY_LEVELS, PublishChoice, check_choice, post_info};
 pub use metrics::{metric_history, public_posts, publishes_today, record_metrics};
 pub use publication::{PublishOutcome, ResumeAt, allowed, slot_may_move};
 
-use crate::{DomainError, OrgScope, TenantTxn, projects::Gates};
+use crate::{DomainError, OrgScope, TenantTxn, planning::projects::Gates};
 use entities::{
     projects, publications,
     publications::PublicationStatus,
@@ -121,11 +124,13 @@ pub async fn start_render(
 ) -> Result<Option<slots::Model>, DomainError> {
     let (slot, project) = slot_and_project(db, scope, slot_id).await?;
     let slot = match slot.status {
-        SlotStatus::Draft if !gates(&project).0 => crate::slots::approve_automatically(db, scope, slot.id).await?,
+        SlotStatus::Draft if !gates(&project).0 => {
+            crate::planning::slots::approve_automatically(db, scope, slot.id).await?
+        }
         _ => slot,
     };
     if matches!(slot.status, SlotStatus::Empty | SlotStatus::Draft) {
         return Ok(None);
     }
-    crate::rendering::start(db, scope, slot_id).await.map(Some)
+    crate::media::rendering::start(db, scope, slot_id).await.map(Some)
 }

@@ -12,7 +12,7 @@
 use super::{GateDecision, project_in, publication_in, slot_for_update, slot_in};
 use crate::{
     DomainError, OrgScope, TenantTxn,
-    audit::{self, Actor},
+    identity::audit::{self, Actor},
 };
 use chrono::Utc;
 use entities::{
@@ -62,8 +62,8 @@ pub fn allowed(from: PublicationStatus, to: PublicationStatus) -> bool {
 }
 
 /// Every move the publishing pipeline makes on a slot's status: (from, to).
-/// Approving, rejecting and rendering move slots too (`domain::slots`,
-/// `domain::rendering`); those are not the pipeline's and are not here.
+/// Approving, rejecting and rendering move slots too (`domain::planning::slots`,
+/// `domain::media::rendering`); those are not the pipeline's and are not here.
 const SLOT_MOVES: &[(SlotStatus, SlotStatus)] = {
     use SlotStatus::*;
     &[
@@ -316,8 +316,8 @@ pub struct InitRequest {
 /// metered (published or in the inbox) or given back (failed).
 const POST_RESERVATION_TTL_HOURS: i64 = 48;
 
-fn post_reservation(slot_id: Uuid) -> crate::budgets::Reservation {
-    crate::budgets::named(&format!("publish:{slot_id}"))
+fn post_reservation(slot_id: Uuid) -> crate::usage::budgets::Reservation {
+    crate::usage::budgets::named(&format!("publish:{slot_id}"))
 }
 
 pub async fn prepare_init(
@@ -348,11 +348,11 @@ pub async fn prepare_init(
     // The post takes its place in today's budget before TikTok is asked,
     // atomically, so concurrent posts cannot pass it together; a retried
     // init holds the same place.
-    crate::budgets::reserve_as(
+    crate::usage::budgets::reserve_as(
         db,
         scope,
         post_reservation(slot_id),
-        crate::budgets::Meter::PostsToday,
+        crate::usage::budgets::Meter::PostsToday,
         Some(&project),
         defaults,
         1,
@@ -530,13 +530,13 @@ pub async fn mark_failed(
     reason: String,
 ) -> Result<(), DomainError> {
     transition(db, scope, slot_id, PublicationStatus::Failed, |p| p.fail_reason = Set(Some(reason))).await?;
-    crate::budgets::release(db, scope, post_reservation(slot_id)).await
+    crate::usage::budgets::release(db, scope, post_reservation(slot_id)).await
 }
 
 /// One publish in the usage ledger per slot, however often it is recorded.
 async fn meter_publish(tx: &TenantTxn, publication: &publications::Model) -> Result<(), DomainError> {
     let slot = slot_in(tx, publication.slot_id).await?;
-    crate::llm_usage::meter_once(
+    crate::usage::llm_usage::meter_once(
         tx,
         [usage_ledger::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -551,7 +551,7 @@ async fn meter_publish(tx: &TenantTxn, publication: &publications::Model) -> Res
         }],
     )
     .await?;
-    crate::budgets::release_in(tx, post_reservation(slot.id)).await
+    crate::usage::budgets::release_in(tx, post_reservation(slot.id)).await
 }
 
 #[cfg(test)]

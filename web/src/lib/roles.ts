@@ -1,4 +1,4 @@
-// The API's permission matrix (domain/src/policy.rs), so the navigation
+// The API's permission matrix (domain/src/identity/policy.rs), so the navigation
 // and buttons show only what a role may do; the API enforces it regardless.
 
 export type Role = "owner" | "admin" | "editor" | "viewer";

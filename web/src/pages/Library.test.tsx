@@ -2,8 +2,8 @@ import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Schemas } from "../lib/api";
-import { fakeApi, renderPage } from "../test/render";
-import { Library } from "./Library";
+import { fakeApi, renderPage, reply } from "../test/render";
+import { Library, VIDEOS_PAGE } from "./Library";
 
 function asset(kind: string, url: string, direct_url: string | null): Schemas["AssetView"] {
   return {
@@ -82,5 +82,25 @@ describe("Library", () => {
     fakeApi({ "GET /api/orgs/org-1/videos": [] });
     renderLibrary();
     expect(await screen.findByText("No rendered videos yet")).toBeInTheDocument();
+  });
+
+  it("loads the next page of videos from the X-Next-Cursor header", async () => {
+    const asked: string[] = [];
+    fakeApi({
+      "GET /api/orgs/org-1/videos": (_: unknown, url: URL) => {
+        asked.push(url.search);
+        return url.searchParams.get("cursor") === "videos-2"
+          ? [videos[1]]
+          : reply(200, [videos[0]], { "x-next-cursor": "videos-2" });
+      },
+    });
+    renderLibrary();
+    expect(await screen.findByText("Three knife tricks")).toBeInTheDocument();
+    expect(screen.queryByText("Pasta in 60 seconds")).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Load more videos" }));
+    expect(await screen.findByText("Pasta in 60 seconds")).toBeInTheDocument();
+    expect(screen.getByText("Three knife tricks")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Load more videos" })).toBeNull();
+    expect(asked).toEqual([`?limit=${VIDEOS_PAGE}`, `?limit=${VIDEOS_PAGE}&cursor=videos-2`]);
   });
 });

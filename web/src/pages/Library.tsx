@@ -1,28 +1,49 @@
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { VideoCard } from "../components/media/VideoCard";
+import { Button } from "../components/ui/button";
 import { Empty, ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
 import { call, client } from "../lib/api";
 import { useOrg } from "../lib/session";
 
+/** Videos per page; "Load more videos" asks for the next one. */
+export const VIDEOS_PAGE = 48;
+
 export function Library() {
   const { orgId } = useOrg();
-  const videos = useQuery({
+  const videos = useInfiniteQuery({
     queryKey: ["org", orgId, "videos"],
-    queryFn: () => call(client.GET("/api/orgs/{org_id}/videos", { params: { path: { org_id: orgId } } })),
+    queryFn: async ({ pageParam }) => {
+      const pending = client.GET("/api/orgs/{org_id}/videos", {
+        params: { path: { org_id: orgId }, query: { limit: VIDEOS_PAGE, cursor: pageParam ?? undefined } },
+      });
+      const items = await call(pending);
+      // The cursor of the next page is a header, so the body stays the list.
+      return { items, next: (await pending).response.headers.get("x-next-cursor") };
+    },
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.next ?? undefined,
   });
+  const items = videos.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <div>
       <PageHeader title="Library" />
       {videos.isPending && <Loading />}
       <ErrorMessage error={videos.error} />
-      {videos.data?.length === 0 && (
+      {videos.isSuccess && items.length === 0 && (
         <Empty title="No rendered videos yet">Approved slots appear here once their video is rendered.</Empty>
       )}
-      {videos.data && videos.data.length > 0 && (
+      {items.length > 0 && (
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
-          {videos.data.map((video) => (
+          {items.map((video) => (
             <VideoCard key={`${video.slot_id}-${video.render_version}`} video={video} />
           ))}
+        </div>
+      )}
+      {videos.hasNextPage && (
+        <div className="mt-4">
+          <Button variant="outline" onClick={() => videos.fetchNextPage()} disabled={videos.isFetchingNextPage}>
+            {videos.isFetchingNextPage ? "Loading…" : "Load more videos"}
+          </Button>
         </div>
       )}
     </div>

@@ -277,6 +277,23 @@ describe("SlotDetail pipeline and video", () => {
     await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === `${SLOT}/retry`)).toBe(true));
   });
 
+  it("says a video sent to the creator's inbox is theirs to post, and offers no new schedule", async () => {
+    fakeSlot({
+      [`GET ${SLOT}`]: slot({ status: "sent_to_inbox", render_version: 1 }),
+      [`GET ${SLOT}/pipeline`]: pipeline({
+        slot_status: "sent_to_inbox",
+        stage: "done",
+        run: { ...RUN, status: "completed" },
+        publication: { status: "sent_to_inbox", publish_id: "v_inbox~1" },
+      }),
+    });
+    renderSlot();
+    expect(await screen.findByText(/in the creator's TikTok inbox/)).toBeInTheDocument();
+    expect(screen.getAllByText("sent to inbox").length).toBeGreaterThan(0);
+    expect(screen.queryByRole("button", { name: "Schedule for TikTok" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument();
+  });
+
   it("shows a refused schedule with its code", async () => {
     fakeSlot({ [`POST ${SLOT}/schedule`]: apiError(409, "conflict", "the project has no TikTok account") });
     renderSlot();

@@ -37,7 +37,7 @@ export function fakeApi(routes: Record<string, Answer>): Recorded[] {
       return json(404, { error: { code: "not_found", message: `no fake for ${request.method} ${url.pathname}`, request_id: "t" } });
     }
     const value = typeof answer === "function" ? (answer as (b: unknown, u: URL) => unknown)(body, url) : answer;
-    if (value instanceof Reply) return json(value.status, value.body);
+    if (value instanceof Reply) return json(value.status, value.body, value.headers);
     return json(200, value);
   });
   return calls;
@@ -47,12 +47,13 @@ class Reply {
   constructor(
     public status: number,
     public body: unknown,
+    public headers: Record<string, string> = {},
   ) {}
 }
 
-/** A non-200 answer for `fakeApi`. */
-export function reply(status: number, body: unknown) {
-  return new Reply(status, body);
+/** An answer for `fakeApi` with its own status (and headers). */
+export function reply(status: number, body: unknown, headers: Record<string, string> = {}) {
+  return new Reply(status, body, headers);
 }
 
 /** The API's error body. */
@@ -60,8 +61,8 @@ export function apiError(status: number, code: string, message: string) {
   return reply(status, { error: { code, message, request_id: "req-test-1" } });
 }
 
-function json(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+function json(status: number, body: unknown, headers: Record<string, string> = {}) {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 /**

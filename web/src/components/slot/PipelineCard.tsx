@@ -34,6 +34,9 @@ export function PipelineCard({
   // Temporal answers "unknown" for a run that never started, too.
   const started = pipeline.stage != null || pipeline.run.status !== "unknown";
   const publication = pipeline.publication;
+  // Sent to the inbox, the post is the creator's to finish; nothing is left to schedule.
+  const inInbox = slot.status === "sent_to_inbox" || publication?.status === "sent_to_inbox";
+  const done = slot.status === "published" || inInbox;
   return (
     <Card className="space-y-3">
       <CardTitle>Pipeline</CardTitle>
@@ -48,6 +51,12 @@ export function PipelineCard({
         <dd>{publication ? <StatusBadge status={publication.status} /> : "not yet"}</dd>
       </dl>
       {publication?.fail_reason && <p className="text-sm break-words text-red-700">TikTok: {publication.fail_reason}</p>}
+      {inInbox && (
+        <Notice tone="info">
+          The video is in the creator's TikTok inbox: they finish and post it in the TikTok app. Reelpilot posts
+          nothing more for this slot.
+        </Notice>
+      )}
       {failed && (
         <div className="space-y-2">
           <Notice tone="warn">The pipeline failed: {pipeline.error ?? "no reason was recorded"}</Notice>
@@ -65,7 +74,7 @@ export function PipelineCard({
       )}
       {canEdit && (
         <div className="flex flex-wrap gap-2">
-          {!running && !failed && slot.status !== "empty" && slot.status !== "published" && (
+          {!running && !failed && !done && slot.status !== "empty" && (
             <Button onClick={() => schedule.mutate()} disabled={schedule.isPending}>
               Schedule for TikTok
             </Button>

@@ -1,0 +1,3 @@
+//! The org-wide views: the queue, the library of videos, analytics.
+
+pub(crate) mod activity;

@@ -1,0 +1,243 @@
+//! The render lifecycle of a slot: approved -> rendering -> rendered (or
+//! back to approved with the reason when a render fails or is cancelled).
+//! Each render has a version; its assets live under deterministic keys
+//! `org/{org}/slots/{slot}/v{version}/...`, so a retried render overwrites
+//! its own files and rows instead of adding more, and a render that was
+//! superseded never touches the slot.
+
+use crate::{DomainError, OrgScope, TenantTxn, planning::projects::Budgets};
+use chrono::Utc;
+use entities::{
+    assets, projects,
+    slots::{self, SlotStatus},
+    usage_ledger,
+};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, sea_query::OnConflict};
+use uuid::Uuid;
+
+/// Content types a background upload may have.
+const BACKGROUND_TYPES: [&str; 4] = ["image/jpeg", "image/png", "video/mp4", "video/quicktime"];
+
+async fn slot_in(tx: &TenantTxn, id: Uuid) -> Result<slots::Model, DomainError> {
+    tx.find_by_id::<slots::Entity>(id).one(&**tx).await?.ok_or(DomainError::NotFound("slot"))
+}
+
+async fn project_in(tx: &TenantTxn, id: Uuid) -> Result<projects::Model, DomainError> {
+    tx.find_by_id::<projects::Entity>(id).one(&**tx).await?.ok_or(DomainError::NotFound("project"))
+}
+
+/// Storage path (below the org prefix) of a render's file.
+pub fn render_path(slot_id: Uuid, version: i32, file: &str) -> String {
+    format!("slots/{slot_id}/v{version}/{file}")
+}
+
+/// Starts a render of an approved (or re-renders a rendered) slot: the slot
+/// becomes `rendering` with the next version. A slot already rendering is
+/// returned as is, so a repeated request joins the running render. The
+/// render itself reserves its seconds from the budget before it composes.
+pub async fn start(db: &DatabaseConnection, scope: &OrgScope, slot_id: Uuid) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    match slot.status {
+        SlotStatus::Rendering => return Ok(slot),
+        SlotStatus::Approved | SlotStatus::Rendered => {}
+        other => {
+            return Err(DomainError::Conflict(format!("only approved slots can be rendered; this one is {other:?}")));
+        }
+    }
+    let mut s: slots::ActiveModel = slot.clone().into();
+    s.status = Set(SlotStatus::Rendering);
+    s.render_version = Set(slot.render_version + 1);
+    s.render_error = Set(None);
+    s.updated_at = Set(Utc::now().fixed_offset());
+    let slot = s.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(slot)
+}
+
+/// What a render needs to know about its slot.
+#[derive(Debug, Clone)]
+pub struct RenderSource {
+    pub slot: slots::Model,
+    pub max_video_seconds: i32,
+    /// The background upload and its content type, when one is chosen.
+    pub background: Option<assets::Model>,
+}
+
+/// The slot as the render of `version` sees it; `None` when that render was
+/// superseded or the slot left `rendering` (cancelled, edited), so the
+/// render has nothing left to do.
+pub async fn source(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    version: i32,
+) -> Result<Option<RenderSource>, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    if slot.status != SlotStatus::Rendering || slot.render_version != version {
+        return Ok(None);
+    }
+    let project = project_in(&tx, slot.project_id).await?;
+    let background = match slot.background_asset_id {
+        Some(id) => tx.find_by_id::<assets::Entity>(id).one(&*tx).await?,
+        None => None,
+    };
+    Ok(Some(RenderSource { max_video_seconds: Budgets::of(&project).max_video_seconds(), background, slot }))
+}
+
+/// A file a render stored.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    pub storage_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+/// A finished render's files and figures.
+#[derive(Debug, Clone)]
+pub struct RenderResult {
+    pub video: RenderedFile,
+    pub thumbnail: RenderedFile,
+    pub duration_ms: i32,
+    pub cover_timestamp_ms: i32,
+}
+
+/// The assets a render created (the same ids however often it is retried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderAssets {
+    pub video_asset_id: Uuid,
+    pub thumbnail_asset_id: Uuid,
+}
+
+/// Records a finished render: its two assets (upserted by storage key),
+/// its seconds and bytes in the usage ledger (once per version), and, if
+/// the slot is still waiting for this version, the slot as `rendered`.
+pub async fn complete(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    version: i32,
+    result: RenderResult,
+    reservations: &[crate::usage::budgets::Reservation],
+) -> Result<RenderAssets, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    let now = Utc::now().fixed_offset();
+    let mut ids = Vec::with_capacity(2);
+    for (kind, file) in [("video", &result.video), ("thumbnail", &result.thumbnail)] {
+        let is_video = kind == "video";
+        let row = assets::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(tx.org_id()),
+            project_id: Set(Some(slot.project_id)),
+            slot_id: Set(Some(slot.id)),
+            kind: Set(kind.into()),
+            storage_key: Set(file.storage_key.clone()),
+            content_type: Set(file.content_type.clone()),
+            size_bytes: Set(file.size_bytes),
+            duration_ms: Set(is_video.then_some(result.duration_ms)),
+            width: Set(Some(1080)),
+            height: Set(Some(1920)),
+            render_version: Set(version),
+            cover_timestamp_ms: Set(is_video.then_some(result.cover_timestamp_ms)),
+            sha256: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let asset = assets::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(assets::Column::StorageKey)
+                    .update_columns([
+                        assets::Column::SizeBytes,
+                        assets::Column::DurationMs,
+                        assets::Column::CoverTimestampMs,
+                        assets::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_with_returning(&*tx)
+            .await?;
+        ids.push(asset.id);
+    }
+    let seconds = (result.duration_ms as i64 + 999) / 1000;
+    let bytes = result.video.size_bytes + result.thumbnail.size_bytes;
+    let ledger =
+        [("video_seconds", seconds), ("storage_bytes", bytes)].map(|(metric, quantity)| usage_ledger::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(tx.org_id()),
+            project_id: Set(Some(slot.project_id)),
+            metric: Set(metric.into()),
+            quantity: Set(quantity),
+            source: Set(format!("render:{slot_id}:v{version}")),
+            idempotency_key: Set(Some(format!("render:{slot_id}:v{version}:{metric}"))),
+            occurred_at: Set(now),
+            created_at: Set(now),
+        });
+    crate::usage::llm_usage::meter_once(&tx, ledger).await?;
+    for reservation in reservations {
+        crate::usage::budgets::release_in(&tx, *reservation).await?;
+    }
+    let assets = RenderAssets { video_asset_id: ids[0], thumbnail_asset_id: ids[1] };
+    if slot.status == SlotStatus::Rendering && slot.render_version == version {
+        let mut s: slots::ActiveModel = slot.into();
+        s.status = Set(SlotStatus::Rendered);
+        s.video_asset_id = Set(Some(assets.video_asset_id));
+        s.updated_at = Set(now);
+        s.update(&*tx).await?;
+    }
+    tx.commit().await?;
+    Ok(assets)
+}
+
+/// Ends a render that failed or was cancelled: the slot goes back to
+/// `approved` with the reason, unless a newer render has started.
+pub async fn abandon(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    version: i32,
+    reason: &str,
+) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    if slot.status == SlotStatus::Rendering && slot.render_version == version {
+        let mut s: slots::ActiveModel = slot.into();
+        s.status = Set(SlotStatus::Approved);
+        s.render_error = Set(Some(reason.chars().take(2000).collect()));
+        s.updated_at = Set(Utc::now().fixed_offset());
+        s.update(&*tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Chooses (or clears) the upload shown behind a slot's captions: an image
+/// or video of the same org.
+pub async fn set_background(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    asset_id: Option<Uuid>,
+) -> Result<slots::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    if matches!(slot.status, SlotStatus::Rendering | SlotStatus::Publishing | SlotStatus::Published) {
+        return Err(DomainError::Conflict(format!("the background of a {:?} slot cannot change", slot.status)));
+    }
+    if let Some(id) = asset_id {
+        let asset = tx.find_by_id::<assets::Entity>(id).one(&*tx).await?.ok_or(DomainError::NotFound("asset"))?;
+        if asset.kind != "upload" || !BACKGROUND_TYPES.contains(&asset.content_type.as_str()) {
+            return Err(DomainError::invalid(
+                "asset_id",
+                "a background must be an uploaded JPEG, PNG, MP4 or QuickTime",
+            ));
+        }
+    }
+    let mut s: slots::ActiveModel = slot.into();
+    s.background_asset_id = Set(asset_id);
+    s.updated_at = Set(Utc::now().fixed_offset());
+    let slot = s.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(slot)
+}

@@ -1,0 +1,360 @@
+//! Drafting slots with a model: the context a batch needs, the messages
+//! sent, the review of the answer (schema, content policy, similarity) and
+//! writing the drafts without touching locked or approved slots.
+
+use crate::{
+    DomainError, OrgScope, TenantTxn,
+    insights::bandit::{FormatBandit, Suggestion},
+    insights::performance::{self, Performance},
+    planning::generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
+    planning::projects,
+    planning::prompts::{self, PromptSet},
+};
+use chrono::Utc;
+use entities::{
+    plans::{self, PlanStatus},
+    slots::{self, SlotStatus},
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// Review notes by (day_index, slot_index).
+pub type NotesBySlot = BTreeMap<(i32, i32), Vec<ReviewNote>>;
+
+/// A slot the model is asked to fill.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub day_index: i32,
+    pub slot_index: i32,
+    pub local_time: String,
+    pub date: String,
+    /// The learning scheduler's format for this slot, once posts are measured.
+    pub suggestion: Option<Suggestion>,
+}
+
+/// Everything a drafting call needs, loaded once per batch.
+#[derive(Debug, Clone)]
+pub struct DraftContext {
+    pub project: entities::projects::Model,
+    pub prompts: PromptSet,
+    pub plan_id: Uuid,
+    pub targets: Vec<Target>,
+    /// Shingles of content the drafts must not repeat: the plan's other
+    /// slots and the project's earlier plans, keyed by where they are.
+    pub known: Vec<(String, BTreeSet<String>)>,
+    /// How the project's earlier posts did, for the model to learn from.
+    pub what_worked: Option<Value>,
+}
+
+impl DraftContext {
+    pub fn expected(&self) -> Vec<(i32, i32)> {
+        self.targets.iter().map(|t| (t.day_index, t.slot_index)).collect()
+    }
+
+    /// The task, as JSON the model reads (and the simulator parses).
+    pub fn task(&self, instruction: Option<&str>) -> String {
+        let mut task = json!({
+            "project": self.project.name,
+            "niche": self.project.niche,
+            "audience": self.project.audience,
+            "language": self.project.language,
+            "slots": self.targets.iter().map(|t| {
+                let mut slot = json!({
+                    "day_index": t.day_index, "slot_index": t.slot_index, "date": t.date, "local_time": t.local_time,
+                });
+                if let Some(s) = &t.suggestion {
+                    slot["suggested_format"] = json!(s.format);
+                    slot["why_this_format"] = json!(s.reason);
+                }
+                slot
+            }).collect::<Vec<_>>(),
+            "answer_format": "JSON object {\"slots\": [...]} with one entry per requested slot, fields: day_index, \
+                slot_index, hook, script, caption, hashtags (strings starting with #), format (one of the formats), \
+                confidence (0 to 1), rationale",
+            "formats": generation::FORMATS,
+        });
+        if let Some(what_worked) = &self.what_worked {
+            task["what_worked"] = what_worked.clone();
+        }
+        if let Some(instruction) = instruction.filter(|i| !i.trim().is_empty()) {
+            task["instruction"] = json!(instruction.trim());
+        }
+        task.to_string()
+    }
+
+    /// The chat messages for a first attempt.
+    pub fn messages(&self, instruction: Option<&str>) -> Vec<Value> {
+        let mut system = self.prompts.instructions.1.clone();
+        if !self.prompts.brand_voice.1.is_empty() {
+            system.push_str("\n\nBrand voice: ");
+            system.push_str(&self.prompts.brand_voice.1);
+        }
+        vec![json!({"role": "system", "content": system}), json!({"role": "user", "content": self.task(instruction)})]
+    }
+
+    /// The follow-up messages of a repair attempt.
+    pub fn repair(messages: &mut Vec<Value>, answer: &str, problems: &[String]) {
+        messages.push(json!({"role": "assistant", "content": answer}));
+        messages.push(json!({"role": "user", "content": format!(
+            "Your answer has these problems:\n- {}\nAnswer again with the complete corrected JSON for every requested slot.",
+            problems.join("\n- ")
+        )}));
+    }
+
+    /// Reviews valid drafts: problems worth a repair (policy, near-duplicates)
+    /// and the notes to keep with each slot if they remain.
+    pub fn review(&self, drafts: &[DraftSlot]) -> (Vec<String>, NotesBySlot) {
+        let mut problems = Vec::new();
+        let mut notes = NotesBySlot::new();
+        let mut seen: Vec<(String, BTreeSet<String>)> = self.known.clone();
+        for d in drafts {
+            let key = (d.day_index, d.slot_index);
+            let here = format!("day {} slot {}", d.day_index + 1, d.slot_index + 1);
+            for note in generation::policy_findings(d) {
+                problems.push(format!("{here}: {}", note.reason));
+                notes.entry(key).or_default().push(note);
+            }
+            let mine = generation::shingles(&d.hook, &d.caption);
+            if let Some((other, _)) = seen.iter().find(|(_, s)| generation::similarity(&mine, s) > SIMILARITY_LIMIT) {
+                let reason = format!("near-duplicate of {other}");
+                problems.push(format!("{here}: {reason}; write a different idea"));
+                notes.entry(key).or_default().push(ReviewNote { check: "similarity".into(), reason });
+            }
+            seen.push((here, mine));
+        }
+        (problems, notes)
+    }
+}
+
+fn draftable(s: &slots::Model) -> bool {
+    !s.locked && matches!(s.status, SlotStatus::Empty | SlotStatus::Draft)
+}
+
+async fn known_content(
+    tx: &TenantTxn,
+    project_id: Uuid,
+    except: &BTreeSet<Uuid>,
+) -> Result<Vec<(String, BTreeSet<String>)>, DomainError> {
+    let rows = tx
+        .find::<slots::Entity>()
+        .filter(slots::Column::ProjectId.eq(project_id))
+        .filter(slots::Column::Status.ne(SlotStatus::Empty))
+        .order_by_asc(slots::Column::ScheduledAt)
+        .all(&**tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|s| !except.contains(&s.id) && !s.hook.is_empty())
+        .map(|s| {
+            let when = s.scheduled_at.format("%Y-%m-%d %H:%M UTC");
+            (format!("the post of {when}"), generation::shingles(&s.hook, &s.caption))
+        })
+        .collect())
+}
+
+fn target(s: &slots::Model, tz: chrono_tz::Tz, suggestion: Option<Suggestion>) -> Target {
+    let local = s.scheduled_at.with_timezone(&tz);
+    Target {
+        day_index: s.day_index,
+        slot_index: s.slot_index,
+        local_time: local.format("%H:%M").to_string(),
+        date: local.format("%Y-%m-%d").to_string(),
+        suggestion,
+    }
+}
+
+/// The bandit's format for every slot of the plan, by (day, slot), from the
+/// whole grid in order so every batch of the plan gets the same answer.
+/// Nothing before the project has measured posts.
+async fn format_suggestions(
+    tx: &TenantTxn,
+    plan_id: Uuid,
+    tz: chrono_tz::Tz,
+    measured: &[performance::PostResult],
+) -> Result<BTreeMap<(i32, i32), Suggestion>, DomainError> {
+    if measured.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let grid = tx
+        .find::<slots::Entity>()
+        .filter(slots::Column::PlanId.eq(plan_id))
+        .order_by_asc(slots::Column::DayIndex)
+        .order_by_asc(slots::Column::SlotIndex)
+        .all(&**tx)
+        .await?;
+    let times: Vec<String> =
+        grid.iter().map(|s| s.scheduled_at.with_timezone(&tz).format("%H:%M").to_string()).collect();
+    let suggestions = FormatBandit::from_results(measured).suggest(&times);
+    Ok(grid.iter().map(|s| (s.day_index, s.slot_index)).zip(suggestions).collect())
+}
+
+/// The context to draft days `first_day .. first_day + days` of a plan;
+/// locked and already approved slots are left out.
+pub async fn batch_context(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    plan_id: Uuid,
+    first_day: i32,
+    days: i32,
+) -> Result<DraftContext, DomainError> {
+    let tx = scope.begin(db).await?;
+    let plan = tx.find_by_id::<plans::Entity>(plan_id).one(&*tx).await?.ok_or(DomainError::NotFound("plan"))?;
+    let project = projects::get_in(&tx, plan.project_id).await?;
+    let tz: chrono_tz::Tz = project.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let batch: Vec<slots::Model> = tx
+        .find::<slots::Entity>()
+        .filter(slots::Column::PlanId.eq(plan_id))
+        .filter(slots::Column::DayIndex.gte(first_day))
+        .filter(slots::Column::DayIndex.lt(first_day + days))
+        .order_by_asc(slots::Column::DayIndex)
+        .order_by_asc(slots::Column::SlotIndex)
+        .all(&*tx)
+        .await?;
+    let redrafted: BTreeSet<Uuid> = batch.iter().filter(|s| draftable(s)).map(|s| s.id).collect();
+    let measured = performance::measured_posts_in(&tx, project.id, &project.timezone).await?;
+    let mut suggestions = format_suggestions(&tx, plan_id, tz, &measured).await?;
+    Ok(DraftContext {
+        prompts: prompts::current_in(&tx, project.id).await?,
+        known: known_content(&tx, project.id, &redrafted).await?,
+        targets: batch
+            .iter()
+            .filter(|s| draftable(s))
+            .map(|s| target(s, tz, suggestions.remove(&(s.day_index, s.slot_index))))
+            .collect(),
+        what_worked: Performance::from_results(measured).for_prompt(),
+        plan_id,
+        project,
+    })
+}
+
+/// The context to redraft one slot ("AI improve"). A locked slot is refused.
+pub async fn slot_context(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+) -> Result<DraftContext, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = tx.find_by_id::<slots::Entity>(slot_id).one(&*tx).await?.ok_or(DomainError::NotFound("slot"))?;
+    if slot.locked {
+        return Err(DomainError::Conflict("the slot is locked; unlock it to improve it".into()));
+    }
+    if !draftable(&slot) {
+        return Err(DomainError::Conflict(format!("a {:?} slot cannot be redrafted; unapprove it first", slot.status)));
+    }
+    let project = projects::get_in(&tx, slot.project_id).await?;
+    let tz: chrono_tz::Tz = project.timezone.parse().unwrap_or(chrono_tz::UTC);
+    Ok(DraftContext {
+        prompts: prompts::current_in(&tx, project.id).await?,
+        known: known_content(&tx, project.id, &BTreeSet::from([slot.id])).await?,
+        // The person's instruction leads an improvement, not the scheduler.
+        targets: vec![target(&slot, tz, None)],
+        what_worked: Performance::from_results(
+            performance::measured_posts_in(&tx, project.id, &project.timezone).await?,
+        )
+        .for_prompt(),
+        plan_id: slot.plan_id,
+        project,
+    })
+}
+
+/// Writes drafts into their slots, only where a slot is still draftable
+/// (never locked or approved ones), and bumps each slot's version. Returns
+/// how many slots were written.
+pub async fn write_drafts(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    plan_id: Uuid,
+    drafts: &[DraftSlot],
+    notes: &NotesBySlot,
+    prompt_versions: &Value,
+) -> Result<u32, DomainError> {
+    let tx = scope.begin(db).await?;
+    let mut written = 0;
+    for d in drafts {
+        let slot_notes = notes.get(&(d.day_index, d.slot_index)).cloned().unwrap_or_default();
+        let result = slots::Entity::update_many()
+            .col_expr(slots::Column::Hook, Expr::value(d.hook.trim()))
+            .col_expr(slots::Column::Script, Expr::value(d.script.trim()))
+            .col_expr(slots::Column::Caption, Expr::value(d.caption.trim()))
+            .col_expr(slots::Column::Hashtags, Expr::value(json!(d.hashtags)))
+            .col_expr(slots::Column::Format, Expr::value(d.format.as_str()))
+            .col_expr(slots::Column::Confidence, Expr::value(d.confidence.clamp(0.0, 1.0)))
+            .col_expr(slots::Column::Rationale, Expr::value(d.rationale.trim()))
+            .col_expr(slots::Column::Status, Expr::value(SlotStatus::Draft))
+            .col_expr(slots::Column::ReviewNotes, Expr::value(json!(slot_notes)))
+            .col_expr(slots::Column::PromptVersions, Expr::value(prompt_versions.clone()))
+            .col_expr(slots::Column::Version, Expr::col(slots::Column::Version).add(1))
+            .filter(slots::Column::OrgId.eq(tx.org_id()))
+            .filter(slots::Column::PlanId.eq(plan_id))
+            .filter(slots::Column::DayIndex.eq(d.day_index))
+            .filter(slots::Column::SlotIndex.eq(d.slot_index))
+            .filter(slots::Column::Locked.eq(false))
+            .filter(slots::Column::Status.is_in([SlotStatus::Empty, SlotStatus::Draft]))
+            .exec(&*tx)
+            .await?;
+        written += result.rows_affected as u32;
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Marks a plan as being drafted in `batches_total` batches.
+pub async fn start(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    plan_id: Uuid,
+    batches_total: i32,
+    prompt_versions: &Value,
+) -> Result<(), DomainError> {
+    set_plan(db, scope, plan_id, |q| {
+        q.col_expr(plans::Column::Status, Expr::value(PlanStatus::Drafting))
+            .col_expr(plans::Column::BatchesTotal, Expr::value(batches_total))
+            .col_expr(plans::Column::BatchesDone, Expr::value(0))
+            .col_expr(plans::Column::PromptVersions, Expr::value(prompt_versions.clone()))
+            .col_expr(plans::Column::Failure, Expr::value(Option::<String>::None))
+    })
+    .await
+}
+
+/// Records that `done` batches are drafted (monotonic, so a retried batch
+/// never moves progress back).
+pub async fn batch_done(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    plan_id: Uuid,
+    done: i32,
+) -> Result<(), DomainError> {
+    set_plan(db, scope, plan_id, |q| {
+        q.col_expr(plans::Column::BatchesDone, Expr::cust_with_values("greatest(batches_done, $1)", [done]))
+    })
+    .await
+}
+
+pub async fn finish(db: &DatabaseConnection, scope: &OrgScope, plan_id: Uuid) -> Result<(), DomainError> {
+    set_plan(db, scope, plan_id, |q| {
+        q.col_expr(plans::Column::Status, Expr::value(PlanStatus::Ready))
+            .col_expr(plans::Column::BatchesDone, Expr::col(plans::Column::BatchesTotal).into())
+    })
+    .await
+}
+
+async fn set_plan(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    plan_id: Uuid,
+    change: impl FnOnce(sea_orm::UpdateMany<plans::Entity>) -> sea_orm::UpdateMany<plans::Entity>,
+) -> Result<(), DomainError> {
+    let tx = scope.begin(db).await?;
+    let update = plans::Entity::update_many()
+        .col_expr(plans::Column::UpdatedAt, Expr::value(Utc::now().fixed_offset()))
+        .filter(plans::Column::OrgId.eq(tx.org_id()))
+        .filter(plans::Column::Id.eq(plan_id));
+    let result = change(update).exec(&*tx).await?;
+    if result.rows_affected == 0 {
+        return Err(DomainError::NotFound("plan"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
