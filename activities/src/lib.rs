@@ -5,7 +5,6 @@
 
 pub mod context;
 pub mod errors;
-pub mod llm;
 pub mod org;
 pub mod pipeline;
 pub mod plan;

@@ -1,15 +1,15 @@
 use crate::{
     context::{scope_for, span},
     errors::{from_domain, permanent},
-    llm::{Completion, LlmClient, LlmError},
 };
 use domain::{
     OrgScope,
     planning::drafting::{self, DraftContext, NotesBySlot},
     planning::generation::{self, DraftSlot},
-    usage::budgets::{self, Meter},
+    usage::budgets::{self, Meter, Reservation},
     usage::llm_usage::{self, LlmCall},
 };
+use platform::llm::{Completion, LlmClient, LlmError};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::sync::Arc;
@@ -62,17 +62,26 @@ impl<'a> CallSite<'a> {
     }
 }
 
+/// A model's answer and the budget reservation it drew on, released in the
+/// transaction that meters the call.
+struct Answer {
+    completion: Completion,
+    reservation: Reservation,
+}
+
 impl PlanActivitiesImpl {
     async fn audit(
         &self,
         site: &CallSite<'_>,
         purpose: &str,
-        result: Result<&Completion, &LlmError>,
+        result: Result<&Answer, &LlmError>,
         outcome: &'static str,
         error: Option<String>,
     ) {
         let (tokens_in, tokens_out, cost_micros, latency_ms, reservation) = match result {
-            Ok(c) => (c.tokens_in, c.tokens_out, c.cost_micros, c.latency.as_millis() as i32, c.reservation),
+            Ok(Answer { completion: c, reservation }) => {
+                (c.tokens_in, c.tokens_out, c.cost_micros, c.latency.as_millis() as i32, Some(*reservation))
+            }
             Err(_) => (0, 0, 0, 0, None),
         };
         let call = LlmCall {
@@ -107,7 +116,7 @@ impl PlanActivitiesImpl {
         purpose: &str,
         messages: &[Value],
         schema: &Value,
-    ) -> Result<Completion, ActivityError> {
+    ) -> Result<Answer, ActivityError> {
         // The org's own key when it has stored one, else the platform's.
         let org_key = domain::integrations::credentials::active_secret(&self.db, &*self.secrets, site.scope, "llm")
             .await
@@ -135,7 +144,7 @@ impl PlanActivitiesImpl {
         .await
         .map_err(|e| from_domain("reserving the LLM budget", e))?;
         match llm.complete(messages, schema).await {
-            Ok(completion) => Ok(Completion { reservation: Some(reservation), ..completion }),
+            Ok(completion) => Ok(Answer { completion, reservation }),
             Err(err) => {
                 if let Err(e) = budgets::release(&self.db, site.scope, reservation).await {
                     tracing::warn!(error = %e, "releasing an LLM reservation failed; it expires by itself");
@@ -167,25 +176,25 @@ impl PlanActivitiesImpl {
         let repairs = self.llm.repair_attempts();
         for round in 0..=repairs {
             let purpose = if round == 0 { "draft" } else { "repair" };
-            let completion = self.answer(site, purpose, &messages, &schema).await?;
-            match generation::validate_batch(&completion.content, &expected) {
+            let answer = self.answer(site, purpose, &messages, &schema).await?;
+            match generation::validate_batch(&answer.completion.content, &expected) {
                 Ok(drafts) => {
-                    self.audit(site, purpose, Ok(&completion), "ok", None).await;
+                    self.audit(site, purpose, Ok(&answer), "ok", None).await;
                     let (problems, notes) = context.review(&drafts);
                     if problems.is_empty() || round == repairs {
                         return Ok((drafts, notes, round));
                     }
-                    DraftContext::repair(&mut messages, &completion.content, &problems);
+                    DraftContext::repair(&mut messages, &answer.completion.content, &problems);
                 }
                 Err(errors) => {
                     let summary = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
-                    self.audit(site, purpose, Ok(&completion), "invalid_output", Some(summary.clone())).await;
+                    self.audit(site, purpose, Ok(&answer), "invalid_output", Some(summary.clone())).await;
                     if round == repairs {
                         return Err(permanent(format!(
                             "the model's answer was still invalid after {repairs} repairs: {summary}"
                         )));
                     }
-                    DraftContext::repair(&mut messages, &completion.content, &errors);
+                    DraftContext::repair(&mut messages, &answer.completion.content, &errors);
                 }
             }
         }

@@ -1,13 +1,14 @@
 //! Worker wiring: which workflows and activities run on which task queue.
 
 use crate::{
-    llm::LlmClient,
     org::OrgActivitiesImpl,
     pipeline::{PipelineActivitiesImpl, PublishActivitiesImpl},
     plan::PlanActivitiesImpl,
     render::{activity::RenderActivitiesImpl, tts},
 };
-use platform::{config::RenderConfig, secrets::SecretStore, storage::ObjectStore, tiktok::TikTokClient};
+use platform::{
+    config::RenderConfig, llm::LlmClient, secrets::SecretStore, storage::ObjectStore, tiktok::TikTokClient,
+};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporal::queues::Workload;

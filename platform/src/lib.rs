@@ -1,10 +1,12 @@
-//! What both the API and the worker need without linking the heavy
-//! providers: typed configuration, telemetry, the database connection,
-//! storage, the secret store and readiness probes.
+//! What both the API and the worker need without linking FFmpeg, Whisper or
+//! the local model: typed configuration, telemetry, the database
+//! connection, storage, the secret store, readiness probes, and the clients
+//! of the providers we call over HTTP (TikTok, the LLM API), in one place.
 
 pub mod client_ip;
 pub mod config;
 pub mod db;
+pub mod llm;
 pub mod mail;
 pub mod metrics;
 pub mod readiness;

@@ -3,9 +3,9 @@
 //! production batch schema as a grammar.
 
 use crate::helpers::required_env;
-use activities::llm::LlmClient;
 use domain::{planning::generation, planning::prompts::DEFAULT_INSTRUCTIONS};
 use platform::config::LlmConfig;
+use platform::llm::LlmClient;
 use serde_json::json;
 use std::time::Duration;
 

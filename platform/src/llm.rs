@@ -5,19 +5,17 @@
 //! times with exponential backoff (0.1 s doubling, at most 8 s); what still
 //! fails is left to the activity's Temporal retry policy.
 
-use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
-use platform::{
+use crate::{
     config::LlmConfig,
     metrics::{LLM_CALLS, LLM_TOKENS},
 };
+use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Completion {
-    /// The budget this call drew on, released when it is metered.
-    pub reservation: Option<domain::usage::budgets::Reservation>,
     pub content: String,
     pub tokens_in: i32,
     pub tokens_out: i32,
@@ -67,7 +65,7 @@ impl LlmClient {
     pub fn new(cfg: &LlmConfig) -> Self {
         // reqwest is built without a default TLS provider; ring is the one the
         // rest of the process uses. A second install is refused, harmlessly.
-        platform::tls::install_ring_provider();
+        crate::tls::install_ring_provider();
         let mut config = OpenAIConfig::new().with_api_base(&cfg.base_url);
         if let Some(key) = &cfg.api_key {
             config = config.with_api_key(key.expose_secret());
@@ -132,7 +130,6 @@ impl LlmClient {
         LLM_TOKENS.with_label_values(&["in"]).inc_by(tokens_in.max(0) as u64);
         LLM_TOKENS.with_label_values(&["out"]).inc_by(tokens_out.max(0) as u64);
         Ok(Completion {
-            reservation: None,
             content,
             tokens_in: tokens_in as i32,
             tokens_out: tokens_out as i32,
@@ -154,7 +151,7 @@ fn classify(err: OpenAIError) -> LlmError {
             Some(s) if s.as_u16() == 429 => LlmError::RateLimited,
             Some(s) if s.is_server_error() => LlmError::Server(s.as_u16()),
             // Never the URL: errors reach logs and the plan's failure.
-            _ => LlmError::Unreachable(platform::tiktok::describe_http_error(e)),
+            _ => LlmError::Unreachable(crate::tiktok::describe_http_error(e)),
         },
         // OpenRouter's error bodies carry a numeric `code` (its HTTP status),
         // which async-openai's OpenAI-shaped error type cannot read.
@@ -179,7 +176,7 @@ mod tests {
     async fn an_unreachable_llm_api_is_reported_without_its_url() {
         // A port nothing listens on: the connection is refused.
         let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        platform::tls::install_ring_provider();
+        crate::tls::install_ring_provider();
         let err = http_client::Client::new()
             .get(format!("http://{dead}/v1/chat/completions?key=canary-in-the-url"))
             .send()
