@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import requests
 
@@ -276,10 +277,43 @@ def main() -> int:
         )
         summarize(name, statuses)
         log(f"pass {name}: {time.monotonic() - fuzzing:.0f} s, schemathesis exited {status}")
-        if status != 0:
+        if status != 0 and not only_interpreter_errors(name, report):
             failed.append(name)
     log(f"fuzzing done in {time.monotonic() - started:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+# Exceptions raised inside the Python interpreter Schemathesis runs on, not
+# answers of the API: CPython 3.11 before 3.11.8 raises "AST constructor
+# recursion depth mismatch" (gh-106905) when Hypothesis parses a lambda's
+# source deep in its coverage phase.
+INTERPRETER_ERRORS = {"SystemError", "RecursionError"}
+
+
+def only_interpreter_errors(name: str, report: Path) -> bool:
+    """Whether a failed pass failed only on interpreter errors: no check
+    failed (JUnit failures 0) and every error Schemathesis recorded is one
+    of INTERPRETER_ERRORS. Those are printed, and the pass is not failed."""
+    junits = sorted(report.glob("junit-*.xml"))
+    ndjsons = sorted(report.glob("ndjson-*.ndjson"))
+    if not junits or not ndjsons:
+        return False
+    suites = ElementTree.parse(junits[-1]).getroot()
+    if int(suites.get("failures", "1")) != 0:
+        return False
+    errors = []
+    for line in ndjsons[-1].read_text().splitlines():
+        event = json.loads(line)
+        if "NonFatalError" in event:
+            error = event["NonFatalError"]
+            errors.append((error.get("label"), error["value"]["type"], error["value"]["message"]))
+        elif "FatalError" in event:
+            return False
+    if not errors or any(kind not in INTERPRETER_ERRORS for _, kind, _ in errors):
+        return False
+    for label, kind, message in errors:
+        log(f"pass {name}: Schemathesis itself raised {kind} on {label} ({message}); not an API defect")
+    return True
 
 
 def summarize(name: str, path: Path) -> None:
