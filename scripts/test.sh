@@ -56,6 +56,8 @@ export TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 export TEST_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
 export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY
 export TEST_PIPER_PYTHON="$VENV/bin/python"
+export TEST_WHISPER_MODEL="$WHISPER_MODEL"
+export TEST_YT_DLP="$VENV/bin/yt-dlp"
 export TEST_TEMPORAL_CLI="$TEMPORAL_BIN"
 
 if [ "${1:-}" != bench ]; then
