@@ -414,8 +414,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Slots whose pipeline failed, with the reason and the run; retry them with
-         *     `POST /slots/{id}/retry`.
+         * Slots whose pipeline failed, most recently failed first, a page at a
+         *     time, with the reason and the run; retry them with
+         *     `POST /slots/{id}/retry`. When more follow, the `X-Next-Cursor` header
+         *     holds the cursor of the next page. A run Temporal does not describe in
+         *     time is shown `unknown`.
          */
         get: operations["pipeline_dead_letters"];
         put?: never;
@@ -5805,7 +5808,12 @@ export interface operations {
     };
     pipeline_dead_letters: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Dead letters per page, 1 to 200 (default 50). */
+                limit?: number;
+                /** @description The `X-Next-Cursor` of the previous page; without it, the first page. */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 org_id: string;
@@ -5816,6 +5824,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The cursor of the next page; absent on the last page */
+                    "x-next-cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
