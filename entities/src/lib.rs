@@ -7,6 +7,8 @@ pub mod audit_log;
 pub mod budget_reservations;
 pub mod credentials;
 pub mod email_tokens;
+pub mod highlights;
+pub mod imports;
 pub mod invitations;
 pub mod llm_calls;
 pub mod memberships;
@@ -21,6 +23,8 @@ pub mod refresh_tokens;
 pub mod sessions;
 pub mod slots;
 pub mod tiktok_accounts;
+pub mod transcript_segments;
+pub mod transcripts;
 pub mod usage_ledger;
 pub mod users;
 

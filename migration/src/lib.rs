@@ -13,6 +13,7 @@ mod m20261122_000007_tiktok;
 mod m20261202_000008_hardening;
 mod m20261203_000009_slot_sent_to_inbox;
 mod m20261203_000010_org_deletion;
+mod m20261204_000011_imports;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_hardening::MIGRATION),
             Box::new(m20261203_000009_slot_sent_to_inbox::MIGRATION),
             Box::new(m20261203_000010_org_deletion::MIGRATION),
+            Box::new(m20261204_000011_imports::MIGRATION),
         ]
     }
 }

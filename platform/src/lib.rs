@@ -6,6 +6,7 @@
 pub mod client_ip;
 pub mod config;
 pub mod db;
+pub mod egress;
 pub mod llm;
 pub mod mail;
 pub mod metrics;

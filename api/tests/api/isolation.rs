@@ -151,3 +151,36 @@ async fn row_level_security_blocks_a_query_that_forgets_the_org() {
     let still = json_body(app.get(&format!("/api/orgs/{org_b}/projects/{b_project}"), &bob).await).await;
     assert_eq!(still["name"], "B project");
 }
+
+/// A table that holds an org's rows without row-level security would be
+/// readable by any scoped query: every table with an `org_id` column has
+/// RLS switched on and the tenant policy (a new table cannot forget it).
+#[tokio::test]
+async fn every_table_with_an_org_id_has_row_level_security_and_the_tenant_policy() {
+    let db = Database::connect(&crate::helpers::fresh_database().await).await.unwrap();
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT c.relname::text AS table_name, c.relrowsecurity AS rls,
+                    EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid
+                             AND p.polname = 'tenant_isolation') AS policy
+               FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped
+              WHERE c.relkind = 'r'
+              ORDER BY 1"
+                .to_owned(),
+        ))
+        .await
+        .unwrap();
+    let tables: Vec<(String, bool, bool)> = rows
+        .iter()
+        .map(|r| (r.try_get("", "table_name").unwrap(), r.try_get("", "rls").unwrap(), r.try_get("", "policy").unwrap()))
+        .collect();
+    let names: Vec<&str> = tables.iter().map(|(t, ..)| t.as_str()).collect();
+    for expected in ["projects", "slots", "imports", "transcripts", "transcript_segments", "highlights"] {
+        assert!(names.contains(&expected), "{expected} has an org_id: {names:?}");
+    }
+    let open: Vec<&(String, bool, bool)> = tables.iter().filter(|(_, rls, policy)| !rls || !policy).collect();
+    assert!(open.is_empty(), "tables with org_id but without RLS and the tenant policy: {open:?}");
+}
