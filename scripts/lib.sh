@@ -218,6 +218,9 @@ dev_env() {
   export SECRETS_DIR=${SECRETS_DIR:-$DEV_DIR/secrets}
   export RENDER_WORK_DIR=${RENDER_WORK_DIR:-$DEV_DIR/render}
   export PIPER_PYTHON=${PIPER_PYTHON:-$VENV/bin/python}
+  export IMPORT_WORK_DIR=${IMPORT_WORK_DIR:-$DEV_DIR/imports}
+  export YT_DLP=${YT_DLP:-$VENV/bin/yt-dlp}
+  export WHISPER_MODEL
 }
 
 free_port() {

@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod errors;
+pub mod import;
 pub mod org;
 pub mod pipeline;
 pub mod plan;

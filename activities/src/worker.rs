@@ -1,6 +1,7 @@
 //! Worker wiring: which workflows and activities run on which task queue.
 
 use crate::{
+    import::{ImportActivitiesImpl, speech::Whisper},
     org::OrgActivitiesImpl,
     pipeline::{PipelineActivitiesImpl, PublishActivitiesImpl},
     plan::PlanActivitiesImpl,
@@ -18,8 +19,8 @@ use temporalio_sdk::{
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
 use workflows::{
-    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow, RenderSlotWorkflow,
-    SlotPipelineWorkflow, TokenRefreshWorkflow,
+    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImportVideoWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow,
+    RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
 };
 
 pub struct Dependencies {
@@ -29,6 +30,8 @@ pub struct Dependencies {
     pub secrets: Arc<dyn SecretStore>,
     pub tiktok: Arc<TikTokClient>,
     pub budgets: platform::config::BudgetDefaults,
+    /// The process's Whisper model, loaded on the first transcription.
+    pub whisper: Arc<Whisper>,
 }
 
 impl Dependencies {
@@ -42,6 +45,17 @@ impl Dependencies {
             secrets: platform::secrets::from_config(&config.secrets),
             tiktok: Arc::new(TikTokClient::new(&config.tiktok)),
             budgets: config.budgets,
+            whisper: Arc::new(Whisper::new(config.import.whisper_model.clone(), config.import.asr_threads)),
+        }
+    }
+
+    fn import_activities(&self, config: &platform::config::ImportConfig) -> ImportActivitiesImpl {
+        ImportActivitiesImpl {
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+            config: config.clone(),
+            budgets: self.budgets,
+            whisper: self.whisper.clone(),
         }
     }
 }
@@ -61,8 +75,11 @@ fn main_worker(
     task_queue_prefix: &str,
     max_concurrent_activities: usize,
     render: &RenderConfig,
+    import: &platform::config::ImportConfig,
     deps: Dependencies,
 ) -> Result<Worker, BuildError> {
+    // An import's bookkeeping (how it ended) runs here.
+    let imports = deps.import_activities(import);
     let options = WorkerOptions::new(Workload::Main.queue(task_queue_prefix))
         .register_workflow::<GenerateMonthPlanWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
@@ -78,6 +95,9 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<DeleteOrgWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<ImportVideoWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_activities(imports)
         // Deleting an org stops its runs and schedules, hence the client.
         .register_activities(OrgActivitiesImpl {
             db: deps.db.clone(),
@@ -135,6 +155,22 @@ fn tuner(workflow_slots: usize, activity_slots: usize) -> TunerHolder {
         .build()
 }
 
+/// The worker of the `asr` queue: downloads and Whisper, `max_concurrent`
+/// at a time (each recognition uses `ASR_THREADS` cores).
+fn asr_worker(
+    runtime: &temporalio_sdk::Runtime,
+    client: Client,
+    task_queue_prefix: &str,
+    activities: ImportActivitiesImpl,
+) -> Result<Worker, BuildError> {
+    let max_concurrent = activities.config.max_concurrent;
+    let options = WorkerOptions::new(Workload::Asr.queue(task_queue_prefix))
+        .register_activities(activities)
+        .tuner(tuner(1, max_concurrent))
+        .build();
+    Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
+}
+
 /// The worker of the `publish` queue: TikTok calls.
 fn publish_worker(
     runtime: &temporalio_sdk::Runtime,
@@ -149,11 +185,12 @@ fn publish_worker(
     Worker::new(runtime, client, options).map_err(|e| BuildError::Create(e.to_string()))
 }
 
-/// The workers of one worker process: `main`, `render` and `publish`.
+/// The workers of one worker process: `main`, `render`, `publish` and `asr`.
 pub struct Workers {
     main: Worker,
     render: Worker,
     publish: Worker,
+    asr: Worker,
 }
 
 impl Workers {
@@ -181,20 +218,35 @@ impl Workers {
             budgets: deps.budgets,
         };
         let publish = publish_worker(runtime, client.clone(), prefix, publishing)?;
-        let main = main_worker(runtime, client, prefix, config.worker.max_concurrent_activities, &config.render, deps)?;
-        Ok(Workers { main, render, publish })
+        let asr = asr_worker(runtime, client.clone(), prefix, deps.import_activities(&config.import))?;
+        let main = main_worker(
+            runtime,
+            client,
+            prefix,
+            config.worker.max_concurrent_activities,
+            &config.render,
+            &config.import,
+            deps,
+        )?;
+        Ok(Workers { main, render, publish, asr })
     }
 
-    /// Asks both workers to finish the tasks in hand and stop.
+    /// Asks every worker to finish the tasks in hand and stop.
     pub fn shutdown_handle(&self) -> impl Fn() + Send + Sync + 'static {
-        let handles = [self.main.shutdown_handle(), self.render.shutdown_handle(), self.publish.shutdown_handle()];
+        let handles = [
+            self.main.shutdown_handle(),
+            self.render.shutdown_handle(),
+            self.publish.shutdown_handle(),
+            self.asr.shutdown_handle(),
+        ];
         move || handles.iter().for_each(|stop| stop())
     }
 
-    /// Runs both until shutdown; the first failure stops the process.
+    /// Runs them all until shutdown; the first failure stops the process.
     pub async fn run(&mut self) -> Result<(), temporalio_sdk::WorkerRunError> {
-        let (main, render, publish) = futures::join!(self.main.run(), self.render.run(), self.publish.run());
-        main.and(render).and(publish)
+        let (main, render, publish, asr) =
+            futures::join!(self.main.run(), self.render.run(), self.publish.run(), self.asr.run());
+        main.and(render).and(publish).and(asr)
     }
 }
 

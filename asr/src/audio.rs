@@ -4,10 +4,17 @@
 use crate::{AsrError, SAMPLE_RATE};
 use std::{path::Path, process::Command};
 
-/// The audio of `input` as 16 kHz mono samples.
-pub fn decode(ffmpeg: &Path, input: &Path) -> Result<Vec<f32>, AsrError> {
-    let output = Command::new(ffmpeg)
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-i"])
+/// The audio of `input` as 16 kHz mono samples. `demuxer` (`-f`), when
+/// given, is the only one FFmpeg may read the file with: a file whose type
+/// was checked cannot turn out to be a playlist that opens other files.
+pub fn decode(ffmpeg: &Path, input: &Path, demuxer: Option<&str>) -> Result<Vec<f32>, AsrError> {
+    let mut command = Command::new(ffmpeg);
+    command.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file"]);
+    if let Some(demuxer) = demuxer {
+        command.args(["-f", demuxer]);
+    }
+    let output = command
+        .arg("-i")
         .arg(input)
         .args(["-vn", "-ac", "1", "-ar", &SAMPLE_RATE.to_string(), "-f", "f32le", "pipe:1"])
         .output()

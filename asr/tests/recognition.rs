@@ -28,7 +28,7 @@ fn espeak(voice: &str, text: &str) -> Vec<f32> {
     let wav = scratch(&format!("espeak-{voice}-{}.wav", text.len()));
     let status = Command::new("espeak-ng").args(["-v", voice, "-s", "140", "-w"]).arg(&wav).arg(text).status().unwrap();
     assert!(status.success());
-    audio::decode(Path::new("ffmpeg"), &wav).unwrap()
+    audio::decode(Path::new("ffmpeg"), &wav, Some("wav")).unwrap()
 }
 
 /// `text` spoken by Piper's bundled English voice (the render's voice), as 16 kHz samples.
@@ -41,7 +41,7 @@ fn piper(text: &str) -> Vec<f32> {
                  with wave.open(sys.argv[1], 'wb') as out:\n    voice.synthesize_wav(sys.argv[2], out)\n";
     let status = Command::new(python).arg("-c").arg(speak).arg(&wav).arg(text).status().unwrap();
     assert!(status.success());
-    audio::decode(Path::new("ffmpeg"), &wav).unwrap()
+    audio::decode(Path::new("ffmpeg"), &wav, Some("wav")).unwrap()
 }
 
 fn one_thread() -> Options {

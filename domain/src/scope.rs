@@ -8,8 +8,9 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, budget_reservations, credentials, invitations, llm_calls, memberships, plans, post_metrics,
-    projects, prompts, publications, slots, tiktok_accounts, usage_ledger,
+    assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, llm_calls, memberships,
+    plans, post_metrics, projects, prompts, publications, slots, tiktok_accounts, transcript_segments, transcripts,
+    usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
@@ -47,7 +48,11 @@ tenant_owned!(
     credentials,
     tiktok_accounts,
     post_metrics,
-    budget_reservations
+    budget_reservations,
+    imports,
+    transcripts,
+    transcript_segments,
+    highlights
 );
 
 /// The organisation a request or activity acts for.

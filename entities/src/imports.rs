@@ -30,6 +30,39 @@ pub enum ImportStatus {
     Cancelled,
 }
 
+/// Why an import stopped, for programs (the message says it for people).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum ImportErrorCode {
+    /// Longer than the longest video an import accepts.
+    #[sea_orm(string_value = "too_long")]
+    TooLong,
+    /// Larger than the largest download an import accepts.
+    #[sea_orm(string_value = "too_big")]
+    TooBig,
+    /// The download took longer than allowed.
+    #[sea_orm(string_value = "too_slow")]
+    TooSlow,
+    /// The URL, a redirect or a connection led to a non-public address.
+    #[sea_orm(string_value = "address_refused")]
+    AddressRefused,
+    /// Nothing yt-dlp or FFmpeg can read, or no audio in it.
+    #[sea_orm(string_value = "unsupported")]
+    Unsupported,
+    /// The source could not be reached or refused to give the video.
+    #[sea_orm(string_value = "unreachable")]
+    Unreachable,
+    /// The monthly transcription budget (or the storage quota) is used up.
+    #[sea_orm(string_value = "budget_exceeded")]
+    BudgetExceeded,
+    /// A step kept failing (its message says which and why).
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "imports")]
 pub struct Model {
@@ -52,7 +85,7 @@ pub struct Model {
     pub translate_to: Json,
     pub error: Option<String>,
     /// A stable code for `error` (`too_long`, `address_refused`, ...).
-    pub error_code: Option<String>,
+    pub error_code: Option<ImportErrorCode>,
     pub workflow_id: String,
     pub requested_by: Option<Uuid>,
     pub created_at: DateTimeWithTimeZone,

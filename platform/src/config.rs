@@ -103,6 +103,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         Some("5368709120"),
         "stored bytes (uploads and renders) per organisation; `unlimited` to lift it",
     ),
+    var(
+        "BUDGET_DEFAULT_MONTHLY_ASR_SECONDS",
+        Some("36000"),
+        "transcribed seconds of imports per project and month, unless the project sets less; `unlimited`",
+    ),
     var("TIKTOK_API_BASE", Some("https://open.tiktokapis.com"), "TikTok API (the local sandbox in make dev)"),
     var("TIKTOK_AUTH_URL", Some("https://www.tiktok.com/v2/auth/authorize/"), "TikTok's OAuth authorize page"),
     var("TIKTOK_CLIENT_KEY", None, "TikTok app client key (connecting accounts needs it)"),
@@ -137,6 +142,23 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("TTS_VOICE", Some("piper"), "voice-over engine: piper (falls back to espeak-ng) or espeak"),
     var("PIPER_PYTHON", Some(".reelpilot/venv/bin/python"), "Python with piper-tts installed"),
     var("PIPER_MODEL", Some(""), "Piper .onnx voice; empty for the bundled en_US Joe voice"),
+    var("IMPORT_MAX_CONCURRENT", Some("1"), "imports (download and transcription) one worker runs at once"),
+    var("IMPORT_WORK_DIR", Some(".reelpilot/imports"), "scratch space of imports (cleaned after each step)"),
+    var("IMPORT_MAX_DURATION_SECS", Some("7200"), "longest video an import accepts"),
+    var("IMPORT_MAX_BYTES", Some("2147483648"), "largest download an import accepts"),
+    var("IMPORT_FETCH_TIMEOUT_SECS", Some("1800"), "longest time one download may take"),
+    var(
+        "IMPORT_ALLOW_ADDRESSES",
+        Some(""),
+        "hosts an import URL may reach although they are not public (comma-separated host[:port]; for local test servers only)",
+    ),
+    var("YT_DLP", Some(".reelpilot/venv/bin/yt-dlp"), "yt-dlp executable (pinned, installed by make dev)"),
+    var(
+        "WHISPER_MODEL",
+        Some(".reelpilot/models/ggml-whisper-base-1.0.0.bin"),
+        "multilingual Whisper ggml model (converted at install by make dev)",
+    ),
+    var("ASR_THREADS", Some("1"), "CPU threads of one transcription"),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -157,6 +179,7 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub worker: WorkerConfig,
     pub render: RenderConfig,
+    pub import: ImportConfig,
     pub tiktok: TikTokConfig,
     pub mail: MailConfig,
     pub llm: LlmConfig,
@@ -191,6 +214,7 @@ pub struct BudgetDefaults {
     pub monthly_video_seconds: Limit,
     pub posts_per_day: Limit,
     pub storage_bytes: Limit,
+    pub monthly_asr_seconds: Limit,
 }
 
 #[derive(Debug, Clone)]
@@ -352,6 +376,23 @@ pub enum VoiceConfig {
     Espeak,
 }
 
+/// Imports: where yt-dlp and Whisper are, what an import may reach, and
+/// how much it may bring in.
+#[derive(Debug, Clone)]
+pub struct ImportConfig {
+    pub max_concurrent: usize,
+    pub work_dir: PathBuf,
+    pub max_duration: Duration,
+    pub max_bytes: u64,
+    pub fetch_timeout: Duration,
+    /// Hosts reachable despite not being public (`host[:port]`), checked by
+    /// `egress::AddressPolicy::from_list` when read.
+    pub allow_addresses: String,
+    pub yt_dlp: PathBuf,
+    pub whisper_model: PathBuf,
+    pub asr_threads: u16,
+}
+
 #[derive(Debug, Clone)]
 pub struct RenderConfig {
     pub max_concurrent: usize,
@@ -485,6 +526,22 @@ impl Config {
                 work_dir: vars.get("RENDER_WORK_DIR")?.into(),
                 voice,
             },
+            import: {
+                let allow_addresses = vars.get("IMPORT_ALLOW_ADDRESSES")?;
+                crate::egress::AddressPolicy::from_list(&allow_addresses)
+                    .map_err(|reason| invalid("IMPORT_ALLOW_ADDRESSES", reason))?;
+                ImportConfig {
+                    max_concurrent: vars.parse::<usize>("IMPORT_MAX_CONCURRENT")?.max(1),
+                    work_dir: vars.get("IMPORT_WORK_DIR")?.into(),
+                    max_duration: Duration::from_secs(vars.parse("IMPORT_MAX_DURATION_SECS")?),
+                    max_bytes: vars.parse("IMPORT_MAX_BYTES")?,
+                    fetch_timeout: Duration::from_secs(vars.parse::<u64>("IMPORT_FETCH_TIMEOUT_SECS")?.max(10)),
+                    allow_addresses,
+                    yt_dlp: vars.get("YT_DLP")?.into(),
+                    whisper_model: vars.get("WHISPER_MODEL")?.into(),
+                    asr_threads: vars.parse::<u16>("ASR_THREADS")?.clamp(1, 64),
+                }
+            },
             mail: MailConfig { smtp_url: SecretString::from(vars.get("SMTP_URL")?), from: vars.get("MAIL_FROM")? },
             tiktok: TikTokConfig {
                 api_base: vars.get("TIKTOK_API_BASE")?.trim_end_matches('/').to_owned(),
@@ -523,6 +580,7 @@ impl Config {
                 monthly_video_seconds: vars.parse("BUDGET_DEFAULT_MONTHLY_VIDEO_SECONDS")?,
                 posts_per_day: vars.parse("BUDGET_DEFAULT_POSTS_PER_DAY")?,
                 storage_bytes: vars.parse("BUDGET_DEFAULT_STORAGE_BYTES")?,
+                monthly_asr_seconds: vars.parse("BUDGET_DEFAULT_MONTHLY_ASR_SECONDS")?,
             },
         })
     }

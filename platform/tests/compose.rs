@@ -638,7 +638,7 @@ fn every_variable_the_compose_file_reads_from_env_is_documented_in_env_example()
     assert_eq!(used, documented, "the compose file's .env variables and .env.example's section differ");
     for name in &used {
         assert!(
-            !ENV_VARS.iter().any(|v| &v.name == name),
+            !ENV_VARS.iter().any(|v| v.name == *name),
             "{name} is an app variable: make dev would read the compose value from .env too"
         );
     }

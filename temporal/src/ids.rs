@@ -30,6 +30,11 @@ pub fn slot_render_workflow_id(org_id: Uuid, slot_id: Uuid, version: i32) -> Str
     format!("{org_id}:render:{slot_id}:v{version}")
 }
 
+/// One import of a long video; a retry is a new run of the same id.
+pub fn import_workflow_id(org_id: Uuid, import_id: Uuid) -> String {
+    format!("{org_id}:import:{import_id}")
+}
+
 /// The schedule that snapshots an account's post metrics (its runs get
 /// this id plus a timestamp).
 pub fn metrics_schedule_id(org_id: Uuid, account_id: Uuid) -> String {

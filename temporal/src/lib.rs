@@ -4,6 +4,7 @@
 //! worker runtime.
 
 pub mod ids;
+pub mod import;
 pub mod org;
 pub mod pipeline;
 pub mod plan;

@@ -4,11 +4,13 @@
 //! these workflows call through the definitions in the `temporal` crate.
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
+pub mod import;
 pub mod org;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
 
+pub use import::ImportVideoWorkflow;
 pub use org::DeleteOrgWorkflow;
 pub use pipeline::{MetricsRefreshWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow};
 pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};

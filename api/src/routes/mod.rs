@@ -38,6 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "plans", description = "Month plans and their slots"),
         (name = "slots", description = "Editing, approving, locking and improving slots"),
         (name = "renders", description = "Rendering slots into videos, with progress and cancellation"),
+        (name = "imports", description = "Importing long videos by URL or upload: Whisper transcripts with word timings, translations, search"),
         (name = "media", description = "Uploads, assets and signed media links"),
         (name = "credentials", description = "Provider credentials kept in the secret store"),
         (name = "tiktok", description = "Connecting TikTok accounts"),
@@ -79,6 +80,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(planning::slots::router())
         .merge(media::renders::router())
         .merge(media::assets::router())
+        .merge(media::imports::router())
         .merge(integrations::credentials::router())
         .merge(insights::activity::router())
         .merge(publishing::tiktok::router())

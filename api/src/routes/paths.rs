@@ -21,6 +21,7 @@ id_path!(
     MemberPath { user_id },
     InvitationPath { invitation_id },
     AssetPath { asset_id },
+    ImportPath { import_id },
     CredentialPath { credential_id },
     TikTokAccountPath { account_id },
 );

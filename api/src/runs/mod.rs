@@ -3,11 +3,13 @@
 //! options, the request id in the memo, reads with a deadline) is here.
 
 mod identity;
+mod importing;
 mod planning;
 mod publishing;
 mod rendering;
 
 pub use identity::start_org_deletion;
+pub use importing::{cancel_import, start_import};
 pub use planning::{start_improve, start_month_plan};
 pub use publishing::{
     RUNNING_PIPELINES_MAX, delete_metrics_schedule, describe_pipeline, ensure_metrics_schedule, running_pipelines,
@@ -69,7 +71,7 @@ fn start_options(
 }
 
 /// The view of a run just started (or joined).
-fn started(state: &AppState, workflow_id: &str) -> RunView {
+pub(crate) fn started(state: &AppState, workflow_id: &str) -> RunView {
     RunView {
         workflow_id: workflow_id.to_owned(),
         status: "running".into(),

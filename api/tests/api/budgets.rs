@@ -120,10 +120,10 @@ async fn uploads_past_the_storage_quota_are_refused_before_anything_is_stored() 
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("storage quota") && message.contains("the organisation"), "{message}");
     assert_eq!(upload(png(400)).await.unwrap().status(), 201, "what still fits is taken");
-    let stored = walk_files(&std::path::PathBuf::from(match &app.config.storage {
-        platform::config::StorageConfig::Local { dir } => dir.clone(),
+    let stored = walk_files(match &app.config.storage {
+        platform::config::StorageConfig::Local { dir } => dir,
         other => panic!("{other:?}"),
-    }));
+    });
     assert_eq!(stored, 2, "the refused upload stored nothing");
 }
 

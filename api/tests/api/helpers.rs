@@ -67,6 +67,9 @@ pub fn test_config_on(database_url: &str, llm_base_url: &str, storage: Storage) 
     vars.insert("WORKER_MAX_CONCURRENT_ACTIVITIES".into(), "4".into());
     vars.insert("RENDER_WORK_DIR".into(), temp_dir("render").display().to_string());
     vars.insert("PIPER_PYTHON".into(), required_env("TEST_PIPER_PYTHON"));
+    vars.insert("YT_DLP".into(), required_env("TEST_YT_DLP"));
+    vars.insert("WHISPER_MODEL".into(), required_env("TEST_WHISPER_MODEL"));
+    vars.insert("IMPORT_WORK_DIR".into(), temp_dir("imports").display().to_string());
     if storage == Storage::S3 {
         vars.extend([
             ("STORAGE_BACKEND".to_owned(), "s3".to_owned()),

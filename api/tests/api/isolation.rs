@@ -175,12 +175,21 @@ async fn every_table_with_an_org_id_has_row_level_security_and_the_tenant_policy
         .unwrap();
     let tables: Vec<(String, bool, bool)> = rows
         .iter()
-        .map(|r| (r.try_get("", "table_name").unwrap(), r.try_get("", "rls").unwrap(), r.try_get("", "policy").unwrap()))
+        .map(|r| {
+            (r.try_get("", "table_name").unwrap(), r.try_get("", "rls").unwrap(), r.try_get("", "policy").unwrap())
+        })
         .collect();
     let names: Vec<&str> = tables.iter().map(|(t, ..)| t.as_str()).collect();
     for expected in ["projects", "slots", "imports", "transcripts", "transcript_segments", "highlights"] {
         assert!(names.contains(&expected), "{expected} has an org_id: {names:?}");
     }
-    let open: Vec<&(String, bool, bool)> = tables.iter().filter(|(_, rls, policy)| !rls || !policy).collect();
+    // The one exception: a TikTok OAuth handshake is found by the hash of
+    // its unguessable state when TikTok's redirect comes back, before any
+    // org is known; it is bound to the user who started it instead.
+    const OUTSIDE_RLS: [&str; 1] = ["oauth_states"];
+    let open: Vec<&(String, bool, bool)> = tables
+        .iter()
+        .filter(|(table, rls, policy)| (!rls || !policy) && !OUTSIDE_RLS.contains(&table.as_str()))
+        .collect();
     assert!(open.is_empty(), "tables with org_id but without RLS and the tenant policy: {open:?}");
 }

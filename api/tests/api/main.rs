@@ -26,6 +26,7 @@ mod errors;
 mod generation;
 mod health;
 mod helpers;
+mod imports;
 mod isolation;
 mod local_model;
 mod media;

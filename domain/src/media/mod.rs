@@ -1,6 +1,9 @@
 //! The org's media: uploaded and rendered assets, the render lifecycle of a
-//! slot, and the library of rendered videos.
+//! slot, the library of rendered videos, and imports of long videos with
+//! their transcripts.
 
 pub mod assets;
+pub mod imports;
 pub mod library;
 pub mod rendering;
+pub mod transcripts;

@@ -113,6 +113,8 @@ pub struct Budgets {
     pub monthly_llm_micros: Option<i64>,
     /// Rendered video seconds per calendar month.
     pub monthly_video_seconds: Option<i64>,
+    /// Transcribed seconds of imports per calendar month.
+    pub monthly_asr_seconds: Option<i64>,
     pub posts_per_day: Option<i32>,
     /// Longest video a render may make, 5 to 600 s (TikTok's own cap);
     /// absent means 180 s.
@@ -171,7 +173,10 @@ pub async fn update(
         project.gates = Set(serde_json::json!(gates));
     }
     if let Some(budgets) = changes.budgets {
-        if [budgets.monthly_llm_micros, budgets.monthly_video_seconds].iter().flatten().any(|v| *v < 0)
+        if [budgets.monthly_llm_micros, budgets.monthly_video_seconds, budgets.monthly_asr_seconds]
+            .iter()
+            .flatten()
+            .any(|v| *v < 0)
             || budgets.posts_per_day.is_some_and(|p| !(0..=50).contains(&p))
             || budgets.max_video_seconds.is_some_and(|s| !(5..=600).contains(&s))
         {

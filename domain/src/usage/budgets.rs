@@ -27,6 +27,8 @@ pub enum Meter {
     StorageBytes,
     /// Posts a project sends to TikTok this UTC day.
     PostsToday,
+    /// Seconds of imported speech a project transcribes this calendar month.
+    AsrSeconds,
 }
 
 impl Meter {
@@ -37,6 +39,7 @@ impl Meter {
             Meter::VideoSeconds => "video_seconds",
             Meter::StorageBytes => "storage_bytes",
             Meter::PostsToday => "publishes",
+            Meter::AsrSeconds => "asr_seconds",
         }
     }
 
@@ -48,7 +51,7 @@ impl Meter {
     fn window_start(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
             Meter::StorageBytes => None,
-            Meter::LlmMicros | Meter::VideoSeconds => {
+            Meter::LlmMicros | Meter::VideoSeconds | Meter::AsrSeconds => {
                 Some(Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().expect("a month's first day"))
             }
             Meter::PostsToday => Some(now.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()),
@@ -63,6 +66,7 @@ impl Meter {
             Meter::VideoSeconds => format!("{quantity} s of video"),
             Meter::StorageBytes => format!("{:.1} MB", quantity as f64 / 1e6),
             Meter::PostsToday => format!("{quantity} posts"),
+            Meter::AsrSeconds => format!("{} min of transcription", (quantity + 59) / 60),
         }
     }
 
@@ -72,6 +76,7 @@ impl Meter {
             Meter::VideoSeconds => "monthly video budget",
             Meter::StorageBytes => "storage quota",
             Meter::PostsToday => "posts-per-day budget",
+            Meter::AsrSeconds => "monthly transcription budget",
         }
     }
 }
@@ -86,6 +91,7 @@ pub fn limit(meter: Meter, project: Option<&projects::Model>, defaults: &BudgetD
         Meter::VideoSeconds => (own.and_then(|b| b.monthly_video_seconds), defaults.monthly_video_seconds.0),
         Meter::StorageBytes => (None, defaults.storage_bytes.0),
         Meter::PostsToday => (own.and_then(|b| b.posts_per_day).map(i64::from), defaults.posts_per_day.0),
+        Meter::AsrSeconds => (own.and_then(|b| b.monthly_asr_seconds), defaults.monthly_asr_seconds.0),
     };
     match (own, default) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -305,6 +311,7 @@ mod tests {
             monthly_video_seconds: Limit(None),
             posts_per_day: Limit(Some(20)),
             storage_bytes: Limit(Some(1000)),
+            monthly_asr_seconds: Limit(Some(600)),
         };
         let unset = project(serde_json::json!({}));
         let narrow =
@@ -316,6 +323,7 @@ mod tests {
         assert_eq!(limit(Meter::VideoSeconds, Some(&unset), &defaults), None, "the operator lifted this default");
         assert_eq!(limit(Meter::VideoSeconds, Some(&narrow), &defaults), Some(30));
         assert_eq!(limit(Meter::StorageBytes, Some(&narrow), &defaults), Some(1000), "storage is the org's");
+        assert_eq!(limit(Meter::AsrSeconds, Some(&unset), &defaults), Some(600));
         assert_eq!(posts_per_day(&unset, &defaults), Some(20));
         assert_eq!(posts_per_day(&narrow, &defaults), Some(3));
         assert_eq!(posts_per_day(&wide, &defaults), Some(20));

