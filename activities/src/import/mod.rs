@@ -210,7 +210,17 @@ impl ImportActivitiesImpl {
             };
             let heard =
                 beating(&ctx, &self.db, &scope, input.import_id, ImportStatus::Transcribing, progress_rx, recognising)
-                    .await?;
+                    .await;
+            let heard = match heard {
+                Ok(heard) => heard,
+                Err(e) => {
+                    // Nothing was transcribed: the seconds go back to the budget.
+                    if let Err(release) = budgets::release(&self.db, &scope, reservation).await {
+                        tracing::warn!(error = %release, "releasing the transcription budget failed; it expires");
+                    }
+                    return Err(e);
+                }
+            };
             let segments = speech::segments(&heard);
             let count = segments.len() as u32;
             let new = NewTranscript {

@@ -6,7 +6,7 @@ use temporal::{
     import::ImportVideoInput,
     search::{ORG_ID, PROJECT_ID},
 };
-use temporalio_client::WorkflowCancelOptions;
+use temporalio_client::{WorkflowCancelOptions, WorkflowDescribeOptions};
 use temporalio_common::search_attributes::SearchAttributes;
 use workflows::ImportVideoWorkflow;
 
@@ -33,6 +33,26 @@ pub async fn cancel_import(state: &AppState, workflow_id: &str) -> Result<(), Ap
     match handle.cancel(WorkflowCancelOptions::builder().reason("cancelled by a user".to_owned()).build()).await {
         Ok(()) => Ok(()),
         Err(e) if e.to_string().to_lowercase().contains("already completed") => Ok(()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// The run of an import as Temporal sees it now (`unknown` when it cannot
+/// answer within the read deadline).
+pub async fn describe_import(state: &AppState, workflow_id: &str) -> RunView {
+    let deadline = tokio::time::Instant::now() + super::READ_DEADLINE;
+    super::within(deadline, "describe an import's run", super::describe(state, workflow_id))
+        .await
+        .unwrap_or_else(|| super::unknown(state, workflow_id))
+}
+
+/// Whether the import's last run is still going (winding down after a
+/// cancel, say): a retry must not join it.
+pub async fn import_run_is_open(state: &AppState, workflow_id: &str) -> Result<bool, ApiError> {
+    let handle = state.temporal.get_workflow_handle::<ImportVideoWorkflow>(workflow_id);
+    match handle.describe(WorkflowDescribeOptions::default()).await {
+        Ok(d) => Ok(format!("{:?}", d.status()).eq_ignore_ascii_case("running")),
+        Err(e) if e.to_string().to_lowercase().contains("not found") => Ok(false),
         Err(e) => Err(unavailable(e)),
     }
 }

@@ -355,3 +355,118 @@ async fn the_transcription_budget_refuses_before_any_download() {
     assert_error(res, 402, "budget_exceeded").await;
     assert_eq!(server.requests().len(), before, "nothing was fetched");
 }
+
+/// About a minute of speech: long enough to cancel or crash mid-transcription.
+async fn long_clip() -> &'static Path {
+    static CLIP: OnceCell<PathBuf> = OnceCell::const_new();
+    CLIP.get_or_init(|| async {
+        tokio::task::spawn_blocking(|| espeak_clip("long", "en", &[SPEECH; 6].join(" "))).await.unwrap()
+    })
+    .await
+}
+
+/// Waits until the import is in `status`.
+async fn reaches(imports: &Imports<'_>, id: &str, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let import = imports.get(id).await;
+        if import["status"] == status {
+            return import;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never {status}: {import}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn cancelling_mid_transcription_stops_it_stores_nothing_and_gives_the_budget_back() {
+    let server = MediaServer::start(long_clip().await.to_owned()).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let id = imports.start_url(&server.url("/clip.mp4")).await["id"].as_str().unwrap().to_owned();
+    reaches(&imports, &id, "transcribing").await;
+    let cancel =
+        app.post_json(&format!("/api/orgs/{}/imports/{id}/cancel", imports.org), &imports.user, json!({})).await;
+    assert_eq!(cancel.status(), 202);
+    assert_eq!(json_body(cancel).await["status"], "cancelled");
+    let again =
+        app.post_json(&format!("/api/orgs/{}/imports/{id}/cancel", imports.org), &imports.user, json!({})).await;
+    assert_error(again, 409, "conflict").await;
+    // The run ends cancelled (a retry waits for that) and nothing of the
+    // recognition is kept.
+    let run_ended = async {
+        loop {
+            let import = imports.get(&id).await;
+            if import["run"]["status"] != "running" {
+                return import;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let import = tokio::time::timeout(Duration::from_secs(60), run_ended).await.expect("the run ends");
+    assert_eq!((import["status"].as_str(), import["run"]["status"].as_str()), (Some("cancelled"), Some("canceled")));
+    assert!(imports.transcripts(&id).await.is_empty());
+    assert_eq!(imports.asr_seconds().await, 0, "nothing was metered");
+    // The transcription slot is free again (one per worker): retrying the
+    // cancelled import transcribes it after all, once.
+    let retry = app.post_json(&format!("/api/orgs/{}/imports/{id}/retry", imports.org), &imports.user, json!({})).await;
+    assert_eq!(retry.status(), 202);
+    let import = imports.ended(&id).await;
+    assert_eq!(import["status"], "ready", "{import}");
+    assert_eq!(imports.transcripts(&id).await.len(), 1);
+    assert_eq!(imports.asr_seconds().await, (import["duration_ms"].as_i64().unwrap() + 999) / 1000);
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_transcription_resumes_the_import_without_duplicates() {
+    let server = MediaServer::start(long_clip().await.to_owned()).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let id = imports.start_url(&server.url("/clip.mp4")).await["id"].as_str().unwrap().to_owned();
+    reaches(&imports, &id, "transcribing").await;
+    app.crash_worker();
+    app.start_worker();
+    let import = imports.ended(&id).await;
+    assert_eq!(import["status"], "ready", "{import}");
+    let transcripts = imports.transcripts(&id).await;
+    assert_eq!(transcripts.len(), 1, "one spoken transcript");
+    // espeak-ng's voice is harder for Whisper than Piper's; what matters
+    // here is that each of the six repetitions is in it once.
+    let heard = text_of(&transcripts[0]);
+    let accuracy = word_accuracy(&[SPEECH; 6].join(" "), &heard);
+    assert!(accuracy >= 0.6, "word accuracy {accuracy:.2}: {heard:?}");
+    assert_eq!(heard.matches("kitchen").count(), 6, "no segment twice, none lost: {heard:?}");
+    assert_eq!(imports.asr_seconds().await, (import["duration_ms"].as_i64().unwrap() + 999) / 1000, "metered once");
+}
+
+#[tokio::test]
+async fn an_uploaded_video_is_imported_without_any_download() {
+    let app = TestApp::spawn().await;
+    let imports = Imports::new(&app).await;
+    let bytes = std::fs::read(english_clip().await).unwrap();
+    let uploaded = app
+        .http
+        .post(app.url(&format!("/api/orgs/{}/uploads", imports.org)))
+        .bearer_auth(&imports.user.token)
+        .header("content-type", "video/mp4")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    let asset = json_body(uploaded).await["id"].as_str().unwrap().to_owned();
+    let res = imports.start(json!({"upload_asset_id": asset})).await;
+    assert_eq!(res.status(), 202);
+    let id = json_body(res).await["id"].as_str().unwrap().to_owned();
+    let import = imports.ended(&id).await;
+    assert_eq!(import["status"], "ready", "{import}");
+    assert_eq!(import["upload_asset_id"], asset.as_str());
+    let transcripts = imports.transcripts(&id).await;
+    assert!(word_accuracy(SPEECH, &text_of(&transcripts[0])) >= 0.9);
+    // Another org cannot import this org's upload.
+    let eve = app.user("eve").await;
+    let eve_org = app.create_org(&eve, "Eve").await;
+    let eve_project = app.create_project(&eve, eve_org, json!({"name": "Theirs"})).await;
+    let body = json!({"project_id": eve_project, "upload_asset_id": asset});
+    assert_error(app.post_json(&format!("/api/orgs/{eve_org}/imports"), &eve, body).await, 404, "not_found").await;
+}

@@ -507,7 +507,8 @@ export interface paths {
         put?: never;
         /**
          * Runs a failed or cancelled import again (editor and up); its transcripts
-         *     are replaced, never duplicated.
+         *     are replaced, never duplicated. While the last run is still stopping the
+         *     retry is refused with 409.
          */
         post: operations["imports_retry_import"];
         delete?: never;

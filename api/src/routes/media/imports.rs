@@ -80,16 +80,19 @@ async fn import_view(
     state: &AppState,
     ctx: &OrgCtx,
     import: entities::imports::Model,
-    with_source: bool,
+    detailed: bool,
 ) -> Result<ImportView, ApiError> {
-    let source = match import.source_asset_id.filter(|_| with_source) {
+    let source = match import.source_asset_id.filter(|_| detailed) {
         Some(id) => {
             let asset = domain::media::assets::get(&state.db, &ctx.authorize(Action::Read)?, id).await?;
             Some(asset_view(state, asset).await?)
         }
         None => None,
     };
-    let run = if imports::is_running(import.status) {
+    // One import asks Temporal; a list shows what the database implies.
+    let run = if detailed {
+        runs::describe_import(state, &import.workflow_id).await
+    } else if imports::is_running(import.status) {
         runs::started(state, &import.workflow_id)
     } else {
         runs::unknown(state, &import.workflow_id)
@@ -248,7 +251,8 @@ async fn cancel_import(
 }
 
 /// Runs a failed or cancelled import again (editor and up); its transcripts
-/// are replaced, never duplicated.
+/// are replaced, never duplicated. While the last run is still stopping the
+/// retry is refused with 409.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/imports/{import_id}/retry", tag = "imports", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("import_id" = Uuid, Path)), responses((status = 202, body = ImportView), ErrorResponses))]
 async fn retry_import(
@@ -257,6 +261,10 @@ async fn retry_import(
     ApiPath(ImportPath { import_id }): ApiPath<ImportPath>,
 ) -> Result<(StatusCode, ApiJson<ImportView>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
+    let current = imports::get(&state.db, &scope, import_id).await?;
+    if runs::import_run_is_open(&state, &current.workflow_id).await? {
+        return Err(ApiError::Conflict("the import's last run is still stopping; retry in a moment".into()));
+    }
     let import = imports::reset_for_retry(&state.db, &scope, import_id).await?;
     start_or_fail(&state, &scope, &import).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(import_view(&state, &ctx, import, false).await?)))
