@@ -1,15 +1,14 @@
 use crate::{
     context::{scope_for, span},
     errors::{from_domain, permanent},
+    model_calls::{Answer, CallSite, ModelAccess},
 };
 use domain::{
     OrgScope,
     planning::drafting::{self, DraftContext, NotesBySlot},
     planning::generation::{self, DraftSlot},
-    usage::budgets::{self, Meter, Reservation},
-    usage::llm_usage::{self, LlmCall},
 };
-use platform::llm::{Completion, LlmClient, LlmError};
+use platform::llm::{LlmClient, LlmError};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::sync::Arc;
@@ -18,10 +17,7 @@ use temporal::plan::{
     ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, StartPlanInput,
 };
 use temporalio_macros::activities;
-use temporalio_sdk::{
-    ApplicationFailure,
-    activities::{ActivityContext, ActivityError},
-};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -32,44 +28,29 @@ pub struct PlanActivitiesImpl {
     pub budgets: platform::config::BudgetDefaults,
 }
 
-/// How long an LLM call's reservation outlives a crashed activity.
-const LLM_RESERVATION_TTL_MINUTES: i64 = 15;
-
-/// What an LLM call is about, for its audit record.
-struct CallSite<'a> {
+/// The audit context of a drafting call.
+fn call_site<'a>(
+    ctx: &ActivityContext,
     scope: &'a OrgScope,
-    project: &'a entities::projects::Model,
-    project_id: Uuid,
-    plan_id: Uuid,
+    context: &'a DraftContext,
     slot_id: Option<Uuid>,
-    workflow_id: Option<String>,
-    attempt: i32,
-    prompt_versions: Value,
-}
-
-impl<'a> CallSite<'a> {
-    fn new(ctx: &ActivityContext, scope: &'a OrgScope, context: &'a DraftContext, slot_id: Option<Uuid>) -> Self {
-        CallSite {
-            scope,
-            project: &context.project,
-            project_id: context.project.id,
-            plan_id: context.plan_id,
-            slot_id,
-            workflow_id: ctx.info().workflow_id.clone(),
-            attempt: ctx.info().attempt as i32,
-            prompt_versions: context.prompts.versions(),
-        }
+) -> CallSite<'a> {
+    CallSite {
+        scope,
+        project: &context.project,
+        plan_id: Some(context.plan_id),
+        slot_id,
+        workflow_id: ctx.info().workflow_id.clone(),
+        attempt: ctx.info().attempt as i32,
+        prompt_versions: context.prompts.versions(),
     }
 }
 
-/// A model's answer and the budget reservation it drew on, released in the
-/// transaction that meters the call.
-struct Answer {
-    completion: Completion,
-    reservation: Reservation,
-}
-
 impl PlanActivitiesImpl {
+    fn models(&self) -> ModelAccess<'_> {
+        ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets }
+    }
+
     async fn audit(
         &self,
         site: &CallSite<'_>,
@@ -78,38 +59,9 @@ impl PlanActivitiesImpl {
         outcome: &'static str,
         error: Option<String>,
     ) {
-        let (tokens_in, tokens_out, cost_micros, latency_ms, reservation) = match result {
-            Ok(Answer { completion: c, reservation }) => {
-                (c.tokens_in, c.tokens_out, c.cost_micros, c.latency.as_millis() as i32, Some(*reservation))
-            }
-            Err(_) => (0, 0, 0, 0, None),
-        };
-        let call = LlmCall {
-            project_id: Some(site.project_id),
-            plan_id: Some(site.plan_id),
-            slot_id: site.slot_id,
-            purpose: purpose.to_owned(),
-            prompt_versions: site.prompt_versions.clone(),
-            model: self.llm.model().to_owned(),
-            tokens_in,
-            tokens_out,
-            cost_micros,
-            latency_ms,
-            outcome,
-            error,
-            workflow_id: site.workflow_id.clone(),
-            attempt: site.attempt,
-            reservation,
-        };
-        // A failed audit write must not lose the model's work; it is logged loudly.
-        if let Err(e) = llm_usage::record(&self.db, site.scope, call).await {
-            tracing::error!(error = %e, "recording an LLM call failed");
-        }
+        self.models().audit(site, purpose, result, outcome, error).await
     }
 
-    /// One model answer. A failed call is audited; a transient failure (still
-    /// failing after the client's own retries) is left to Temporal's retry
-    /// policy, a permanent one (a refused request) fails at once.
     async fn answer(
         &self,
         site: &CallSite<'_>,
@@ -117,48 +69,7 @@ impl PlanActivitiesImpl {
         messages: &[Value],
         schema: &Value,
     ) -> Result<Answer, ActivityError> {
-        // The org's own key when it has stored one, else the platform's.
-        let org_key = domain::integrations::credentials::active_secret(&self.db, &*self.secrets, site.scope, "llm")
-            .await
-            .map_err(|e| from_domain("reading the org's LLM key", e))?;
-        let with_org_key;
-        let llm = match &org_key {
-            Some(key) => {
-                with_org_key = self.llm.with_api_key(key);
-                &with_org_key
-            }
-            None => &*self.llm,
-        };
-        // The call's worst case is taken from the budget before it is made
-        // (atomically, so concurrent drafts cannot overshoot) and given back
-        // when its real cost is metered.
-        let reservation = budgets::reserve(
-            &self.db,
-            site.scope,
-            Meter::LlmMicros,
-            Some(site.project),
-            &self.budgets,
-            llm.worst_case_cost_micros(messages, schema),
-            chrono::Duration::minutes(LLM_RESERVATION_TTL_MINUTES),
-        )
-        .await
-        .map_err(|e| from_domain("reserving the LLM budget", e))?;
-        match llm.complete(messages, schema).await {
-            Ok(completion) => Ok(Answer { completion, reservation }),
-            Err(err) => {
-                if let Err(e) = budgets::release(&self.db, site.scope, reservation).await {
-                    tracing::warn!(error = %e, "releasing an LLM reservation failed; it expires by itself");
-                }
-                self.audit(site, purpose, Err(&err), err.outcome(), Some(err.to_string())).await;
-                let message = format!("{purpose}: {err}");
-                if err.is_transient() {
-                    tracing::warn!(error = %err, "LLM call failed; the activity will be retried");
-                    Err(ActivityError::Application(Box::new(ApplicationFailure::new(message))))
-                } else {
-                    Err(permanent(message))
-                }
-            }
-        }
+        self.models().answer(site, purpose, messages, schema).await
     }
 
     /// Drafts the context's slots: asks the model, validates the answer
@@ -246,7 +157,7 @@ impl PlanActivitiesImpl {
             let (written, repairs, flagged) = if context.targets.is_empty() {
                 (0, 0, 0)
             } else {
-                let site = CallSite::new(&ctx, &scope, &context, None);
+                let site = call_site(&ctx, &scope, &context, None);
                 let (drafts, notes, repairs) = self.draft(&site, &context, None).await?;
                 let written = drafting::write_drafts(&self.db, &scope, plan_id, &drafts, &notes, &site.prompt_versions)
                     .await
@@ -288,7 +199,7 @@ impl PlanActivitiesImpl {
             let step = "slot.improve";
             let context =
                 drafting::slot_context(&self.db, &scope, input.slot_id).await.map_err(|e| from_domain(step, e))?;
-            let site = CallSite::new(&ctx, &scope, &context, Some(input.slot_id));
+            let site = call_site(&ctx, &scope, &context, Some(input.slot_id));
             let (drafts, notes, repairs) = self.draft(&site, &context, input.instruction.as_deref()).await?;
             let written =
                 drafting::write_drafts(&self.db, &scope, context.plan_id, &drafts, &notes, &site.prompt_versions)

@@ -56,6 +56,8 @@ impl Dependencies {
             config: config.clone(),
             budgets: self.budgets,
             whisper: self.whisper.clone(),
+            llm: self.llm.clone(),
+            secrets: self.secrets.clone(),
         }
     }
 }

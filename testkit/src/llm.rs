@@ -2,7 +2,8 @@
 //! the shape OpenRouter and OpenAI both speak). Scripted responses are
 //! served first, in order (malformed JSON, schema violations, HTTP errors,
 //! delays); after them it drafts valid content for whatever slots the
-//! request asks for. Every request is recorded.
+//! request asks for, or a marked translation of the segments a translation
+//! request sends. Every request is recorded.
 
 use axum::{
     Json, Router,
@@ -190,6 +191,21 @@ impl Words {
     }
 }
 
+/// A translation task (`{"task": "translate", "target_language", "segments":
+/// [{index, text}]}`) answered as a model would shape it: each segment once,
+/// its text marked with the target language (the simulator knows no
+/// languages), so tests can tell a translation from its source.
+fn translate(task: &Value) -> String {
+    let language = task["target_language"].as_str().unwrap_or("xx");
+    let segments: Vec<Value> = task["segments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| json!({"index": s["index"], "text": format!("[{language}] {}", s["text"].as_str().unwrap_or(""))}))
+        .collect();
+    json!({"segments": segments}).to_string()
+}
+
 /// Valid content for the slots the request's task asks for: the first user
 /// message is the task as JSON with a `slots` list of `{day_index,
 /// slot_index, date}`, a `niche`, and optionally an `instruction` and
@@ -203,6 +219,9 @@ fn draft(body: &Value) -> String {
         .filter(|m| m["role"] == "user")
         .find_map(|m| m["content"].as_str().and_then(|c| serde_json::from_str::<Value>(c).ok()))
         .unwrap_or(Value::Null);
+    if task["task"] == "translate" {
+        return translate(&task);
+    }
     let niche = task["niche"].as_str().filter(|n| !n.is_empty()).unwrap_or("everyday life");
     let twist = task["instruction"].as_str().map(|i| format!(" ({i})")).unwrap_or_default();
     // Like a real model given `what_worked`: lean on the best post's format and say so.

@@ -11,13 +11,15 @@ pub mod speech;
 use crate::{
     context::{scope_for, span},
     errors::{from_domain, permanent},
+    model_calls::{CallSite, ModelAccess},
 };
 use domain::{
     DomainError, OrgScope,
     media::{
         assets::{MediaType, sniff},
         imports::{self, SourceFacts, Stop, StoredSource},
-        transcripts::{self, AsrUse, NewTranscript},
+        transcripts::{self, AsrUse, NewTranscript, TimedSegment},
+        translation,
     },
     usage::budgets::{self, Meter, Reservation},
 };
@@ -61,6 +63,9 @@ pub struct ImportActivitiesImpl {
     pub config: ImportConfig,
     pub budgets: BudgetDefaults,
     pub whisper: Arc<Whisper>,
+    /// Translations into languages other than English.
+    pub llm: Arc<platform::llm::LlmClient>,
+    pub secrets: Arc<dyn platform::secrets::SecretStore>,
 }
 
 fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
@@ -255,12 +260,21 @@ impl ImportActivitiesImpl {
                 return Ok(StepOutcome::Refused);
             };
             if input.language != "en" {
-                let message = format!(
-                    "translating into {:?} needs the language model, which this version does not use yet; \
-                     English is translated by Whisper",
-                    input.language
-                );
-                return refuse(&self.db, &scope, import_id, ImportErrorCode::Unsupported, message).await;
+                let (progress_tx, progress_rx) = watch::channel(0.0f32);
+                let translating = self.translate_with_model(&ctx, &scope, &import, &input.language, progress_tx);
+                let segments =
+                    beating(&ctx, &self.db, &scope, import_id, ImportStatus::Translating, progress_rx, translating)
+                        .await?;
+                let new = NewTranscript {
+                    language: input.language.clone(),
+                    kind: TranscriptKind::Translation,
+                    engine: TranscriptEngine::Llm,
+                    segments,
+                };
+                transcripts::store(&self.db, &scope, import_id, new, None)
+                    .await
+                    .map_err(|e| from_domain("storing the translation", e))?;
+                return Ok(StepOutcome::Done(()));
             }
             let work = self.work_dir(import_id, "translate").await?;
             let samples = self.source_samples(&scope, &import, &work).await;
@@ -309,6 +323,81 @@ impl ImportActivitiesImpl {
 }
 
 impl ImportActivitiesImpl {
+    /// The spoken transcript in `language`, through the model, a batch of
+    /// segments per call (each checked to come back one text per segment,
+    /// with repair rounds like drafting's), keeping the timings.
+    async fn translate_with_model(
+        &self,
+        ctx: &ActivityContext,
+        scope: &OrgScope,
+        import: &entities::imports::Model,
+        language: &str,
+        progress: watch::Sender<f32>,
+    ) -> Result<Vec<TimedSegment>, ActivityError> {
+        let spoken_language =
+            import.language.clone().ok_or_else(|| permanent("the import has no transcript yet".into()))?;
+        let spoken = transcripts::of_import(&self.db, scope, import.id, Some(&spoken_language))
+            .await
+            .map_err(|e| from_domain("loading the transcript", e))?;
+        let segments: Vec<TimedSegment> = spoken
+            .into_iter()
+            .flat_map(|t| t.segments)
+            .map(|s| TimedSegment {
+                start_ms: s.start_ms,
+                end_ms: s.end_ms,
+                text: s.text,
+                words: serde_json::from_value(s.words).unwrap_or_default(),
+            })
+            .collect();
+        let project = domain::planning::projects::get(&self.db, scope, import.project_id)
+            .await
+            .map_err(|e| from_domain("loading the project", e))?;
+        let site = CallSite {
+            scope,
+            project: &project,
+            plan_id: None,
+            slot_id: None,
+            workflow_id: ctx.info().workflow_id.clone(),
+            attempt: ctx.info().attempt as i32,
+            prompt_versions: serde_json::json!({}),
+        };
+        let models = ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets };
+        let batches: Vec<&[TimedSegment]> = segments.chunks(translation::BATCH).collect();
+        let mut translated = Vec::with_capacity(segments.len());
+        for (done, batch) in batches.iter().enumerate() {
+            let schema = translation::schema(batch.len());
+            let mut messages = translation::messages(&spoken_language, language, batch);
+            let repairs = self.llm.repair_attempts();
+            for round in 0..=repairs {
+                let purpose = if round == 0 { "translate" } else { "repair" };
+                let answer = models.answer(&site, purpose, &messages, &schema).await?;
+                match translation::validate(&answer.completion.content, batch) {
+                    Ok(segments) => {
+                        models.audit(&site, purpose, Ok(&answer), "ok", None).await;
+                        translated.extend(segments);
+                        break;
+                    }
+                    Err(errors) => {
+                        let summary = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                        models.audit(&site, purpose, Ok(&answer), "invalid_output", Some(summary.clone())).await;
+                        if round == repairs {
+                            return Err(permanent(format!(
+                                "the model's translation was still invalid after {repairs} repairs: {summary}"
+                            )));
+                        }
+                        messages.push(serde_json::json!({"role": "assistant", "content": answer.completion.content}));
+                        messages.push(serde_json::json!({"role": "user", "content": format!(
+                            "That answer cannot be used: {}. Answer again with one entry per segment index.",
+                            errors.join("; ")
+                        )}));
+                    }
+                }
+            }
+            progress.send_replace((done + 1) as f32 / batches.len() as f32);
+        }
+        Ok(translated)
+    }
+
     /// A fresh scratch directory of one step of one import.
     async fn work_dir(&self, import_id: Uuid, step: &str) -> Result<PathBuf, ActivityError> {
         let work = self.config.work_dir.join(import_id.to_string()).join(step);

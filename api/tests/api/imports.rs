@@ -455,7 +455,7 @@ async fn an_uploaded_video_is_imported_without_any_download() {
         .unwrap();
     assert_eq!(uploaded.status(), 201);
     let asset = json_body(uploaded).await["id"].as_str().unwrap().to_owned();
-    let res = imports.start(json!({"upload_asset_id": asset})).await;
+    let res = imports.start(json!({"upload_asset_id": asset, "translate_to": ["fr", "en"]})).await;
     assert_eq!(res.status(), 202);
     let id = json_body(res).await["id"].as_str().unwrap().to_owned();
     let import = imports.ended(&id).await;
@@ -463,6 +463,35 @@ async fn an_uploaded_video_is_imported_without_any_download() {
     assert_eq!(import["upload_asset_id"], asset.as_str());
     let transcripts = imports.transcripts(&id).await;
     assert!(word_accuracy(SPEECH, &text_of(&transcripts[0])) >= 0.9);
+    // English is what was said; French comes from the model, segment by
+    // segment, on the spoken segments' timings.
+    assert_eq!(transcripts.len(), 2, "{transcripts:?}");
+    let (spoken, french) = (&transcripts[0], &transcripts[1]);
+    assert_eq!(
+        (french["language"].as_str(), french["kind"].as_str(), french["engine"].as_str()),
+        (Some("fr"), Some("translation"), Some("llm"))
+    );
+    let spans = |t: &Value| -> Vec<(i64, i64)> {
+        t["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["start_ms"].as_i64().unwrap(), s["end_ms"].as_i64().unwrap()))
+            .collect()
+    };
+    assert_eq!(spans(french), spans(spoken), "the translation keeps every segment's timing");
+    for (source, translated) in
+        spoken["segments"].as_array().unwrap().iter().zip(french["segments"].as_array().unwrap())
+    {
+        assert_eq!(translated["text"], format!("[fr] {}", source["text"].as_str().unwrap()));
+        let words = translated["words"].as_array().unwrap();
+        assert!(
+            words.first().unwrap()["start_ms"] == source["start_ms"]
+                && words.last().unwrap()["end_ms"].as_i64() <= source["end_ms"].as_i64()
+        );
+    }
+    let translations = app.llm.requests().iter().filter(|r| r.to_string().contains("translate")).count();
+    assert!(translations >= 1, "the model was asked");
     // Another org cannot import this org's upload.
     let eve = app.user("eve").await;
     let eve_org = app.create_org(&eve, "Eve").await;

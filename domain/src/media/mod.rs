@@ -7,3 +7,4 @@ pub mod imports;
 pub mod library;
 pub mod rendering;
 pub mod transcripts;
+pub mod translation;

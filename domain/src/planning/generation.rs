@@ -90,7 +90,7 @@ fn normalize_percentages(value: &mut Value) {
 }
 
 /// Models often wrap JSON in a Markdown fence despite being asked not to.
-fn strip_code_fence(content: &str) -> &str {
+pub(crate) fn strip_code_fence(content: &str) -> &str {
     let trimmed = content.trim();
     trimmed
         .strip_prefix("```json")
