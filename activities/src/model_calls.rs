@@ -138,4 +138,44 @@ impl ModelAccess<'_> {
             }
         }
     }
+
+    /// An answer `validate` accepts: what it finds wrong is sent back to
+    /// the model for up to `repairs` more rounds (each call audited), then
+    /// the step fails for good with the last problems.
+    pub(crate) async fn valid_answer<T>(
+        &self,
+        site: &CallSite<'_>,
+        purpose: &str,
+        mut messages: Vec<Value>,
+        schema: &Value,
+        validate: impl Fn(&str) -> Result<T, Vec<String>>,
+    ) -> Result<T, ActivityError> {
+        let repairs = self.llm.repair_attempts();
+        let mut round = 0;
+        loop {
+            let purpose = if round == 0 { purpose } else { "repair" };
+            let answer = self.answer(site, purpose, &messages, schema).await?;
+            match validate(&answer.completion.content) {
+                Ok(valid) => {
+                    self.audit(site, purpose, Ok(&answer), "ok", None).await;
+                    return Ok(valid);
+                }
+                Err(errors) => {
+                    let summary = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                    self.audit(site, purpose, Ok(&answer), "invalid_output", Some(summary.clone())).await;
+                    if round == repairs {
+                        return Err(permanent(format!(
+                            "{purpose}: the model's answer was still invalid after {repairs} repairs: {summary}"
+                        )));
+                    }
+                    messages.push(serde_json::json!({"role": "assistant", "content": answer.completion.content}));
+                    messages.push(serde_json::json!({"role": "user", "content": format!(
+                        "That answer cannot be used: {}. Answer again, fixing exactly these problems.",
+                        errors.join("; ")
+                    )}));
+                    round += 1;
+                }
+            }
+        }
+    }
 }

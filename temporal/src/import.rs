@@ -1,5 +1,5 @@
 //! Imports: the workflow that brings a long video in (yt-dlp or an upload),
-//! transcribes it with Whisper and translates it. Fetching and recognition
+//! transcribes it with Whisper, translates it and finds its highlights. Fetching and recognition
 //! run on the `asr` task queue (low concurrency, heavy CPU and network);
 //! the bookkeeping runs on `main`.
 
@@ -62,6 +62,7 @@ pub enum ImportVideoOutput {
         language: String,
         segments: u32,
         translations: Vec<String>,
+        highlights: u32,
     },
     /// Refused by a step; the import says why.
     Refused,
@@ -123,6 +124,14 @@ impl ImportActivities {
         unimplemented!()
     }
 
+    /// Asks the LLM for the moments worth a short (runs of whole segments,
+    /// 15 to 60 s), checks them against the transcript and stores them;
+    /// returns how many.
+    #[activity(name = "import.find_highlights")]
+    pub fn find_highlights(input: ImportRef) -> Result<StepOutcome<u32>, ActivityError> {
+        unimplemented!()
+    }
+
     /// Records how the run ended (ready, cancelled, failed with the reason).
     #[activity(name = "import.finish")]
     pub fn finish(input: FinishImportInput) -> Result<(), ActivityError> {
@@ -131,4 +140,4 @@ impl ImportActivities {
 }
 
 // The activity markers the implementations in the `activities` crate bind to.
-pub use import_activities::{Fetch, Finish, Transcribe, Translate};
+pub use import_activities::{Fetch, FindHighlights, Finish, Transcribe, Translate};

@@ -2,8 +2,8 @@
 //! the shape OpenRouter and OpenAI both speak). Scripted responses are
 //! served first, in order (malformed JSON, schema violations, HTTP errors,
 //! delays); after them it drafts valid content for whatever slots the
-//! request asks for, or a marked translation of the segments a translation
-//! request sends. Every request is recorded.
+//! request asks for, a marked translation of the segments a translation
+//! request sends, or highlights of a transcript. Every request is recorded.
 
 use axum::{
     Json, Router,
@@ -206,6 +206,36 @@ fn translate(task: &Value) -> String {
     json!({"segments": segments}).to_string()
 }
 
+/// A highlights task (`{"task": "highlights", "min_seconds", "max_seconds",
+/// "max_highlights", "segments": [{index, start_ms, end_ms, text}]}`)
+/// answered as a careful model would: consecutive runs of segments, each
+/// just long enough, none overlapping, hooked on their first words.
+fn highlights(task: &Value) -> String {
+    let min_ms = task["min_seconds"].as_i64().unwrap_or(15) * 1000;
+    let max_ms = task["max_seconds"].as_i64().unwrap_or(60) * 1000;
+    let most = task["max_highlights"].as_u64().unwrap_or(3) as usize;
+    let segments: Vec<&Value> = task["segments"].as_array().into_iter().flatten().collect();
+    let mut found = Vec::new();
+    let mut first = 0;
+    while first < segments.len() && found.len() < most {
+        let start = segments[first]["start_ms"].as_i64().unwrap_or(0);
+        let last = (first..segments.len()).find(|&i| segments[i]["end_ms"].as_i64().unwrap_or(0) - start >= min_ms);
+        let Some(last) = last else { break };
+        if segments[last]["end_ms"].as_i64().unwrap_or(0) - start <= max_ms {
+            let opening: String =
+                segments[first]["text"].as_str().unwrap_or("").split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+            found.push(json!({
+                "first_segment": first,
+                "last_segment": last,
+                "hook": format!("Watch this: {opening}"),
+                "reason": "a self-contained point that opens strong",
+            }));
+        }
+        first = last + 1;
+    }
+    json!({"highlights": found}).to_string()
+}
+
 /// Valid content for the slots the request's task asks for: the first user
 /// message is the task as JSON with a `slots` list of `{day_index,
 /// slot_index, date}`, a `niche`, and optionally an `instruction` and
@@ -221,6 +251,9 @@ fn draft(body: &Value) -> String {
         .unwrap_or(Value::Null);
     if task["task"] == "translate" {
         return translate(&task);
+    }
+    if task["task"] == "highlights" {
+        return highlights(&task);
     }
     let niche = task["niche"].as_str().filter(|n| !n.is_empty()).unwrap_or("everyday life");
     let twist = task["instruction"].as_str().map(|i| format!(" ({i})")).unwrap_or_default();

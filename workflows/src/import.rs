@@ -1,5 +1,5 @@
-//! ImportVideo: fetch, transcribe, translate, each a heartbeating activity
-//! on the `asr` queue (LLM translations on `main`). A step that refuses the
+//! ImportVideo: fetch, transcribe, translate, find highlights, each a
+//! heartbeating activity on the `asr` queue (the LLM's steps on `main`). A step that refuses the
 //! import (too long, a private address, a used-up budget ...) records why
 //! and the run ends there; a step that fails for good, or a cancellation,
 //! is recorded on the import by `import.finish`.
@@ -97,5 +97,19 @@ async fn steps(
         }
         translations.push(language.clone());
     }
-    Ok(ImportVideoOutput::Ready { language: transcribed.language, segments: transcribed.segments, translations })
+    let find = heavy_step(main, Duration::from_secs(30 * 60));
+    // The transcript is the import's worth; highlights that cannot be found
+    // (the model keeps answering badly, its budget is spent) leave none.
+    let highlights = match ctx.execute_activity(ImportActivities::find_highlights, import.clone(), find).await {
+        Ok(StepOutcome::Done(found)) => found,
+        Ok(StepOutcome::Refused) => return Ok(ImportVideoOutput::Refused),
+        Err(err @ ActivityExecutionError::Cancelled(_)) => return Err(err),
+        Err(_) => 0,
+    };
+    Ok(ImportVideoOutput::Ready {
+        language: transcribed.language,
+        segments: transcribed.segments,
+        translations,
+        highlights,
+    })
 }

@@ -17,6 +17,7 @@ use domain::{
     DomainError, OrgScope,
     media::{
         assets::{MediaType, sniff},
+        highlights,
         imports::{self, SourceFacts, Stop, StoredSource},
         transcripts::{self, AsrUse, NewTranscript, TimedSegment},
         translation,
@@ -40,8 +41,8 @@ use std::{
     time::Duration,
 };
 use temporal::import::{
-    Fetch, Fetched, Finish, FinishImportInput, ImportEnding, ImportProgress, ImportRef, StepOutcome, Transcribe,
-    Transcribed, Translate, TranslateInput,
+    Fetch, Fetched, FindHighlights, Finish, FinishImportInput, ImportEnding, ImportProgress, ImportRef, StepOutcome,
+    Transcribe, Transcribed, Translate, TranslateInput,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::{
@@ -306,6 +307,43 @@ impl ImportActivitiesImpl {
         .await
     }
 
+    #[activity(definition = FindHighlights)]
+    pub async fn find_highlights(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: ImportRef,
+    ) -> Result<StepOutcome<u32>, ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let Some(import) = enter(&self.db, &scope, input.import_id, ImportStatus::FindingHighlights).await? else {
+                return Ok(StepOutcome::Refused);
+            };
+            let segments = self.spoken_segments(&scope, &import).await?;
+            let (start, end) = (segments.first().map_or(0, |s| s.start_ms), segments.last().map_or(0, |s| s.end_ms));
+            // Too little speech for one short: nothing to ask the model.
+            let found = if end - start < highlights::MIN_MS {
+                Vec::new()
+            } else {
+                let (progress_tx, progress_rx) = watch::channel(0.0f32);
+                let finding = async {
+                    let found = self.ask_for_highlights(&ctx, &scope, &import, &segments).await;
+                    progress_tx.send_replace(1.0);
+                    found
+                };
+                beating(&ctx, &self.db, &scope, input.import_id, ImportStatus::FindingHighlights, progress_rx, finding)
+                    .await?
+            };
+            let stored = highlights::store(&self.db, &scope, input.import_id, found)
+                .await
+                .map_err(|e| from_domain("storing the highlights", e))?;
+            tracing::info!(import_id = %input.import_id, highlights = stored.len(), "highlights found");
+            Ok(StepOutcome::Done(stored.len() as u32))
+        }
+        .instrument(span)
+        .await
+    }
+
     #[activity(definition = Finish)]
     pub async fn finish(self: Arc<Self>, ctx: ActivityContext, input: FinishImportInput) -> Result<(), ActivityError> {
         let scope = scope_for(&ctx, input.import.org_id)?;
@@ -323,6 +361,72 @@ impl ImportActivitiesImpl {
 }
 
 impl ImportActivitiesImpl {
+    /// The spoken transcript's segments, in order.
+    async fn spoken_segments(
+        &self,
+        scope: &OrgScope,
+        import: &entities::imports::Model,
+    ) -> Result<Vec<TimedSegment>, ActivityError> {
+        let spoken_language =
+            import.language.clone().ok_or_else(|| permanent("the import has no transcript yet".into()))?;
+        let spoken = transcripts::of_import(&self.db, scope, import.id, Some(&spoken_language))
+            .await
+            .map_err(|e| from_domain("loading the transcript", e))?;
+        Ok(spoken
+            .into_iter()
+            .flat_map(|t| t.segments)
+            .map(|s| TimedSegment {
+                start_ms: s.start_ms,
+                end_ms: s.end_ms,
+                text: s.text,
+                words: serde_json::from_value(s.words).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The audit context of an import's model call.
+    fn call_site<'a>(
+        &self,
+        ctx: &ActivityContext,
+        scope: &'a OrgScope,
+        project: &'a entities::projects::Model,
+    ) -> CallSite<'a> {
+        CallSite {
+            scope,
+            project,
+            plan_id: None,
+            slot_id: None,
+            workflow_id: ctx.info().workflow_id.clone(),
+            attempt: ctx.info().attempt as i32,
+            prompt_versions: serde_json::json!({}),
+        }
+    }
+
+    fn models(&self) -> ModelAccess<'_> {
+        ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets }
+    }
+
+    /// The model's highlights of `segments`, checked, with repair rounds.
+    async fn ask_for_highlights(
+        &self,
+        ctx: &ActivityContext,
+        scope: &OrgScope,
+        import: &entities::imports::Model,
+        segments: &[TimedSegment],
+    ) -> Result<Vec<highlights::NewHighlight>, ActivityError> {
+        let project = domain::planning::projects::get(&self.db, scope, import.project_id)
+            .await
+            .map_err(|e| from_domain("loading the project", e))?;
+        let site = self.call_site(ctx, scope, &project);
+        let models = self.models();
+        let language = import.language.clone().unwrap_or_default();
+        let schema = highlights::schema(segments.len().min(highlights::MAX_SEGMENTS));
+        let messages = highlights::messages(&project.niche, &language, segments);
+        models
+            .valid_answer(&site, "highlights", messages, &schema, |answer| highlights::validate(answer, segments))
+            .await
+    }
+
     /// The spoken transcript in `language`, through the model, a batch of
     /// segments per call (each checked to come back one text per segment,
     /// with repair rounds like drafting's), keeping the timings.
@@ -336,63 +440,21 @@ impl ImportActivitiesImpl {
     ) -> Result<Vec<TimedSegment>, ActivityError> {
         let spoken_language =
             import.language.clone().ok_or_else(|| permanent("the import has no transcript yet".into()))?;
-        let spoken = transcripts::of_import(&self.db, scope, import.id, Some(&spoken_language))
-            .await
-            .map_err(|e| from_domain("loading the transcript", e))?;
-        let segments: Vec<TimedSegment> = spoken
-            .into_iter()
-            .flat_map(|t| t.segments)
-            .map(|s| TimedSegment {
-                start_ms: s.start_ms,
-                end_ms: s.end_ms,
-                text: s.text,
-                words: serde_json::from_value(s.words).unwrap_or_default(),
-            })
-            .collect();
+        let segments = self.spoken_segments(scope, import).await?;
         let project = domain::planning::projects::get(&self.db, scope, import.project_id)
             .await
             .map_err(|e| from_domain("loading the project", e))?;
-        let site = CallSite {
-            scope,
-            project: &project,
-            plan_id: None,
-            slot_id: None,
-            workflow_id: ctx.info().workflow_id.clone(),
-            attempt: ctx.info().attempt as i32,
-            prompt_versions: serde_json::json!({}),
-        };
-        let models = ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets };
+        let site = self.call_site(ctx, scope, &project);
+        let models = self.models();
         let batches: Vec<&[TimedSegment]> = segments.chunks(translation::BATCH).collect();
         let mut translated = Vec::with_capacity(segments.len());
         for (done, batch) in batches.iter().enumerate() {
             let schema = translation::schema(batch.len());
-            let mut messages = translation::messages(&spoken_language, language, batch);
-            let repairs = self.llm.repair_attempts();
-            for round in 0..=repairs {
-                let purpose = if round == 0 { "translate" } else { "repair" };
-                let answer = models.answer(&site, purpose, &messages, &schema).await?;
-                match translation::validate(&answer.completion.content, batch) {
-                    Ok(segments) => {
-                        models.audit(&site, purpose, Ok(&answer), "ok", None).await;
-                        translated.extend(segments);
-                        break;
-                    }
-                    Err(errors) => {
-                        let summary = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
-                        models.audit(&site, purpose, Ok(&answer), "invalid_output", Some(summary.clone())).await;
-                        if round == repairs {
-                            return Err(permanent(format!(
-                                "the model's translation was still invalid after {repairs} repairs: {summary}"
-                            )));
-                        }
-                        messages.push(serde_json::json!({"role": "assistant", "content": answer.completion.content}));
-                        messages.push(serde_json::json!({"role": "user", "content": format!(
-                            "That answer cannot be used: {}. Answer again with one entry per segment index.",
-                            errors.join("; ")
-                        )}));
-                    }
-                }
-            }
+            let messages = translation::messages(&spoken_language, language, batch);
+            let segments = models
+                .valid_answer(&site, "translate", messages, &schema, |answer| translation::validate(answer, batch))
+                .await?;
+            translated.extend(segments);
             progress.send_replace((done + 1) as f32 / batches.len() as f32);
         }
         Ok(translated)

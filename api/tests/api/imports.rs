@@ -169,6 +169,9 @@ async fn imports_the_english_clip(imports: &Imports<'_>, url: &str) -> Value {
     let accuracy = word_accuracy(SPEECH, &heard);
     assert!(accuracy >= 0.9, "word accuracy {accuracy:.2}: {heard:?}");
     assert_timed_inside(&transcripts[0], duration_ms);
+    let highlights = format!("/api/orgs/{}/imports/{id}/highlights", imports.org);
+    let highlights = json_body(imports.app.get(&highlights, &imports.user).await).await;
+    assert_eq!(highlights, json!([]), "a 9 s clip holds no 15 s moment");
     import
 }
 
@@ -498,4 +501,44 @@ async fn an_uploaded_video_is_imported_without_any_download() {
     let eve_project = app.create_project(&eve, eve_org, json!({"name": "Theirs"})).await;
     let body = json!({"project_id": eve_project, "upload_asset_id": asset});
     assert_error(app.post_json(&format!("/api/orgs/{eve_org}/imports"), &eve, body).await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_long_talk_yields_highlights_on_word_boundaries_that_quote_what_was_said() {
+    let server = MediaServer::start(long_clip().await.to_owned()).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let id = imports.start_url(&server.url("/clip.mp4")).await["id"].as_str().unwrap().to_owned();
+    let import = imports.ended(&id).await;
+    assert_eq!(import["status"], "ready", "{import}");
+    let duration_ms = import["duration_ms"].as_i64().unwrap();
+    let path = format!("/api/orgs/{}/imports/{id}/highlights", imports.org);
+    let highlights = json_body(app.get(&path, &imports.user).await).await;
+    let highlights = highlights.as_array().unwrap();
+    assert!(highlights.len() >= 2, "a minute of talk holds moments: {highlights:?}");
+    let transcript = &imports.transcripts(&id).await[0];
+    let words: Vec<(i64, i64)> = transcript["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["words"].as_array().unwrap().iter())
+        .map(|w| (w["start_ms"].as_i64().unwrap(), w["end_ms"].as_i64().unwrap()))
+        .collect();
+    let spoken = text_of(transcript);
+    let mut last_end = 0;
+    for h in highlights {
+        let (start, end) = (h["start_ms"].as_i64().unwrap(), h["end_ms"].as_i64().unwrap());
+        assert!((15_000..=60_000).contains(&(end - start)), "15 to 60 s: {h}");
+        assert!(last_end <= start && end <= duration_ms, "in order, apart, inside the video: {h}");
+        assert!(words.iter().any(|w| w.0 == start) && words.iter().any(|w| w.1 == end), "on word boundaries: {h}");
+        assert!(spoken.contains(h["quote"].as_str().unwrap()), "the quote is what was said: {h}");
+        assert!(!h["hook"].as_str().unwrap().is_empty() && !h["reason"].as_str().unwrap().is_empty());
+        last_end = end;
+    }
+    let asked = app.llm.requests().iter().filter(|r| r.to_string().contains("highlights")).count();
+    assert_eq!(asked, 1, "one model call found them");
+    // Another org sees none of them.
+    let eve = app.user("eve").await;
+    let eve_org = app.create_org(&eve, "Eve").await;
+    assert_error(app.get(&format!("/api/orgs/{eve_org}/imports/{id}/highlights"), &eve).await, 404, "not_found").await;
 }

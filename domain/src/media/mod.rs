@@ -3,6 +3,7 @@
 //! their transcripts.
 
 pub mod assets;
+pub mod highlights;
 pub mod imports;
 pub mod library;
 pub mod rendering;

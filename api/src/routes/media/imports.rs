@@ -19,6 +19,7 @@ use chrono::{DateTime, FixedOffset};
 use domain::{
     identity::policy::Action,
     media::{
+        highlights,
         imports::{self, ImportSource, NewImport},
         transcripts,
     },
@@ -44,6 +45,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_import))
         .routes(routes!(list_transcripts))
         .routes(routes!(search_transcripts))
+        .routes(routes!(list_highlights))
 }
 
 /// An import as its page shows it.
@@ -379,6 +381,52 @@ async fn search_transcripts(
                 start_ms: m.segment.start_ms,
                 end_ms: m.segment.end_ms,
                 text: m.segment.text,
+            })
+            .collect(),
+    ))
+}
+
+/// A moment of the import worth a short.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HighlightView {
+    id: Uuid,
+    /// Where it starts and ends in the source, on word boundaries.
+    start_ms: i64,
+    end_ms: i64,
+    /// The on-screen title the model proposes.
+    hook: String,
+    /// Why the model chose it.
+    reason: String,
+    /// The words spoken in it, from the transcript.
+    quote: String,
+    /// The slot it became, once made into one.
+    slot_id: Option<Uuid>,
+}
+
+/// The import's highlights in time order (15 to 60 s each, found by the
+/// model and checked against the transcript); empty before the import is
+/// ready or when nothing in it makes a short.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/imports/{import_id}/highlights", tag = "imports", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("import_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HighlightView>), ErrorResponses))]
+async fn list_highlights(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ImportPath { import_id }): ApiPath<ImportPath>,
+) -> Result<ApiJson<Vec<HighlightView>>, ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
+    let found = highlights::of_import(&state.db, &scope, import_id).await?;
+    Ok(ApiJson(
+        found
+            .into_iter()
+            .map(|h| HighlightView {
+                id: h.id,
+                start_ms: h.start_ms,
+                end_ms: h.end_ms,
+                hook: h.hook,
+                reason: h.reason,
+                quote: h.quote,
+                slot_id: h.slot_id,
             })
             .collect(),
     ))

@@ -1,0 +1,278 @@
+//! The moments of an import worth a short: the model picks runs of whole
+//! transcript segments (so every highlight starts and ends on a word
+//! boundary and quotes words that were said), with a hook and why; each is
+//! checked against the transcript (15 to 60 s, inside the video, no
+//! overlaps) before it is stored.
+
+use super::transcripts::TimedSegment;
+use crate::{DomainError, OrgScope, planning::generation::strip_code_fence};
+use chrono::Utc;
+use entities::{highlights, imports};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A highlight lasts this long at least and at most (a short's length).
+pub const MIN_MS: i64 = 15_000;
+pub const MAX_MS: i64 = 60_000;
+/// Highlights asked of one import.
+pub const MAX_HIGHLIGHTS: usize = 5;
+/// Segments sent at most (about an hour of speech); the rest is not mined.
+pub const MAX_SEGMENTS: usize = 600;
+
+/// The answer's shape for a transcript of `segments` segments.
+pub fn schema(segments: usize) -> Value {
+    let index = json!({"type": "integer", "minimum": 0, "maximum": segments.saturating_sub(1)});
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["highlights"],
+        "properties": {
+            "highlights": {
+                "type": "array",
+                "maxItems": MAX_HIGHLIGHTS,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["first_segment", "last_segment", "hook", "reason"],
+                    "properties": {
+                        "first_segment": index,
+                        "last_segment": index,
+                        "hook": {"type": "string", "minLength": 3, "maxLength": 150},
+                        "reason": {"type": "string", "minLength": 3, "maxLength": 300}
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The conversation that asks for the highlights of `segments`.
+pub fn messages(niche: &str, language: &str, segments: &[TimedSegment]) -> Vec<Value> {
+    let numbered: Vec<Value> = segments
+        .iter()
+        .take(MAX_SEGMENTS)
+        .enumerate()
+        .map(|(index, s)| {
+            // The times a highlight is measured by: first word to last word.
+            let (start_ms, end_ms) = span(s, s);
+            json!({"index": index, "start_ms": start_ms, "end_ms": end_ms, "text": s.text})
+        })
+        .collect();
+    let task = json!({
+        "task": "highlights",
+        "niche": niche,
+        "language": language,
+        "min_seconds": MIN_MS / 1000,
+        "max_seconds": MAX_MS / 1000,
+        "max_highlights": MAX_HIGHLIGHTS,
+        "segments": numbered,
+    });
+    vec![
+        json!({"role": "system", "content":
+            "You find the moments of a long video that make the best short vertical videos: a self-contained \
+             point, a strong opening line, a surprise, a tip. Each moment is a run of consecutive transcript \
+             segments (first_segment..last_segment) lasting min_seconds to max_seconds; moments do not overlap. \
+             Give each a hook (the on-screen title, in the video's language) and the reason it works. \
+             Answer with JSON: {\"highlights\": [{\"first_segment\", \"last_segment\", \"hook\", \"reason\"}]}."}),
+        json!({"role": "user", "content": task.to_string()}),
+    ]
+}
+
+/// A checked highlight, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHighlight {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub hook: String,
+    pub reason: String,
+    pub quote: String,
+}
+
+/// Where a run of segments starts and ends: its first word's start and its
+/// last word's end (the segment bounds when Whisper timed no words).
+fn span(first: &TimedSegment, last: &TimedSegment) -> (i64, i64) {
+    let start = first.words.first().map_or(first.start_ms, |w| w.start_ms);
+    let end = last.words.last().map_or(last.end_ms, |w| w.end_ms);
+    (start, end.max(start))
+}
+
+/// The model's highlights, checked against the transcript, in time order;
+/// the errors (written for the model, for a repair round) otherwise.
+pub fn validate(content: &str, segments: &[TimedSegment]) -> Result<Vec<NewHighlight>, Vec<String>> {
+    let segments = &segments[..segments.len().min(MAX_SEGMENTS)];
+    let value: Value = serde_json::from_str(strip_code_fence(content))
+        .map_err(|e| vec![format!("the answer is not valid JSON: {e}")])?;
+    let schema = schema(segments.len());
+    let validator = jsonschema::validator_for(&schema).expect("the highlights schema is a valid JSON Schema");
+    let errors: Vec<String> =
+        validator.iter_errors(&value).take(20).map(|e| format!("at {}: {}", e.instance_path(), e)).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut picked: Vec<(usize, usize, NewHighlight)> = Vec::new();
+    let mut errors = Vec::new();
+    for (n, h) in value["highlights"].as_array().into_iter().flatten().enumerate() {
+        let (first, last) =
+            (h["first_segment"].as_u64().unwrap_or(0) as usize, h["last_segment"].as_u64().unwrap_or(0) as usize);
+        if first > last {
+            errors.push(format!("highlight {n}: first_segment {first} comes after last_segment {last}"));
+            continue;
+        }
+        let (start_ms, end_ms) = span(&segments[first], &segments[last]);
+        let length = end_ms - start_ms;
+        if !(MIN_MS..=MAX_MS).contains(&length) {
+            errors.push(format!(
+                "highlight {n}: segments {first}..{last} last {:.1} s; a highlight lasts {} to {} s",
+                length as f64 / 1000.0,
+                MIN_MS / 1000,
+                MAX_MS / 1000
+            ));
+            continue;
+        }
+        let quote = segments[first..=last].iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ");
+        let highlight = NewHighlight {
+            start_ms,
+            end_ms,
+            hook: h["hook"].as_str().unwrap_or_default().trim().to_owned(),
+            reason: h["reason"].as_str().unwrap_or_default().trim().to_owned(),
+            quote,
+        };
+        picked.push((first, last, highlight));
+    }
+    picked.sort_by_key(|(first, ..)| *first);
+    for pair in picked.windows(2) {
+        if pair[1].0 <= pair[0].1 {
+            errors.push(format!(
+                "highlights over segments {}..{} and {}..{} overlap",
+                pair[0].0, pair[0].1, pair[1].0, pair[1].1
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(picked.into_iter().map(|(.., h)| h).collect())
+}
+
+/// Replaces the import's highlights with `found` (a retried step stores
+/// them once).
+pub async fn store(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    import_id: Uuid,
+    found: Vec<NewHighlight>,
+) -> Result<Vec<highlights::Model>, DomainError> {
+    let tx = scope.begin(db).await?;
+    tx.find_by_id::<imports::Entity>(import_id).one(&*tx).await?.ok_or(DomainError::NotFound("import"))?;
+    highlights::Entity::delete_many()
+        .filter(highlights::Column::OrgId.eq(tx.org_id()))
+        .filter(highlights::Column::ImportId.eq(import_id))
+        .exec(&*tx)
+        .await?;
+    let now = Utc::now().fixed_offset();
+    let rows: Vec<highlights::ActiveModel> = found
+        .into_iter()
+        .enumerate()
+        .map(|(position, h)| highlights::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(tx.org_id()),
+            import_id: Set(import_id),
+            position: Set(position as i32),
+            start_ms: Set(h.start_ms),
+            end_ms: Set(h.end_ms),
+            hook: Set(h.hook),
+            reason: Set(h.reason),
+            quote: Set(h.quote),
+            clip_asset_id: Set(None),
+            slot_id: Set(None),
+            created_at: Set(now),
+        })
+        .collect();
+    if !rows.is_empty() {
+        highlights::Entity::insert_many(rows).exec(&*tx).await?;
+    }
+    let stored = tx
+        .find::<highlights::Entity>()
+        .filter(highlights::Column::ImportId.eq(import_id))
+        .order_by_asc(highlights::Column::Position)
+        .all(&*tx)
+        .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// The import's highlights in time order.
+pub async fn of_import(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    import_id: Uuid,
+) -> Result<Vec<highlights::Model>, DomainError> {
+    let tx = scope.begin(db).await?;
+    tx.find_by_id::<imports::Entity>(import_id).one(&*tx).await?.ok_or(DomainError::NotFound("import"))?;
+    Ok(tx
+        .find::<highlights::Entity>()
+        .filter(highlights::Column::ImportId.eq(import_id))
+        .order_by_asc(highlights::Column::Position)
+        .all(&*tx)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::transcripts::TimedWord;
+
+    /// Segments of 8 s each, one word at 0.5 s in and one ending 0.5 s early.
+    fn transcript(n: usize) -> Vec<TimedSegment> {
+        (0..n as i64)
+            .map(|i| {
+                let (start, end) = (i * 8000, i * 8000 + 8000);
+                let word = |s, e, t: &str| TimedWord { start_ms: s, end_ms: e, text: t.into(), probability: 0.9 };
+                TimedSegment {
+                    start_ms: start,
+                    end_ms: end,
+                    text: format!("segment {i}"),
+                    words: vec![
+                        word(start + 500, start + 1000, "segment"),
+                        word(end - 1000, end - 500, &i.to_string()),
+                    ],
+                }
+            })
+            .collect()
+    }
+
+    fn answer(ranges: &[(usize, usize)]) -> String {
+        let highlights: Vec<Value> = ranges
+            .iter()
+            .map(|(f, l)| json!({"first_segment": f, "last_segment": l, "hook": "A strong hook", "reason": "It lands"}))
+            .collect();
+        json!({"highlights": highlights}).to_string()
+    }
+
+    #[test]
+    fn highlights_start_and_end_on_word_boundaries_and_quote_what_was_said() {
+        let segments = transcript(12);
+        let found = validate(&answer(&[(5, 7), (0, 2)]), &segments).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].start_ms, found[0].end_ms), (500, 23_500), "first word to last word, in time order");
+        assert_eq!(found[0].quote, "segment 0 segment 1 segment 2");
+        assert_eq!(found[1].start_ms, 40_500);
+    }
+
+    #[test]
+    fn too_short_too_long_overlapping_or_unknown_moments_are_sent_back() {
+        let segments = transcript(12);
+        for (bad, why) in [
+            (answer(&[(0, 0)]), "7 s is too short"),
+            (answer(&[(0, 8)]), "71 s is too long"),
+            (answer(&[(0, 2), (2, 4)]), "they share segment 2"),
+            (answer(&[(3, 1)]), "backwards"),
+            (answer(&[(10, 12)]), "segment 12 does not exist"),
+            ("{}".to_owned(), "no highlights key"),
+        ] {
+            assert!(validate(&bad, &segments).is_err(), "{why}");
+        }
+        assert_eq!(validate(&answer(&[]), &segments).unwrap(), vec![], "no moment worth a short is an answer");
+    }
+}
