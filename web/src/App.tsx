@@ -15,6 +15,7 @@ import { Analytics } from "./pages/Analytics";
 import { Calendar } from "./pages/Calendar";
 import { Credentials } from "./pages/Credentials";
 import { Dashboard } from "./pages/Dashboard";
+import { Imports } from "./pages/Imports";
 import { Library } from "./pages/Library";
 import { Members } from "./pages/Members";
 import { NewOrg } from "./pages/NewOrg";
@@ -72,6 +73,7 @@ export function AppRoutes() {
           <Route path="slots/:slotId" element={<SlotDetail />} />
           <Route path="queue" element={<Queue />} />
           <Route path="library" element={<Library />} />
+          <Route path="imports/:importId?" element={<Imports />} />
           <Route path="analytics" element={<Analytics />} />
           <Route path="tiktok" element={<TikTok />} />
           <Route path="credentials" element={<Credentials />} />

@@ -15,6 +15,8 @@ const usage: Schemas["UsageView"] = {
   posts_per_day_budget: 3,
   publishes_this_month: 5,
   llm_cost_micros_per_post: 250_000,
+  asr_seconds_this_month: 0,
+  monthly_asr_seconds_budget: null,
 };
 
 const queueItem = (n: number) => ({

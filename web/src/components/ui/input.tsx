@@ -17,7 +17,10 @@ export function Select({ className, ...props }: SelectHTMLAttributes<HTMLSelectE
   return <select className={cn(field, "h-9 py-1", className)} {...props} />;
 }
 
-/** A labelled form control; the label is tied to the control for screen readers and tests. */
+/**
+ * A labelled form control; the label is tied to the control for screen readers and tests.
+ * The hint and the error carry the ids `${id}-hint` and `${id}-error`, for `aria-describedby`.
+ */
 export function Field({
   label,
   hint,
@@ -36,8 +39,16 @@ export function Field({
         {label}
       </label>
       {children(id)}
-      {hint && !error && <p className="text-xs text-slate-500">{hint}</p>}
-      {error && <p className="text-xs text-red-700">{error}</p>}
+      {hint && !error && (
+        <p id={`${id}-hint`} className="text-xs text-slate-500">
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="text-xs text-red-700">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
