@@ -86,6 +86,7 @@ e2e_run() {
     export TEMPORAL_ADDRESS=$TEST_TEMPORAL_ADDRESS TEMPORAL_UI_URL=$TEST_TEMPORAL_UI_URL TEMPORAL_TASK_QUEUE_PREFIX=e2e-
     export API_PORT=$api_port PUBLIC_WEB_URL="http://127.0.0.1:$web_port" SMTP_URL=$TEST_SMTP_URL
     export STORAGE_LOCAL_DIR=$dir/storage SECRETS_DIR=$dir/secrets RENDER_WORK_DIR=$dir/render
+    export IMPORT_WORK_DIR=$dir/imports YT_DLP=$VENV/bin/yt-dlp WHISPER_MODEL=$WHISPER_MODEL
     export WORKER_METRICS_ADDR="127.0.0.1:$metrics_port" TEMPORAL_SDK_METRICS_ADDR="127.0.0.1:$sdk_metrics_port"
     export TTS_VOICE=espeak LOG_FORMAT=json PUBLISH_STATUS_POLL_SECS=1 POST_ID_POLL_SECS=1 TIKTOK_SIM_MODERATION_SECS=2
     export LLM_BASE_URL="http://127.0.0.1:$llm_port/v1" LLM_MODEL=sim/planner

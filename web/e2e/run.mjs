@@ -259,6 +259,14 @@ try {
     await settled(page);
     await shot(page, name);
   }
+  step = "an import of a private address is refused";
+  // The cloud-metadata address: yt-dlp's every connection goes through the
+  // worker's checking proxy, which refuses it, and the page says why.
+  await nav(page, "Import");
+  await page.getByLabel("Video or page URL").fill("http://169.254.169.254/latest/meta-data/");
+  await page.getByRole("form", { name: "New import" }).getByRole("button", { name: /Import/ }).click();
+  await page.getByText("only public web addresses can be imported").waitFor({ timeout: 60_000 });
+  await shot(page, "17-import-refused");
   // The dashboard counts the render and the post against the budgets.
   await nav(page, "Dashboard");
   await page.waitForFunction(() => /Posts today\s*1\b/.test(document.querySelector("main").innerText));
