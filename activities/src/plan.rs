@@ -1,16 +1,15 @@
 use crate::{
     context::{scope_for, span},
     errors::{from_domain, permanent},
-    model_calls::{Answer, CallSite, ModelAccess},
+    model_calls::{CallSite, ModelAccess},
 };
 use domain::{
     OrgScope,
     planning::drafting::{self, DraftContext, NotesBySlot},
     planning::generation::{self, DraftSlot},
 };
-use platform::llm::{LlmClient, LlmError};
+use platform::llm::LlmClient;
 use sea_orm::DatabaseConnection;
-use serde_json::Value;
 use std::sync::Arc;
 use temporal::plan::{
     CreateSlots, CreateSlotsOutput, DraftBatch, DraftBatchInput, DraftBatchOutput, Finish, ImproveSlot,
@@ -51,27 +50,6 @@ impl PlanActivitiesImpl {
         ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets }
     }
 
-    async fn audit(
-        &self,
-        site: &CallSite<'_>,
-        purpose: &str,
-        result: Result<&Answer, &LlmError>,
-        outcome: &'static str,
-        error: Option<String>,
-    ) {
-        self.models().audit(site, purpose, result, outcome, error).await
-    }
-
-    async fn answer(
-        &self,
-        site: &CallSite<'_>,
-        purpose: &str,
-        messages: &[Value],
-        schema: &Value,
-    ) -> Result<Answer, ActivityError> {
-        self.models().answer(site, purpose, messages, schema).await
-    }
-
     /// Drafts the context's slots: asks the model, validates the answer
     /// against the schema, reviews it (policy, similarity) and, while there
     /// are problems and repairs left, sends them back to the model.
@@ -87,10 +65,10 @@ impl PlanActivitiesImpl {
         let repairs = self.llm.repair_attempts();
         for round in 0..=repairs {
             let purpose = if round == 0 { "draft" } else { "repair" };
-            let answer = self.answer(site, purpose, &messages, &schema).await?;
+            let answer = self.models().answer(site, purpose, &messages, &schema).await?;
             match generation::validate_batch(&answer.completion.content, &expected) {
                 Ok(drafts) => {
-                    self.audit(site, purpose, Ok(&answer), "ok", None).await;
+                    self.models().audit(site, purpose, Ok(&answer), "ok", None).await;
                     let (problems, notes) = context.review(&drafts);
                     if problems.is_empty() || round == repairs {
                         return Ok((drafts, notes, round));
@@ -99,7 +77,7 @@ impl PlanActivitiesImpl {
                 }
                 Err(errors) => {
                     let summary = errors.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
-                    self.audit(site, purpose, Ok(&answer), "invalid_output", Some(summary.clone())).await;
+                    self.models().audit(site, purpose, Ok(&answer), "invalid_output", Some(summary.clone())).await;
                     if round == repairs {
                         return Err(permanent(format!(
                             "the model's answer was still invalid after {repairs} repairs: {summary}"

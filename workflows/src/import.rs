@@ -4,7 +4,10 @@
 //! and the run ends there; a step that fails for good, or a cancellation,
 //! is recorded on the import by `import.finish`.
 
-use crate::plan::cause;
+use crate::{
+    options::{cleanup, heartbeating},
+    plan::cause,
+};
 use std::time::Duration;
 use temporal::{
     import::{
@@ -14,37 +17,11 @@ use temporal::{
     queues::Workload,
 };
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::{
-    ActivityCancellationType, ActivityExecutionError, ActivityOptions, RetryPolicy, WorkflowCancellationToken,
-    WorkflowContext, WorkflowResult, WorkflowTermination,
-};
+use temporalio_workflow::{ActivityExecutionError, WorkflowContext, WorkflowResult, WorkflowTermination};
 
-/// A long step on the `asr` queue: its heartbeats show a dead worker within
-/// seconds, so a crash costs one attempt, not the step's whole timeout.
-fn heavy_step(task_queue: String, start_to_close: Duration) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(start_to_close)
-        .task_queue(task_queue)
-        .heartbeat_timeout(Duration::from_secs(15))
-        // Wait for yt-dlp, FFmpeg or Whisper to be gone before the import
-        // is marked cancelled.
-        .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(2))
-                .backoff_coefficient(3.0)
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(5)
-                .build(),
-        )
-        .build()
-}
-
-fn finish_options() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
-        // Detached from the workflow's cancellation: it records one.
-        .cancellation_token(WorkflowCancellationToken::new())
-        .retry_policy(RetryPolicy::builder().initial_interval(Duration::from_millis(500)).maximum_attempts(10).build())
-        .build()
+/// A long step: heartbeats within 15 s, five attempts.
+fn heavy_step(task_queue: String, start_to_close: Duration) -> temporalio_workflow::ActivityOptions {
+    heartbeating(task_queue, start_to_close, Duration::from_secs(15), 5)
 }
 
 #[workflow]
@@ -65,7 +42,7 @@ impl ImportVideoWorkflow {
             Err(err) => (ImportEnding::Failed { reason: cause(&err) }, Err(err.into())),
         };
         let finish = FinishImportInput { import, ending };
-        ctx.execute_activity(ImportActivities::finish, finish, finish_options()).await?;
+        ctx.execute_activity(ImportActivities::finish, finish, cleanup()).await?;
         termination
     }
 }

@@ -5,6 +5,7 @@
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
 pub mod import;
+mod options;
 pub mod org;
 pub mod pipeline;
 pub mod plan;

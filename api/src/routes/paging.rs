@@ -4,10 +4,11 @@
 
 use crate::ApiError;
 use domain::paging::{Newest, PAGE_MAX};
+use http::{HeaderMap, HeaderValue};
 
 /// The response header with the cursor of the next page, for lists whose
 /// body is the bare array (videos, dead letters).
-pub(crate) const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
+const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
 pub(crate) fn page_limit(limit: Option<u64>, default: u64) -> Result<u64, ApiError> {
     match limit {
@@ -23,4 +24,15 @@ pub(crate) fn bad_cursor() -> ApiError {
 
 pub(crate) fn newest_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<Newest>, ApiError> {
     cursor.map(|c| Newest::from_cursor(kind, c).ok_or_else(bad_cursor)).transpose()
+}
+
+/// The headers of a page whose body is a bare array: the next page's cursor
+/// when more follow.
+pub(crate) fn next_cursor_headers(kind: &str, next: Option<Newest>) -> Result<HeaderMap, ApiError> {
+    let mut headers = HeaderMap::new();
+    if let Some(next) = next {
+        let value = HeaderValue::from_str(&next.to_cursor(kind)).map_err(ApiError::internal)?;
+        headers.insert(NEXT_CURSOR_HEADER, value);
+    }
+    Ok(headers)
 }

@@ -10,7 +10,7 @@
 
 use crate::routes::{
     media::assets::{AssetView, asset_view},
-    paging::{NEXT_CURSOR_HEADER, bad_cursor, newest_cursor, page_limit},
+    paging::{bad_cursor, newest_cursor, next_cursor_headers, page_limit},
     publishing::pipeline::{MetricPoint, PublicationView},
 };
 use crate::{
@@ -31,7 +31,7 @@ use entities::{
     slots::{self, SlotStatus},
 };
 use futures::StreamExt;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use temporal::pipeline::PipelineStage;
@@ -374,11 +374,7 @@ async fn videos(
             publication: entry.publication.map(PublicationView::from),
         });
     }
-    let mut headers = HeaderMap::new();
-    if let Some(next) = page.next {
-        let value = HeaderValue::from_str(&next.to_cursor(VIDEOS_CURSOR)).map_err(ApiError::internal)?;
-        headers.insert(NEXT_CURSOR_HEADER, value);
-    }
+    let headers = next_cursor_headers(VIDEOS_CURSOR, page.next)?;
     Ok((headers, ApiJson(out)))
 }
 

@@ -4,7 +4,7 @@
 
 use crate::routes::{
     media::assets::{AssetView, asset_view},
-    paging::{NEXT_CURSOR_HEADER, newest_cursor, page_limit},
+    paging::{newest_cursor, next_cursor_headers, page_limit},
     paths::ImportPath,
 };
 use crate::{
@@ -28,7 +28,7 @@ use entities::{
     imports::{ImportErrorCode, ImportStatus},
     transcripts::{TranscriptEngine, TranscriptKind},
 };
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -212,11 +212,7 @@ async fn list_imports(
     for import in page.items {
         views.push(import_view(&state, &ctx, import, false).await?);
     }
-    let mut headers = HeaderMap::new();
-    if let Some(next) = page.next {
-        let value = HeaderValue::from_str(&next.to_cursor(IMPORTS_CURSOR)).map_err(ApiError::internal)?;
-        headers.insert(NEXT_CURSOR_HEADER, value);
-    }
+    let headers = next_cursor_headers(IMPORTS_CURSOR, page.next)?;
     Ok((headers, ApiJson(views)))
 }
 

@@ -3,7 +3,7 @@
 //! options), the dead-letter list with retry, and the post's metrics.
 
 use crate::routes::{
-    paging::{NEXT_CURSOR_HEADER, newest_cursor, page_limit},
+    paging::{newest_cursor, next_cursor_headers, page_limit},
     paths::SlotPath,
 };
 use crate::{
@@ -23,7 +23,7 @@ use entities::{
     slots::{self, SlotStatus},
 };
 use futures::StreamExt;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use platform::tiktok::CreatorInfo;
 use serde::{Deserialize, Serialize};
 use temporal::pipeline::{GateChoice, PipelineStage, PublishDecision};
@@ -381,11 +381,7 @@ async fn dead_letters(
         .buffered(runs::CALLS_AT_ONCE)
         .collect()
         .await;
-    let mut headers = HeaderMap::new();
-    if let Some(next) = page.next {
-        let value = HeaderValue::from_str(&next.to_cursor(DEAD_LETTERS_CURSOR)).map_err(ApiError::internal)?;
-        headers.insert(NEXT_CURSOR_HEADER, value);
-    }
+    let headers = next_cursor_headers(DEAD_LETTERS_CURSOR, page.next)?;
     Ok((headers, ApiJson(views)))
 }
 
