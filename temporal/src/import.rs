@@ -132,6 +132,14 @@ impl ImportActivities {
         unimplemented!()
     }
 
+    /// Cuts each highlight out of the source into a 1080x1920 clip with the
+    /// speech normalised and word-timed captions, and stores it; returns how
+    /// many. Heartbeats [`ImportProgress`]; cancelling it kills FFmpeg.
+    #[activity(name = "import.cut_clips")]
+    pub fn cut_clips(input: ImportRef) -> Result<StepOutcome<u32>, ActivityError> {
+        unimplemented!()
+    }
+
     /// Records how the run ended (ready, cancelled, failed with the reason).
     #[activity(name = "import.finish")]
     pub fn finish(input: FinishImportInput) -> Result<(), ActivityError> {
@@ -140,4 +148,4 @@ impl ImportActivities {
 }
 
 // The activity markers the implementations in the `activities` crate bind to.
-pub use import_activities::{Fetch, FindHighlights, Finish, Transcribe, Translate};
+pub use import_activities::{CutClips, Fetch, FindHighlights, Finish, Transcribe, Translate};

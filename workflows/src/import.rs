@@ -1,4 +1,5 @@
-//! ImportVideo: fetch, transcribe, translate, find highlights, each a
+//! ImportVideo: fetch, transcribe, translate, find highlights, cut them
+//! into clips, each a
 //! heartbeating activity on the `asr` queue (the LLM's steps on `main`). A step that refuses the
 //! import (too long, a private address, a used-up budget ...) records why
 //! and the run ends there; a step that fails for good, or a cancellation,
@@ -83,6 +84,12 @@ async fn steps(
         Err(err @ ActivityExecutionError::Cancelled(_)) => return Err(err),
         Err(_) => 0,
     };
+    if highlights > 0 {
+        let cut = heavy_step(asr, Duration::from_secs(2 * 3600));
+        if let StepOutcome::Refused = ctx.execute_activity(ImportActivities::cut_clips, import.clone(), cut).await? {
+            return Ok(ImportVideoOutput::Refused);
+        }
+    }
     Ok(ImportVideoOutput::Ready {
         language: transcribed.language,
         segments: transcribed.segments,

@@ -5,6 +5,7 @@
 //! afresh; what it stores is keyed by the import, so a retry replaces
 //! instead of adding.
 
+pub mod clips;
 pub mod fetch;
 pub mod speech;
 
@@ -41,8 +42,8 @@ use std::{
     time::Duration,
 };
 use temporal::import::{
-    Fetch, Fetched, FindHighlights, Finish, FinishImportInput, ImportEnding, ImportProgress, ImportRef, StepOutcome,
-    Transcribe, Transcribed, Translate, TranslateInput,
+    CutClips, Fetch, Fetched, FindHighlights, Finish, FinishImportInput, ImportEnding, ImportProgress, ImportRef,
+    StepOutcome, Transcribe, Transcribed, Translate, TranslateInput,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::{
@@ -344,6 +345,31 @@ impl ImportActivitiesImpl {
         .await
     }
 
+    #[activity(definition = CutClips)]
+    pub async fn cut_clips(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: ImportRef,
+    ) -> Result<StepOutcome<u32>, ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let Some(import) = enter(&self.db, &scope, input.import_id, ImportStatus::FindingHighlights).await? else {
+                return Ok(StepOutcome::Refused);
+            };
+            let work = self.work_dir(input.import_id, "clips").await?;
+            let (progress_tx, progress_rx) = watch::channel(0.0f32);
+            let cutting = self.cut_every_clip(&scope, &import, &work, progress_tx);
+            let cut =
+                beating(&ctx, &self.db, &scope, input.import_id, ImportStatus::FindingHighlights, progress_rx, cutting)
+                    .await;
+            let _ = tokio::fs::remove_dir_all(&work).await;
+            Ok(StepOutcome::Done(cut?))
+        }
+        .instrument(span)
+        .await
+    }
+
     #[activity(definition = Finish)]
     pub async fn finish(self: Arc<Self>, ctx: ActivityContext, input: FinishImportInput) -> Result<(), ActivityError> {
         let scope = scope_for(&ctx, input.import.org_id)?;
@@ -361,6 +387,74 @@ impl ImportActivitiesImpl {
 }
 
 impl ImportActivitiesImpl {
+    /// Cuts and stores the clip of each highlight from the stored source.
+    async fn cut_every_clip(
+        &self,
+        scope: &OrgScope,
+        import: &entities::imports::Model,
+        work: &Path,
+        progress: watch::Sender<f32>,
+    ) -> Result<u32, ActivityError> {
+        let found = highlights::of_import(&self.db, scope, import.id)
+            .await
+            .map_err(|e| from_domain("loading the highlights", e))?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let (source, kind) = self.source_file(scope, import, work).await?;
+        let probe = crate::render::ffmpeg::probe_as(&source, Some(kind))
+            .await
+            .map_err(|e| permanent(format!("the source no longer probes: {e}")))?;
+        let reframe = clips::Reframe::for_source(probe.video.as_ref().map(|(_, w, h, ..)| (*w, *h)));
+        let words: Vec<transcripts::TimedWord> =
+            self.spoken_segments(scope, import).await?.into_iter().flat_map(|s| s.words).collect();
+        for (done, highlight) in found.iter().enumerate() {
+            let output = work.join(format!("clip-{}.mp4", highlight.position));
+            let span = (highlight.start_ms, highlight.end_ms);
+            clips::cut(&source, kind, reframe, span, &words, &output)
+                .await
+                .map_err(|e| retryable("cutting a clip", e))?;
+            let key = StorageKey::new(import.org_id, &highlights::clip_path(import.id, highlight.position))
+                .map_err(|e| permanent(e.to_string()))?;
+            let file = tokio::fs::File::open(&output).await.map_err(|e| retryable("opening the clip", e))?;
+            let size = self
+                .storage
+                .put(&key, Box::pin(file), self.config.max_bytes)
+                .await
+                .map_err(|e| retryable("storing the clip", e))?;
+            let clip = highlights::StoredClip {
+                storage_key: key.as_str().to_owned(),
+                size_bytes: size as i64,
+                duration_ms: highlight.end_ms - highlight.start_ms,
+            };
+            highlights::record_clip(&self.db, scope, highlight.id, clip)
+                .await
+                .map_err(|e| from_domain("recording the clip", e))?;
+            progress.send_replace((done + 1) as f32 / found.len() as f32);
+        }
+        Ok(found.len() as u32)
+    }
+
+    /// The stored source copied into `work`, with its checked type.
+    async fn source_file(
+        &self,
+        scope: &OrgScope,
+        import: &entities::imports::Model,
+        work: &Path,
+    ) -> Result<(PathBuf, MediaType), ActivityError> {
+        let asset_id = import.source_asset_id.ok_or_else(|| permanent("the import has no stored source".into()))?;
+        let asset = domain::media::assets::get(&self.db, scope, asset_id)
+            .await
+            .map_err(|e| from_domain("loading the source", e))?;
+        let kind = MediaType::from_content_type(&asset.content_type)
+            .ok_or_else(|| permanent(format!("a {} source cannot be read", asset.content_type)))?;
+        let file = work.join(format!("source.{}", kind.extension()));
+        self.copy_from_storage(&asset.storage_key, &file).await.map_err(|e| match e {
+            FetchError::Retryable(m) | FetchError::Refused { message: m, .. } => retryable("reading the source", m),
+        })?;
+        Ok((file, kind))
+    }
+
     /// The spoken transcript's segments, in order.
     async fn spoken_segments(
         &self,
@@ -579,18 +673,7 @@ impl ImportActivitiesImpl {
         import: &entities::imports::Model,
         work: &Path,
     ) -> Result<Result<Vec<f32>, String>, ActivityError> {
-        let Some(asset_id) = import.source_asset_id else {
-            return Err(permanent("the import has no stored source".into()));
-        };
-        let asset = domain::media::assets::get(&self.db, scope, asset_id)
-            .await
-            .map_err(|e| from_domain("loading the source", e))?;
-        let kind = MediaType::from_content_type(&asset.content_type)
-            .ok_or_else(|| permanent(format!("a {} source cannot be transcribed", asset.content_type)))?;
-        let file = work.join(format!("source.{}", kind.extension()));
-        self.copy_from_storage(&asset.storage_key, &file).await.map_err(|e| match e {
-            FetchError::Retryable(m) | FetchError::Refused { message: m, .. } => retryable("reading the source", m),
-        })?;
+        let (file, kind) = self.source_file(scope, import, work).await?;
         Ok(speech::samples(&file, kind.ffmpeg_demuxer()).await.map_err(|e| e.to_string()))
     }
 

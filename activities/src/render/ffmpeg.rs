@@ -102,11 +102,11 @@ pub struct Composition<'a> {
 }
 
 /// Paths inside a filter graph: `:`, `'`, `\` and `,` are syntax there.
-fn filter_path(path: &Path) -> String {
+pub(crate) fn filter_path(path: &Path) -> String {
     path.display().to_string().replace('\\', "\\\\").replace(':', "\\:").replace('\'', "\\'").replace(',', "\\,")
 }
 
-async fn run(cmd: &mut Command, what: &str) -> Result<String, RenderError> {
+pub(crate) async fn run(cmd: &mut Command, what: &str) -> Result<String, RenderError> {
     let out = cmd
         .kill_on_drop(true)
         .output()

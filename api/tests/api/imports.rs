@@ -535,6 +535,38 @@ async fn a_long_talk_yields_highlights_on_word_boundaries_that_quote_what_was_sa
         assert!(!h["hook"].as_str().unwrap().is_empty() && !h["reason"].as_str().unwrap().is_empty());
         last_end = end;
     }
+    // Each moment is a clip TikTok takes, as long as the moment.
+    for h in highlights {
+        let clip = &h["clip"];
+        assert_eq!((clip["kind"].as_str(), clip["content_type"].as_str()), (Some("clip"), Some("video/mp4")), "{h}");
+        let bytes = app.http.get(clip["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        let file = clips_dir().join(format!("clip-{}.mp4", h["id"].as_str().unwrap()));
+        std::fs::write(&file, &bytes).unwrap();
+        let probe = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name,width,height,pix_fmt,r_frame_rate",
+                "-show_entries",
+            ])
+            .args(["format=duration", "-of", "json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let probe: Value = serde_json::from_slice(&probe.stdout).unwrap();
+        let streams = probe["streams"].as_array().unwrap();
+        let video = streams.iter().find(|s| s["width"].is_number()).expect("a video stream");
+        assert_eq!(
+            (video["codec_name"].as_str(), video["width"].as_u64(), video["height"].as_u64()),
+            (Some("h264"), Some(1080), Some(1920))
+        );
+        assert_eq!((video["pix_fmt"].as_str(), video["r_frame_rate"].as_str()), (Some("yuv420p"), Some("30/1")));
+        assert!(streams.iter().any(|s| s["codec_name"] == "aac"), "{probe}");
+        let seconds: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
+        let expected = (h["end_ms"].as_i64().unwrap() - h["start_ms"].as_i64().unwrap()) as f64 / 1000.0;
+        assert!((seconds - expected).abs() < 0.3, "the clip lasts {seconds} s, the moment {expected} s");
+    }
     let asked = app.llm.requests().iter().filter(|r| r.to_string().contains("highlights")).count();
     assert_eq!(asked, 1, "one model call found them");
     // Another org sees none of them.

@@ -96,6 +96,14 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/credentials/{credential_id}/confirm", Access::Org(Action::ManageCredentials)),
     ("DELETE", "/api/orgs/{org_id}/credentials/{credential_id}", Access::Org(Action::ManageCredentials)),
     ("GET", "/api/orgs/{org_id}/assets/{asset_id}", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/imports", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/imports", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/imports/{import_id}", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/imports/{import_id}/cancel", Access::Org(Action::EditContent)),
+    ("POST", "/api/orgs/{org_id}/imports/{import_id}/retry", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/imports/{import_id}/transcripts", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/imports/{import_id}/transcripts/search", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/imports/{import_id}/highlights", Access::Org(Action::Read)),
     ("PATCH", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
     // Near the end: they delete what the walk uses.
     ("DELETE", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
@@ -151,6 +159,10 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
             json!({"kind": "brand_voice", "body": format!("Voice {n}")})
         }
         ("PATCH", "/api/orgs/{org_id}/projects/{project_id}") => json!({"niche": format!("niche {n}")}),
+        // A project that does not exist: allowed roles get 404, the rest 403.
+        ("POST", "/api/orgs/{org_id}/imports") => {
+            json!({"project_id": Uuid::new_v4(), "url": format!("https://example.com/watch?v={n}")})
+        }
         _ => return None,
     };
     Some(body)
@@ -212,7 +224,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{asset_id}", &Uuid::new_v4().to_string())
             .replace("{credential_id}", &Uuid::new_v4().to_string())
             .replace("{account_id}", &Uuid::new_v4().to_string())
-            .replace("{session_id}", &Uuid::new_v4().to_string());
+            .replace("{session_id}", &Uuid::new_v4().to_string())
+            .replace("{import_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
                 n += 1;

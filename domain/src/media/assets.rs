@@ -277,6 +277,20 @@ pub async fn record_upload(
     Ok(asset)
 }
 
+/// Records an asset a step made, by its storage key: a retried step that
+/// stores under the same key updates its row (`columns`) instead of adding one.
+pub(crate) async fn upsert_by_key(
+    tx: &crate::TenantTxn,
+    row: assets::ActiveModel,
+    columns: &[assets::Column],
+) -> Result<assets::Model, DomainError> {
+    use sea_orm::{EntityTrait, sea_query::OnConflict};
+    Ok(assets::Entity::insert(row)
+        .on_conflict(OnConflict::column(assets::Column::StorageKey).update_columns(columns.to_vec()).to_owned())
+        .exec_with_returning(&**tx)
+        .await?)
+}
+
 /// The assets one render of a slot stored (video and thumbnail).
 pub async fn for_render(
     db: &DatabaseConnection,

@@ -7,8 +7,8 @@
 use super::transcripts::TimedSegment;
 use crate::{DomainError, OrgScope, planning::generation::strip_code_fence};
 use chrono::Utc;
-use entities::{highlights, imports};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use entities::{assets, highlights, imports, usage_ledger};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -216,6 +216,80 @@ pub async fn of_import(
         .order_by_asc(highlights::Column::Position)
         .all(&*tx)
         .await?)
+}
+
+/// Storage path (below the org prefix) of the clip of an import's
+/// highlight: by its position, so a retried cut replaces its own file.
+pub fn clip_path(import_id: Uuid, position: i32) -> String {
+    super::imports::import_path(import_id, &format!("clips/{position}.mp4"))
+}
+
+/// A clip as stored.
+#[derive(Debug, Clone)]
+pub struct StoredClip {
+    pub storage_key: String,
+    pub size_bytes: i64,
+    pub duration_ms: i64,
+}
+
+/// Records the clip of a highlight: its asset (by storage key), its bytes
+/// metered once, and the highlight pointing at it.
+pub async fn record_clip(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    highlight_id: Uuid,
+    clip: StoredClip,
+) -> Result<assets::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let highlight =
+        tx.find_by_id::<highlights::Entity>(highlight_id).one(&*tx).await?.ok_or(DomainError::NotFound("highlight"))?;
+    let import = tx
+        .find_by_id::<imports::Entity>(highlight.import_id)
+        .one(&*tx)
+        .await?
+        .ok_or(DomainError::NotFound("import"))?;
+    let now = Utc::now().fixed_offset();
+    let row = assets::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(tx.org_id()),
+        project_id: Set(Some(import.project_id)),
+        slot_id: Set(None),
+        kind: Set("clip".into()),
+        storage_key: Set(clip.storage_key.clone()),
+        content_type: Set("video/mp4".into()),
+        size_bytes: Set(clip.size_bytes),
+        duration_ms: Set(Some(clip.duration_ms.clamp(0, i64::from(i32::MAX)) as i32)),
+        width: Set(Some(1080)),
+        height: Set(Some(1920)),
+        render_version: Set(1),
+        cover_timestamp_ms: Set(None),
+        sha256: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let asset = super::assets::upsert_by_key(
+        &tx,
+        row,
+        &[assets::Column::SizeBytes, assets::Column::DurationMs, assets::Column::UpdatedAt],
+    )
+    .await?;
+    let ledger = usage_ledger::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(tx.org_id()),
+        project_id: Set(Some(import.project_id)),
+        metric: Set("storage_bytes".into()),
+        quantity: Set(asset.size_bytes),
+        source: Set(format!("clip:{}", clip.storage_key)),
+        idempotency_key: Set(Some(format!("{}:storage_bytes", clip.storage_key))),
+        occurred_at: Set(now),
+        created_at: Set(now),
+    };
+    crate::usage::llm_usage::meter_once(&tx, [ledger]).await?;
+    let mut row: highlights::ActiveModel = highlight.into();
+    row.clip_asset_id = Set(Some(asset.id));
+    row.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(asset)
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ use entities::{
 use platform::config::BudgetDefaults;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -339,19 +338,17 @@ pub async fn record_source(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let asset = assets::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(assets::Column::StorageKey)
-                .update_columns([
-                    assets::Column::SizeBytes,
-                    assets::Column::ContentType,
-                    assets::Column::DurationMs,
-                    assets::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_with_returning(&*tx)
-        .await?;
+    let asset = crate::media::assets::upsert_by_key(
+        &tx,
+        row,
+        &[
+            assets::Column::SizeBytes,
+            assets::Column::ContentType,
+            assets::Column::DurationMs,
+            assets::Column::UpdatedAt,
+        ],
+    )
+    .await?;
     let ledger = usage_ledger::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_id: Set(tx.org_id()),

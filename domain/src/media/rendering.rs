@@ -12,7 +12,7 @@ use entities::{
     slots::{self, SlotStatus},
     usage_ledger,
 };
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, sea_query::OnConflict};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use uuid::Uuid;
 
 /// Content types a background upload may have.
@@ -145,19 +145,17 @@ pub async fn complete(
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let asset = assets::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(assets::Column::StorageKey)
-                    .update_columns([
-                        assets::Column::SizeBytes,
-                        assets::Column::DurationMs,
-                        assets::Column::CoverTimestampMs,
-                        assets::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_with_returning(&*tx)
-            .await?;
+        let asset = crate::media::assets::upsert_by_key(
+            &tx,
+            row,
+            &[
+                assets::Column::SizeBytes,
+                assets::Column::DurationMs,
+                assets::Column::CoverTimestampMs,
+                assets::Column::UpdatedAt,
+            ],
+        )
+        .await?;
         ids.push(asset.id);
     }
     let seconds = (result.duration_ms as i64 + 999) / 1000;

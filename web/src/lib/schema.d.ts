@@ -505,8 +505,9 @@ export interface paths {
         };
         /**
          * The import's highlights in time order (15 to 60 s each, found by the
-         *     model and checked against the transcript); empty before the import is
-         *     ready or when nothing in it makes a short.
+         *     model and checked against the transcript), each with its clip (signed
+         *     link, seekable); empty before the import is ready or when nothing in it
+         *     makes a short.
          */
         get: operations["imports_list_highlights"];
         put?: never;
@@ -1625,6 +1626,7 @@ export interface components {
         };
         /** @description A moment of the import worth a short. */
         HighlightView: {
+            clip?: null | components["schemas"]["AssetView"];
             /** Format: int64 */
             end_ms: number;
             /** @description The on-screen title the model proposes. */

@@ -395,13 +395,16 @@ pub(crate) struct HighlightView {
     reason: String,
     /// The words spoken in it, from the transcript.
     quote: String,
+    /// The moment cut into a 1080x1920 clip with word-timed captions, once cut.
+    clip: Option<AssetView>,
     /// The slot it became, once made into one.
     slot_id: Option<Uuid>,
 }
 
 /// The import's highlights in time order (15 to 60 s each, found by the
-/// model and checked against the transcript); empty before the import is
-/// ready or when nothing in it makes a short.
+/// model and checked against the transcript), each with its clip (signed
+/// link, seekable); empty before the import is ready or when nothing in it
+/// makes a short.
 #[utoipa::path(get, path = "/api/orgs/{org_id}/imports/{import_id}/highlights", tag = "imports", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("import_id" = Uuid, Path)),
     responses((status = 200, body = Vec<HighlightView>), ErrorResponses))]
@@ -412,18 +415,22 @@ async fn list_highlights(
 ) -> Result<ApiJson<Vec<HighlightView>>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
     let found = highlights::of_import(&state.db, &scope, import_id).await?;
-    Ok(ApiJson(
-        found
-            .into_iter()
-            .map(|h| HighlightView {
-                id: h.id,
-                start_ms: h.start_ms,
-                end_ms: h.end_ms,
-                hook: h.hook,
-                reason: h.reason,
-                quote: h.quote,
-                slot_id: h.slot_id,
-            })
-            .collect(),
-    ))
+    let mut views = Vec::with_capacity(found.len());
+    for h in found {
+        let clip = match h.clip_asset_id {
+            Some(id) => Some(asset_view(&state, domain::media::assets::get(&state.db, &scope, id).await?).await?),
+            None => None,
+        };
+        views.push(HighlightView {
+            id: h.id,
+            start_ms: h.start_ms,
+            end_ms: h.end_ms,
+            hook: h.hook,
+            reason: h.reason,
+            quote: h.quote,
+            clip,
+            slot_id: h.slot_id,
+        });
+    }
+    Ok(ApiJson(views))
 }
