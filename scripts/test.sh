@@ -141,6 +141,7 @@ if [ "${1:-}" = bench ]; then
   # Benchmarks print their figures; the dev profile shares the test build.
   cargo bench --profile dev -p api --bench plan_overhead
   cargo bench --profile dev -p activities --bench render
+  cargo bench --profile dev -p asr --bench asr
   exit 0
 fi
 
