@@ -8,7 +8,7 @@
 use crate::render::{
     FPS, HEIGHT, RenderError, WIDTH,
     captions::{self, Cue},
-    ffmpeg::{MediaType, filter_path, input_args, run},
+    ffmpeg::{MediaType, filter_path, input_args, run, tiktok_output_args},
 };
 use domain::media::transcripts::TimedWord;
 use std::{ffi::OsString, path::Path};
@@ -99,13 +99,7 @@ pub fn clip_args(
                  aformat=channel_layouts=stereo[a]";
     args.push("-filter_complex".into());
     args.push(format!("{video};{audio}").into());
-    for a in ["-map", "[v]", "-map", "[a]", "-t", &duration, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] {
-        args.push(a.into());
-    }
-    for a in ["-pix_fmt", "yuv420p", "-r", &FPS.to_string(), "-c:a", "aac", "-b:a", "128k", "-ar", "48000"] {
-        args.push(a.into());
-    }
-    args.extend(["-movflags".into(), "+faststart".into(), output.into()]);
+    args.extend(tiktok_output_args(&duration, output));
     args
 }
 

@@ -166,7 +166,16 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
     args.extend(input_args(c.speech, MediaType::Wav));
     args.push("-filter_complex".into());
     args.push(format!("{video};{audio}").into());
-    for a in ["-map", "[v]", "-map", "[a]", "-t", &duration, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] {
+    args.extend(tiktok_output_args(&duration, output));
+    args
+}
+
+/// The output half of every video made for TikTok: the `[v]` and `[a]`
+/// streams of the filter graph for `duration` seconds, H.264 yuv420p at
+/// 30 fps and AAC 48 kHz, with the index first for progressive playback.
+pub(crate) fn tiktok_output_args(duration: &str, output: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    for a in ["-map", "[v]", "-map", "[a]", "-t", duration, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"] {
         args.push(a.into());
     }
     for a in ["-pix_fmt", "yuv420p", "-r", &FPS.to_string(), "-c:a", "aac", "-b:a", "128k", "-ar", "48000"] {
