@@ -35,6 +35,12 @@ pub fn from_domain(step: &'static str, err: DomainError) -> ActivityError {
     }
 }
 
+/// A failure of `what` that another attempt may not meet (I/O, FFmpeg, a
+/// store): left to the workflow's retry policy.
+pub fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
+    ActivityError::Application(Box::new(ApplicationFailure::new(format!("{what}: {err}"))))
+}
+
 pub fn permanent(message: String) -> ActivityError {
     ActivityError::Application(Box::new(ApplicationFailure::non_retryable(message)))
 }

@@ -1,6 +1,7 @@
 //! The import activities: fetch (yt-dlp through the checking proxy, or an
-//! upload), transcribe and translate with Whisper, and record how a run
-//! ended. Each step marks its stage, heartbeats its progress (which the
+//! upload), transcribe with Whisper, translate (Whisper into English, the
+//! LLM into other languages), find highlights with the LLM, cut them into
+//! clips, and record how a run ended. Each step marks its stage, heartbeats its progress (which the
 //! import shows), and works in a directory of its own that a retry starts
 //! afresh; what it stores is keyed by the import, so a retry replaces
 //! instead of adding.
@@ -11,7 +12,7 @@ pub mod speech;
 
 use crate::{
     context::{scope_for, span},
-    errors::{from_domain, permanent},
+    errors::{from_domain, permanent, retryable},
     model_calls::{CallSite, ModelAccess},
 };
 use domain::{
@@ -46,10 +47,7 @@ use temporal::import::{
     StepOutcome, Transcribe, Transcribed, Translate, TranslateInput,
 };
 use temporalio_macros::activities;
-use temporalio_sdk::{
-    ApplicationFailure,
-    activities::{ActivityContext, ActivityError},
-};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tokio::{io::AsyncReadExt, sync::watch};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -68,10 +66,6 @@ pub struct ImportActivitiesImpl {
     /// Translations into languages other than English.
     pub llm: Arc<platform::llm::LlmClient>,
     pub secrets: Arc<dyn platform::secrets::SecretStore>,
-}
-
-fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
-    ActivityError::Application(Box::new(ApplicationFailure::new(format!("{what}: {err}"))))
 }
 
 /// The step's outcome when the import is refused: recorded with its code,
@@ -136,10 +130,7 @@ async fn enter(
     import_id: Uuid,
     stage: ImportStatus,
 ) -> Result<Option<entities::imports::Model>, ActivityError> {
-    let import = imports::get(db, scope, import_id).await.map_err(|e| from_domain("loading the import", e))?;
-    if !imports::is_running(import.status) {
-        return Ok(None);
-    }
+    // `advance` refuses a move out of an ended import.
     match imports::advance(db, scope, import_id, stage).await {
         Ok(import) => Ok(Some(import)),
         Err(DomainError::Conflict(_)) => Ok(None),
@@ -211,7 +202,7 @@ impl ImportActivitiesImpl {
             let (progress_tx, progress_rx) = watch::channel(0.0f32);
             let recognising = async {
                 self.whisper
-                    .recognise(Arc::new(samples), None, false, progress_tx)
+                    .recognise(samples, None, false, progress_tx)
                     .await
                     .map_err(|e| retryable("recognising the speech", e))
             };
@@ -287,7 +278,7 @@ impl ImportActivitiesImpl {
             let (progress_tx, progress_rx) = watch::channel(0.0f32);
             let translating = async {
                 self.whisper
-                    .recognise(Arc::new(samples), import.language.clone(), true, progress_tx)
+                    .recognise(samples, import.language.clone(), true, progress_tx)
                     .await
                     .map_err(|e| retryable("translating the speech", e))
             };
@@ -609,27 +600,39 @@ impl ImportActivitiesImpl {
             return Err(fetch::too_long(&self.config, probe.duration_secs));
         }
         self.check_asr_budget(scope, &project, probe.duration_secs.ceil() as i64).await?;
-        let key =
-            StorageKey::new(import.org_id, &imports::import_path(import.id, &format!("source.{}", kind.extension())))
-                .map_err(|e| FetchError::Retryable(e.to_string()))?;
-        let reader = tokio::fs::File::open(&file).await.map_err(|e| FetchError::Retryable(e.to_string()))?;
+        let duration_ms = secs_to_ms(probe.duration_secs);
+        let source = match import.upload_asset_id {
+            // An upload is stored already: the import reads it where it is.
+            Some(asset_id) => imports::Source::Upload(asset_id),
+            None => imports::Source::Downloaded(self.store_download(import, &file, kind).await?),
+        };
+        imports::record_source(&self.db, scope, import.id, source, duration_ms)
+            .await
+            .map_err(|e| FetchError::Retryable(e.to_string()))?;
+        progress.send_replace(1.0);
+        Ok(Fetched { duration_ms })
+    }
+
+    /// Stores a checked download under the import's key.
+    async fn store_download(
+        &self,
+        import: &entities::imports::Model,
+        file: &Path,
+        kind: MediaType,
+    ) -> Result<StoredSource, FetchError> {
+        let path = imports::import_path(import.id, &format!("source.{}", kind.extension()));
+        let key = StorageKey::new(import.org_id, &path).map_err(|e| FetchError::Retryable(e.to_string()))?;
+        let reader = tokio::fs::File::open(file).await.map_err(|e| FetchError::Retryable(e.to_string()))?;
         let stored = self
             .storage
             .put(&key, Box::pin(reader), self.config.max_bytes)
             .await
             .map_err(|e| FetchError::Retryable(format!("storing the source: {e}")))?;
-        let duration_ms = secs_to_ms(probe.duration_secs);
-        let source = StoredSource {
+        Ok(StoredSource {
             storage_key: key.as_str().to_owned(),
             content_type: kind.content_type().to_owned(),
             size_bytes: stored as i64,
-            duration_ms,
-        };
-        imports::record_source(&self.db, scope, import.id, source)
-            .await
-            .map_err(|e| FetchError::Retryable(e.to_string()))?;
-        progress.send_replace(1.0);
-        Ok(Fetched { duration_ms })
+        })
     }
 
     /// Refuses, before any download, an import the month's transcription

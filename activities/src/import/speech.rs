@@ -42,7 +42,7 @@ impl Whisper {
     /// and returns).
     pub async fn recognise(
         &self,
-        samples: Arc<Vec<f32>>,
+        samples: Vec<f32>,
         language: Option<String>,
         translate: bool,
         progress: watch::Sender<f32>,

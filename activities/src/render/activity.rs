@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     context::{scope_for, span},
-    errors::{from_domain, permanent},
+    errors::{from_domain, permanent, retryable},
 };
 use domain::{
     media::rendering::{self, RenderResult, RenderSource, RenderedFile},
@@ -25,10 +25,7 @@ use std::{
 };
 use temporal::render::{Abandon, AbandonRenderInput, RenderProgress, RenderSlot, RenderSlotInput, RenderSlotOutput};
 use temporalio_macros::activities;
-use temporalio_sdk::{
-    ApplicationFailure,
-    activities::{ActivityContext, ActivityError},
-};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -48,10 +45,6 @@ pub struct RenderActivitiesImpl {
 
 /// How long a render's reservations outlive a crashed attempt.
 const RENDER_RESERVATION_TTL_MINUTES: i64 = 30;
-
-fn retryable(what: &str, err: impl std::fmt::Display) -> ActivityError {
-    ActivityError::Application(Box::new(ApplicationFailure::new(format!("{what}: {err}"))))
-}
 
 /// Invalid output or input or nothing to say fail at once; FFmpeg or I/O
 /// trouble is retried.

@@ -464,6 +464,7 @@ async fn an_uploaded_video_is_imported_without_any_download() {
     let import = imports.ended(&id).await;
     assert_eq!(import["status"], "ready", "{import}");
     assert_eq!(import["upload_asset_id"], asset.as_str());
+    assert_eq!(import["source"]["id"], asset.as_str(), "the upload is the source: its bytes are not stored twice");
     let transcripts = imports.transcripts(&id).await;
     assert!(word_accuracy(SPEECH, &text_of(&transcripts[0])) >= 0.9);
     // English is what was said; French comes from the model, segment by

@@ -3,7 +3,7 @@
 
 use crate::{DomainError, OrgScope};
 use chrono::Utc;
-use entities::{assets, usage_ledger};
+use entities::assets;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use uuid::Uuid;
 
@@ -259,17 +259,14 @@ pub async fn record_upload(
     }
     .insert(&*tx)
     .await?;
-    usage_ledger::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(None),
-        metric: Set("storage_bytes".into()),
-        quantity: Set(size_bytes),
-        source: Set(format!("asset:{id}")),
-        idempotency_key: Set(Some(format!("asset:{id}:storage_bytes"))),
-        occurred_at: Set(now),
-        created_at: Set(now),
-    }
+    crate::usage::llm_usage::entry(
+        &tx,
+        None,
+        "storage_bytes",
+        size_bytes,
+        format!("asset:{id}"),
+        format!("asset:{id}:storage_bytes"),
+    )
     .insert(&*tx)
     .await?;
     crate::usage::budgets::release_in(&tx, reservation).await?;

@@ -7,7 +7,7 @@
 use super::transcripts::TimedSegment;
 use crate::{DomainError, OrgScope, planning::generation::strip_code_fence};
 use chrono::Utc;
-use entities::{assets, highlights, imports, usage_ledger};
+use entities::{assets, highlights, imports};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -273,17 +273,14 @@ pub async fn record_clip(
         &[assets::Column::SizeBytes, assets::Column::DurationMs, assets::Column::UpdatedAt],
     )
     .await?;
-    let ledger = usage_ledger::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(Some(import.project_id)),
-        metric: Set("storage_bytes".into()),
-        quantity: Set(asset.size_bytes),
-        source: Set(format!("clip:{}", clip.storage_key)),
-        idempotency_key: Set(Some(format!("{}:storage_bytes", clip.storage_key))),
-        occurred_at: Set(now),
-        created_at: Set(now),
-    };
+    let ledger = crate::usage::llm_usage::entry(
+        &tx,
+        Some(import.project_id),
+        "storage_bytes",
+        asset.size_bytes,
+        format!("clip:{}", clip.storage_key),
+        format!("{}:storage_bytes", clip.storage_key),
+    );
     crate::usage::llm_usage::meter_once(&tx, [ledger]).await?;
     let mut row: highlights::ActiveModel = highlight.into();
     row.clip_asset_id = Set(Some(asset.id));

@@ -12,7 +12,7 @@ use chrono::Utc;
 use entities::{
     assets,
     imports::{self, ImportErrorCode, ImportStatus},
-    projects, usage_ledger,
+    projects,
 };
 use platform::config::BudgetDefaults;
 use sea_orm::{
@@ -295,13 +295,21 @@ pub async fn record_facts(
     Ok(())
 }
 
-/// The fetched source as stored.
+/// A download as stored.
 #[derive(Debug, Clone)]
 pub struct StoredSource {
     pub storage_key: String,
     pub content_type: String,
     pub size_bytes: i64,
-    pub duration_ms: i64,
+}
+
+/// Where an import's checked source is kept.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Downloaded and stored for the import.
+    Downloaded(StoredSource),
+    /// The upload it was made from, already stored and metered.
+    Upload(Uuid),
 }
 
 /// Storage path (below the org prefix) of an import's files.
@@ -309,64 +317,69 @@ pub fn import_path(import_id: Uuid, file: &str) -> String {
     format!("imports/{import_id}/{file}")
 }
 
-/// Records the fetched source: its asset (upserted by storage key, so a
-/// retried fetch keeps one), its bytes metered once, its duration.
+/// Records the checked source and its duration. A download becomes an
+/// asset (upserted by storage key, so a retried fetch keeps one) with its
+/// bytes metered once; an upload is used as it is.
 pub async fn record_source(
     db: &DatabaseConnection,
     scope: &OrgScope,
     id: Uuid,
-    source: StoredSource,
-) -> Result<assets::Model, DomainError> {
+    source: Source,
+    duration_ms: i64,
+) -> Result<(), DomainError> {
     let tx = scope.begin(db).await?;
     let import = get_in(&tx, id).await?;
-    let now = Utc::now().fixed_offset();
-    let row = assets::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(Some(import.project_id)),
-        slot_id: Set(None),
-        kind: Set("import".into()),
-        storage_key: Set(source.storage_key),
-        content_type: Set(source.content_type),
-        size_bytes: Set(source.size_bytes),
-        duration_ms: Set(Some(source.duration_ms.clamp(0, i64::from(i32::MAX)) as i32)),
-        width: Set(None),
-        height: Set(None),
-        render_version: Set(1),
-        cover_timestamp_ms: Set(None),
-        sha256: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let asset_id = match source {
+        Source::Upload(asset_id) => asset_id,
+        Source::Downloaded(stored) => {
+            let now = Utc::now().fixed_offset();
+            let row = assets::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(tx.org_id()),
+                project_id: Set(Some(import.project_id)),
+                slot_id: Set(None),
+                kind: Set("import".into()),
+                storage_key: Set(stored.storage_key),
+                content_type: Set(stored.content_type),
+                size_bytes: Set(stored.size_bytes),
+                duration_ms: Set(Some(duration_ms.clamp(0, i64::from(i32::MAX)) as i32)),
+                width: Set(None),
+                height: Set(None),
+                render_version: Set(1),
+                cover_timestamp_ms: Set(None),
+                sha256: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            let asset = crate::media::assets::upsert_by_key(
+                &tx,
+                row,
+                &[
+                    assets::Column::SizeBytes,
+                    assets::Column::ContentType,
+                    assets::Column::DurationMs,
+                    assets::Column::UpdatedAt,
+                ],
+            )
+            .await?;
+            let ledger = crate::usage::llm_usage::entry(
+                &tx,
+                Some(import.project_id),
+                "storage_bytes",
+                asset.size_bytes,
+                format!("import:{id}"),
+                format!("import:{id}:storage_bytes"),
+            );
+            crate::usage::llm_usage::meter_once(&tx, [ledger]).await?;
+            asset.id
+        }
     };
-    let asset = crate::media::assets::upsert_by_key(
-        &tx,
-        row,
-        &[
-            assets::Column::SizeBytes,
-            assets::Column::ContentType,
-            assets::Column::DurationMs,
-            assets::Column::UpdatedAt,
-        ],
-    )
-    .await?;
-    let ledger = usage_ledger::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(Some(import.project_id)),
-        metric: Set("storage_bytes".into()),
-        quantity: Set(asset.size_bytes),
-        source: Set(format!("import:{id}")),
-        idempotency_key: Set(Some(format!("import:{id}:storage_bytes"))),
-        occurred_at: Set(now),
-        created_at: Set(now),
-    };
-    crate::usage::llm_usage::meter_once(&tx, [ledger]).await?;
     let mut row: imports::ActiveModel = import.into();
-    row.source_asset_id = Set(Some(asset.id));
-    row.duration_ms = Set(Some(source.duration_ms.max(0)));
+    row.source_asset_id = Set(Some(asset_id));
+    row.duration_ms = Set(Some(duration_ms.max(0)));
     row.update(&*tx).await?;
     tx.commit().await?;
-    Ok(asset)
+    Ok(())
 }
 
 /// Ends a finished import: `ready`, from its last stage.

@@ -10,7 +10,6 @@ use chrono::Utc;
 use entities::{
     assets, projects,
     slots::{self, SlotStatus},
-    usage_ledger,
 };
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use uuid::Uuid;
@@ -160,18 +159,11 @@ pub async fn complete(
     }
     let seconds = (result.duration_ms as i64 + 999) / 1000;
     let bytes = result.video.size_bytes + result.thumbnail.size_bytes;
-    let ledger =
-        [("video_seconds", seconds), ("storage_bytes", bytes)].map(|(metric, quantity)| usage_ledger::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(tx.org_id()),
-            project_id: Set(Some(slot.project_id)),
-            metric: Set(metric.into()),
-            quantity: Set(quantity),
-            source: Set(format!("render:{slot_id}:v{version}")),
-            idempotency_key: Set(Some(format!("render:{slot_id}:v{version}:{metric}"))),
-            occurred_at: Set(now),
-            created_at: Set(now),
-        });
+    let ledger = [("video_seconds", seconds), ("storage_bytes", bytes)].map(|(metric, quantity)| {
+        let source = format!("render:{slot_id}:v{version}");
+        let key = format!("{source}:{metric}");
+        crate::usage::llm_usage::entry(&tx, Some(slot.project_id), metric, quantity, source, key)
+    });
     crate::usage::llm_usage::meter_once(&tx, ledger).await?;
     for reservation in reservations {
         crate::usage::budgets::release_in(&tx, *reservation).await?;

@@ -9,7 +9,6 @@ use entities::{
     imports,
     transcript_segments::{self},
     transcripts::{self, TranscriptEngine, TranscriptKind},
-    usage_ledger,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -141,18 +140,14 @@ pub async fn store(
 }
 
 async fn meter_asr(tx: &TenantTxn, import: &imports::Model, asr: AsrUse) -> Result<(), DomainError> {
-    let now = Utc::now().fixed_offset();
-    let ledger = usage_ledger::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(Some(import.project_id)),
-        metric: Set("asr_seconds".into()),
-        quantity: Set(asr.seconds.max(0)),
-        source: Set(format!("import:{}", import.id)),
-        idempotency_key: Set(Some(format!("import:{}:asr_seconds", import.id))),
-        occurred_at: Set(now),
-        created_at: Set(now),
-    };
+    let ledger = crate::usage::llm_usage::entry(
+        tx,
+        Some(import.project_id),
+        "asr_seconds",
+        asr.seconds.max(0),
+        format!("import:{}", import.id),
+        format!("import:{}:asr_seconds", import.id),
+    );
     crate::usage::llm_usage::meter_once(tx, [ledger]).await?;
     crate::usage::budgets::release_in(tx, asr.reservation).await
 }

@@ -19,7 +19,6 @@ use entities::{
     assets, publications,
     publications::PublicationStatus,
     slots::{self, SlotStatus},
-    usage_ledger,
 };
 use platform::tiktok::{PostInfo, PublishStatus, TikTokPublishStatus};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
@@ -538,17 +537,14 @@ async fn meter_publish(tx: &TenantTxn, publication: &publications::Model) -> Res
     let slot = slot_in(tx, publication.slot_id).await?;
     crate::usage::llm_usage::meter_once(
         tx,
-        [usage_ledger::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(tx.org_id()),
-            project_id: Set(Some(slot.project_id)),
-            metric: Set("publishes".into()),
-            quantity: Set(1),
-            source: Set(format!("publication:{}", publication.id)),
-            idempotency_key: Set(Some(format!("publish:{}", slot.id))),
-            occurred_at: Set(Utc::now().fixed_offset()),
-            created_at: Set(Utc::now().fixed_offset()),
-        }],
+        [crate::usage::llm_usage::entry(
+            tx,
+            Some(slot.project_id),
+            "publishes",
+            1,
+            format!("publication:{}", publication.id),
+            format!("publish:{}", slot.id),
+        )],
     )
     .await?;
     crate::usage::budgets::release_in(tx, post_reservation(slot.id)).await

@@ -64,16 +64,8 @@ pub async fn record(db: &DatabaseConnection, scope: &OrgScope, call: LlmCall) ->
         ("llm_tokens_out", call.tokens_out as i64),
         ("llm_cost_micros", call.cost_micros),
     ];
-    let rows = entries.into_iter().filter(|(_, q)| *q > 0).map(|(metric, quantity)| usage_ledger::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(call.project_id),
-        metric: Set(metric.to_owned()),
-        quantity: Set(quantity),
-        source: Set(format!("llm_call:{id}")),
-        idempotency_key: Set(Some(format!("llm:{id}:{metric}"))),
-        occurred_at: Set(now),
-        created_at: Set(now),
+    let rows = entries.into_iter().filter(|(_, q)| *q > 0).map(|(metric, quantity)| {
+        entry(&tx, call.project_id, metric, quantity, format!("llm_call:{id}"), format!("llm:{id}:{metric}"))
     });
     let rows: Vec<_> = rows.collect();
     if !rows.is_empty() {
@@ -88,6 +80,30 @@ pub async fn record(db: &DatabaseConnection, scope: &OrgScope, call: LlmCall) ->
 
 /// Writes usage rows; a row whose idempotency key the org already has is
 /// skipped, so a retried activity meters once.
+/// A usage-ledger row of the scope's org, happening now: `quantity` of
+/// `metric`, from `source`, written once per `idempotency_key`.
+pub(crate) fn entry(
+    tx: &crate::TenantTxn,
+    project_id: Option<Uuid>,
+    metric: &str,
+    quantity: i64,
+    source: String,
+    idempotency_key: String,
+) -> usage_ledger::ActiveModel {
+    let now = Utc::now().fixed_offset();
+    usage_ledger::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(tx.org_id()),
+        project_id: Set(project_id),
+        metric: Set(metric.to_owned()),
+        quantity: Set(quantity),
+        source: Set(source),
+        idempotency_key: Set(Some(idempotency_key)),
+        occurred_at: Set(now),
+        created_at: Set(now),
+    }
+}
+
 pub(crate) async fn meter_once(
     tx: &crate::TenantTxn,
     rows: impl IntoIterator<Item = usage_ledger::ActiveModel>,
