@@ -65,6 +65,9 @@ pub struct Model {
     pub video_asset_id: Option<Uuid>,
     /// An upload of the org's shown behind the captions instead of a plain colour.
     pub background_asset_id: Option<Uuid>,
+    /// The clip of an import's highlight that is this slot's video (its own
+    /// speech and word-timed captions), used as is instead of a voiced script.
+    pub clip_asset_id: Option<Uuid>,
     /// Why the slot's pipeline failed (shown in the dead-letter list).
     pub pipeline_error: Option<String>,
     pub created_at: DateTimeWithTimeZone,

@@ -14,6 +14,7 @@ mod m20261202_000008_hardening;
 mod m20261203_000009_slot_sent_to_inbox;
 mod m20261203_000010_org_deletion;
 mod m20261204_000011_imports;
+mod m20261205_000012_clip_slots;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_slot_sent_to_inbox::MIGRATION),
             Box::new(m20261203_000010_org_deletion::MIGRATION),
             Box::new(m20261204_000011_imports::MIGRATION),
+            Box::new(m20261205_000012_clip_slots::MIGRATION),
         ]
     }
 }

@@ -63,6 +63,8 @@ pub enum ImportVideoOutput {
         segments: u32,
         translations: Vec<String>,
         highlights: u32,
+        /// Highlights autopilot put into slots.
+        placed: u32,
     },
     /// Refused by a step; the import says why.
     Refused,
@@ -140,6 +142,14 @@ impl ImportActivities {
         unimplemented!()
     }
 
+    /// Under the project's autopilot, puts every clipped highlight into a
+    /// free slot of the project's newest ready plan (a person picks
+    /// otherwise); returns how many were placed. Idempotent.
+    #[activity(name = "import.place_highlights")]
+    pub fn place_highlights(input: ImportRef) -> Result<u32, ActivityError> {
+        unimplemented!()
+    }
+
     /// Records how the run ended (ready, cancelled, failed with the reason).
     #[activity(name = "import.finish")]
     pub fn finish(input: FinishImportInput) -> Result<(), ActivityError> {
@@ -148,4 +158,4 @@ impl ImportActivities {
 }
 
 // The activity markers the implementations in the `activities` crate bind to.
-pub use import_activities::{CutClips, Fetch, FindHighlights, Finish, Transcribe, Translate};
+pub use import_activities::{CutClips, Fetch, FindHighlights, Finish, PlaceHighlights, Transcribe, Translate};

@@ -1,6 +1,7 @@
 //! ImportVideo: fetch, transcribe, translate, find highlights, cut them
-//! into clips, each a
-//! heartbeating activity on the `asr` queue (the LLM's steps on `main`). A step that refuses the
+//! into clips (under autopilot, place them into slots), each a
+//! heartbeating activity on the `asr` queue (the LLM's and the database's
+//! steps on `main`). A step that refuses the
 //! import (too long, a private address, a used-up budget ...) records why
 //! and the run ends there; a step that fails for good, or a cancellation,
 //! is recorded on the import by `import.finish`.
@@ -18,7 +19,7 @@ use temporal::{
     queues::Workload,
 };
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::{ActivityExecutionError, WorkflowContext, WorkflowResult, WorkflowTermination};
+use temporalio_workflow::{ActivityExecutionError, ActivityOptions, RetryPolicy, WorkflowContext, WorkflowResult, WorkflowTermination};
 
 /// A long step: heartbeats within 15 s, five attempts.
 fn heavy_step(task_queue: String, start_to_close: Duration) -> temporalio_workflow::ActivityOptions {
@@ -84,16 +85,29 @@ async fn steps(
         Err(err @ ActivityExecutionError::Cancelled(_)) => return Err(err),
         Err(_) => 0,
     };
+    let mut placed = 0;
     if highlights > 0 {
         let cut = heavy_step(asr, Duration::from_secs(2 * 3600));
         if let StepOutcome::Refused = ctx.execute_activity(ImportActivities::cut_clips, import.clone(), cut).await? {
             return Ok(ImportVideoOutput::Refused);
         }
+        // Slots are a convenience on top: when autopilot cannot place the
+        // clips, they wait on the import for a person.
+        // On the workflow's own queue (`main`): a few database writes.
+        let place = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+            .retry_policy(RetryPolicy::builder().maximum_attempts(5).build())
+            .build();
+        placed = match ctx.execute_activity(ImportActivities::place_highlights, import.clone(), place).await {
+            Ok(placed) => placed,
+            Err(err @ ActivityExecutionError::Cancelled(_)) => return Err(err),
+            Err(_) => 0,
+        };
     }
     Ok(ImportVideoOutput::Ready {
         language: transcribed.language,
         segments: transcribed.segments,
         translations,
         highlights,
+        placed,
     })
 }

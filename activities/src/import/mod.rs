@@ -19,7 +19,7 @@ use domain::{
     DomainError, OrgScope,
     media::{
         assets::{MediaType, sniff},
-        highlights,
+        highlights, placement,
         imports::{self, SourceFacts, Stop, StoredSource},
         transcripts::{self, AsrUse, NewTranscript, TimedSegment},
         translation,
@@ -44,6 +44,7 @@ use std::{
 };
 use temporal::import::{
     CutClips, Fetch, Fetched, FindHighlights, Finish, FinishImportInput, ImportEnding, ImportProgress, ImportRef,
+    PlaceHighlights,
     StepOutcome, Transcribe, Transcribed, Translate, TranslateInput,
 };
 use temporalio_macros::activities;
@@ -359,6 +360,22 @@ impl ImportActivitiesImpl {
         }
         .instrument(span)
         .await
+    }
+
+    #[activity(definition = PlaceHighlights)]
+    pub async fn place_highlights(self: Arc<Self>, ctx: ActivityContext, input: ImportRef) -> Result<u32, ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        let placed = placement::place_by_autopilot(&self.db, &scope, input.import_id)
+            .await
+            .map_err(|e| from_domain("placing the highlights into slots", e))?;
+        let new = placed.placements.iter().filter(|p| p.new).count() as u32;
+        if !placed.placements.is_empty() || !placed.no_free_slot.is_empty() {
+            tracing::info!(
+                import_id = %input.import_id, placed = new, no_free_slot = placed.no_free_slot.len(),
+                "autopilot placed the import's highlights"
+            );
+        }
+        Ok(placed.placements.len() as u32)
     }
 
     #[activity(definition = Finish)]

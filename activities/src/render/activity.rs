@@ -127,13 +127,16 @@ impl RenderActivitiesImpl {
         source: RenderSource,
         work: &Path,
     ) -> Result<RenderSlotOutput, ActivityError> {
-        let background = self.fetch_background(&source, work).await?;
-        let request = RenderRequest {
-            script: source.slot.script.clone(),
-            background,
-            captions: true,
-            max_secs: source.max_video_seconds as f64,
+        let max_secs = source.max_video_seconds as f64;
+        let clip = match &source.clip {
+            Some(clip) => Some(self.fetch(clip, &work.join("clip.mp4")).await?),
+            None => None,
         };
+        let background = match clip {
+            Some(_) => Background::Color(background_color(source.slot.id)),
+            None => self.fetch_background(&source, work).await?,
+        };
+        let request = RenderRequest { script: source.slot.script.clone(), background, captions: true, max_secs };
         let scope = scope_for(ctx, input.org_id)?;
         let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
         let out_dir = work.join("out");
@@ -145,6 +148,11 @@ impl RenderActivitiesImpl {
             .map_err(|e| from_domain("loading the project", e))?;
         let mut held = Vec::new();
         let rendering = async {
+            if let Some(clip) = &clip {
+                let seconds = super::ffmpeg::probe(clip).await.map_err(from_render)?.duration_secs.min(max_secs);
+                held.push(self.reserve(&scope, Meter::VideoSeconds, &project, seconds.ceil() as i64).await?);
+                return super::from_clip(clip, max_secs, &out_dir).await.map_err(from_render);
+            }
             let voiced = voice(&*self.tts, &request, &out_dir).await.map_err(from_render)?;
             on_progress(super::VOICE_DONE);
             // The video's length is known now, before the encode (the CPU
@@ -237,16 +245,21 @@ impl RenderActivitiesImpl {
     /// by the type it was accepted as (`render` checks the bytes again).
     async fn fetch_background(&self, source: &RenderSource, work: &Path) -> Result<Background, ActivityError> {
         let Some(asset) = &source.background else { return Ok(Background::Color(background_color(source.slot.id))) };
-        let key = StorageKey::parse(&asset.storage_key).map_err(|e| permanent(e.to_string()))?;
         let kind = MediaType::from_content_type(&asset.content_type)
             .filter(|k| k.is_image() || k.is_video())
             .ok_or_else(|| permanent(format!("a {} upload cannot be a background", asset.content_type)))?;
-        let path = work.join(format!("background.{}", kind.extension()));
-        let mut read = self.storage.read(&key, None).await.map_err(|e| retryable("reading the background", e))?;
-        let mut file = tokio::fs::File::create(&path).await.map_err(|e| retryable("writing the background", e))?;
-        tokio::io::copy(&mut read.body, &mut file).await.map_err(|e| retryable("copying the background", e))?;
+        let path = self.fetch(asset, &work.join(format!("background.{}", kind.extension()))).await?;
         let upload = Upload { path, kind };
         Ok(if kind.is_image() { Background::Image(upload) } else { Background::Video(upload) })
+    }
+
+    /// Copies a stored asset into the work directory at `path`.
+    async fn fetch(&self, asset: &entities::assets::Model, path: &Path) -> Result<PathBuf, ActivityError> {
+        let key = StorageKey::parse(&asset.storage_key).map_err(|e| permanent(e.to_string()))?;
+        let mut read = self.storage.read(&key, None).await.map_err(|e| retryable("reading a stored file", e))?;
+        let mut file = tokio::fs::File::create(path).await.map_err(|e| retryable("writing a stored file", e))?;
+        tokio::io::copy(&mut read.body, &mut file).await.map_err(|e| retryable("copying a stored file", e))?;
+        Ok(path.to_owned())
     }
 
     async fn store(&self, key: StorageKey, path: &Path, content_type: &str) -> Result<RenderedFile, ActivityError> {

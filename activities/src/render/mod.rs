@@ -135,6 +135,35 @@ pub async fn compose(
     Ok(Rendered { video, thumbnail, duration_secs: probe.duration_secs, cover_timestamp_ms })
 }
 
+/// The render of a slot made from a highlight: its clip is the video
+/// already (cut, reframed, loudness-normalised and captioned with the words
+/// said when the import was cut), so it is copied stream for stream, within
+/// the project's length limit, with the index up front, then checked like
+/// any render and given its thumbnail. No voice, no encode.
+pub async fn from_clip(clip: &Path, max_secs: f64, work_dir: &Path) -> Result<Rendered, RenderError> {
+    tokio::fs::create_dir_all(work_dir).await?;
+    let duration_secs = ffmpeg::probe_as(clip, Some(ffmpeg::MediaType::Mp4)).await?.duration_secs.min(max_secs);
+    let video = work_dir.join("video.mp4");
+    let partial = work_dir.join("video.partial.mp4");
+    ffmpeg::run(
+        tokio::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+            .args(ffmpeg::input_args(clip, ffmpeg::MediaType::Mp4))
+            .args(["-t", &format!("{duration_secs:.3}"), "-map", "0:v:0", "-map", "0:a:0", "-c", "copy"])
+            .args(["-movflags", "+faststart", "-f", "mp4"])
+            .arg(&partial),
+        "ffmpeg clip copy",
+    )
+    .await?;
+    tokio::fs::rename(&partial, &video).await?;
+    let probe = ffmpeg::probe(&video).await?;
+    probe.check_tiktok_video(duration_secs)?;
+    let cover_timestamp_ms = (probe.duration_secs * 1000.0 / 3.0) as u32;
+    let thumbnail = work_dir.join("thumbnail.jpg");
+    ffmpeg::thumbnail(&video, cover_timestamp_ms, &thumbnail).await?;
+    Ok(Rendered { video, thumbnail, duration_secs: probe.duration_secs, cover_timestamp_ms })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,6 +120,38 @@ impl<'a> Imports<'a> {
         json_body(self.app.get(&path, &self.user).await).await.as_array().unwrap().clone()
     }
 
+    /// A drafted month of the project, ready, and its slots in posting order.
+    async fn ready_plan(&self) -> (String, Vec<Value>) {
+        let path = format!("/api/orgs/{}/projects/{}/plans", self.org, self.project);
+        let res = self.app.post_json(&path, &self.user, json!({"start_date": "2031-03-02"})).await;
+        let plan = json_body(res).await["plan_id"].as_str().unwrap().to_owned();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let view = json_body(self.app.get(&format!("/api/orgs/{}/plans/{plan}", self.org), &self.user).await).await;
+            if view["status"] == "ready" {
+                return (plan.clone(), self.slots(&plan).await);
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the plan never got ready: {view}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn slots(&self, plan: &str) -> Vec<Value> {
+        let path = format!("/api/orgs/{}/plans/{plan}/slots", self.org);
+        let mut slots = json_body(self.app.get(&path, &self.user).await).await.as_array().unwrap().clone();
+        slots.sort_by_key(|s| s["scheduled_at"].as_str().unwrap().to_owned());
+        slots
+    }
+
+    async fn highlights(&self, id: &str) -> Vec<Value> {
+        let path = format!("/api/orgs/{}/imports/{id}/highlights", self.org);
+        json_body(self.app.get(&path, &self.user).await).await.as_array().unwrap().clone()
+    }
+
+    async fn make_slots(&self, id: &str, body: Value) -> reqwest::Response {
+        self.app.post_json(&format!("/api/orgs/{}/imports/{id}/slots", self.org), &self.user, body).await
+    }
+
     async fn asr_seconds(&self) -> i64 {
         let path = format!("/api/orgs/{}/projects/{}/usage", self.org, self.project);
         json_body(self.app.get(&path, &self.user).await).await["asr_seconds_this_month"].as_i64().unwrap()
@@ -509,14 +541,15 @@ async fn a_long_talk_yields_highlights_on_word_boundaries_that_quote_what_was_sa
     let server = MediaServer::start(long_clip().await.to_owned()).await.unwrap();
     let app = app_allowing(&server.addr().to_string()).await;
     let imports = Imports::new(&app).await;
+    let (plan, drafted) = imports.ready_plan().await;
     let id = imports.start_url(&server.url("/clip.mp4")).await["id"].as_str().unwrap().to_owned();
     let import = imports.ended(&id).await;
     assert_eq!(import["status"], "ready", "{import}");
     let duration_ms = import["duration_ms"].as_i64().unwrap();
-    let path = format!("/api/orgs/{}/imports/{id}/highlights", imports.org);
-    let highlights = json_body(app.get(&path, &imports.user).await).await;
-    let highlights = highlights.as_array().unwrap();
+    let highlights = imports.highlights(&id).await;
+    let highlights = &highlights;
     assert!(highlights.len() >= 2, "a minute of talk holds moments: {highlights:?}");
+    assert!(highlights.iter().all(|h| h["slot_id"].is_null()), "without autopilot a person picks");
     let transcript = &imports.transcripts(&id).await[0];
     let words: Vec<(i64, i64)> = transcript["segments"]
         .as_array()
@@ -570,8 +603,99 @@ async fn a_long_talk_yields_highlights_on_word_boundaries_that_quote_what_was_sa
     }
     let asked = app.llm.requests().iter().filter(|r| r.to_string().contains("highlights")).count();
     assert_eq!(asked, 1, "one model call found them");
+
+    // A person makes the first highlight a slot: it takes the earliest free
+    // slot (the locked first one is not free), with the clip as its video.
+    let first_slot = format!("/api/orgs/{}/slots/{}", imports.org, drafted[0]["id"].as_str().unwrap());
+    let res = app.post_json(&format!("{first_slot}/lock"), &imports.user, json!({})).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let one = json!({"plan_id": plan, "highlight_ids": [highlights[0]["id"]]});
+    let made = json_body(imports.make_slots(&id, one.clone()).await).await;
+    assert_eq!(made["placed"].as_array().unwrap().len(), 1, "{made}");
+    assert_eq!(made["no_free_slot"], json!([]));
+    let placed = &made["placed"][0];
+    let slot = &placed["slot"];
+    assert_eq!((placed["new"].as_bool(), &slot["id"]), (Some(true), &drafted[1]["id"]), "{made}");
+    assert_eq!(slot["clip_asset_id"], highlights[0]["clip"]["id"]);
+    assert_eq!(slot["script"], highlights[0]["quote"], "the script is what was said");
+    assert_eq!((slot["status"].as_str(), slot["hook"].as_str()), (Some("draft"), highlights[0]["hook"].as_str()));
+    assert!(slot["version"].as_i64() > drafted[1]["version"].as_i64());
+    // The words said are the clip's: the script cannot be rewritten.
+    let slot_path = format!("/api/orgs/{}/slots/{}", imports.org, slot["id"].as_str().unwrap());
+    let edit = json!({"script": "Something nobody said in the clip, written afterwards."});
+    assert_error(app.call("PATCH", &slot_path, Some(&imports.user), Some(edit)).await, 422, "validation_failed").await;
+    // Asking again changes nothing; asking for all places the rest after it.
+    let again = json_body(imports.make_slots(&id, one).await).await;
+    assert_eq!((again["placed"][0]["new"].as_bool(), &again["placed"][0]["slot"]["id"]), (Some(false), &slot["id"]));
+    let all = json_body(imports.make_slots(&id, json!({"plan_id": plan})).await).await;
+    let placed = all["placed"].as_array().unwrap();
+    assert_eq!(placed.len(), highlights.len(), "{all}");
+    let slot_ids: Vec<&Value> = placed.iter().map(|p| &p["slot"]["id"]).collect();
+    let expected: Vec<&Value> = drafted[1..=highlights.len()].iter().map(|s| &s["id"]).collect();
+    assert_eq!(slot_ids, expected, "earliest highlight in the earliest free slot");
+    assert_eq!(placed.iter().filter(|p| p["new"] == true).count(), highlights.len() - 1);
+    for h in imports.highlights(&id).await {
+        assert!(placed.iter().any(|p| p["highlight_id"] == h["id"] && p["slot"]["id"] == h["slot_id"]), "{h}");
+    }
+    // A plan of another project is refused; another org finds nothing.
+    let other = app.create_project(&imports.user, imports.org, json!({"name": "Other"})).await;
+    let path = format!("/api/orgs/{}/projects/{other}/plans", imports.org);
+    let other_plan = json_body(app.post_json(&path, &imports.user, json!({"start_date": "2031-03-02"})).await).await;
+    let res = imports.make_slots(&id, json!({"plan_id": other_plan["plan_id"]})).await;
+    assert_error(res, 422, "validation_failed").await;
     // Another org sees none of them.
     let eve = app.user("eve").await;
     let eve_org = app.create_org(&eve, "Eve").await;
     assert_error(app.get(&format!("/api/orgs/{eve_org}/imports/{id}/highlights"), &eve).await, 404, "not_found").await;
+    let res = app.post_json(&format!("/api/orgs/{eve_org}/imports/{id}/slots"), &eve, json!({"plan_id": plan})).await;
+    assert_error(res, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn under_autopilot_highlights_fill_the_plan_and_render_as_their_clips() {
+    let server = MediaServer::start(long_clip().await.to_owned()).await.unwrap();
+    let app = app_allowing(&server.addr().to_string()).await;
+    let imports = Imports::new(&app).await;
+    let project = format!("/api/orgs/{}/projects/{}", imports.org, imports.project);
+    let res = app.call("PATCH", &project, Some(&imports.user), Some(json!({"autopilot": true}))).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (plan, drafted) = imports.ready_plan().await;
+    let id = imports.start_url(&server.url("/clip.mp4")).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(imports.ended(&id).await["status"], "ready");
+
+    // Autopilot put every highlight into the plan, in time order.
+    let highlights = imports.highlights(&id).await;
+    assert!(highlights.len() >= 2, "{highlights:?}");
+    let slots = imports.slots(&plan).await;
+    for (h, drafted) in highlights.iter().zip(&drafted) {
+        assert_eq!(h["slot_id"], drafted["id"], "the earliest free slots, in order: {h}");
+        let slot = slots.iter().find(|s| s["id"] == h["slot_id"]).unwrap();
+        assert_eq!((&slot["clip_asset_id"], &slot["script"]), (&h["clip"]["id"], &h["quote"]));
+    }
+    let untouched = &slots[highlights.len()];
+    assert!(untouched["clip_asset_id"].is_null() && untouched["script"] == drafted[highlights.len()]["script"]);
+
+    // Its render is the clip itself: no voice, no encode, the same length
+    // and bytes to within the container's index.
+    let h = &highlights[0];
+    let slot = format!("/api/orgs/{}/slots/{}", imports.org, h["slot_id"].as_str().unwrap());
+    assert_eq!(app.approve(&slot, &imports.user).await.status(), 200);
+    let voiced_before = app.llm.requests().len();
+    assert_eq!(app.post_json(&format!("{slot}/render"), &imports.user, json!({})).await.status(), 202);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let render = loop {
+        let view = json_body(app.get(&format!("{slot}/render"), &imports.user).await).await;
+        if view["status"] == "rendered" {
+            break view;
+        }
+        assert!(view["status"] == "rendering" && tokio::time::Instant::now() < deadline, "{view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let video = &render["video"];
+    let clip = &h["clip"];
+    let (video_bytes, clip_bytes) = (video["size_bytes"].as_f64().unwrap(), clip["size_bytes"].as_f64().unwrap());
+    assert!((video_bytes / clip_bytes - 1.0).abs() < 0.01, "the clip's streams as they are: {video} vs {clip}");
+    let ms = |v: &Value| v["duration_ms"].as_i64().unwrap();
+    assert!((ms(video) - ms(clip)).abs() <= 100, "as long as the clip: {video} vs {clip}");
+    assert_eq!(app.llm.requests().len(), voiced_before, "nothing asked of the model");
 }

@@ -104,6 +104,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/orgs/{org_id}/imports/{import_id}/transcripts", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/imports/{import_id}/transcripts/search", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/imports/{import_id}/highlights", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/imports/{import_id}/slots", Access::Org(Action::EditContent)),
     ("PATCH", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
     // Near the end: they delete what the walk uses.
     ("DELETE", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
@@ -163,6 +164,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/imports") => {
             json!({"project_id": Uuid::new_v4(), "url": format!("https://example.com/watch?v={n}")})
         }
+        ("POST", "/api/orgs/{org_id}/imports/{import_id}/slots") => json!({"plan_id": Uuid::new_v4()}),
         _ => return None,
     };
     Some(body)

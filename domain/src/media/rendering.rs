@@ -61,6 +61,8 @@ pub struct RenderSource {
     pub max_video_seconds: i32,
     /// The background upload and its content type, when one is chosen.
     pub background: Option<assets::Model>,
+    /// The highlight's clip that is the video, for a slot made from one.
+    pub clip: Option<assets::Model>,
 }
 
 /// The slot as the render of `version` sees it; `None` when that render was
@@ -78,11 +80,13 @@ pub async fn source(
         return Ok(None);
     }
     let project = project_in(&tx, slot.project_id).await?;
-    let background = match slot.background_asset_id {
-        Some(id) => tx.find_by_id::<assets::Entity>(id).one(&*tx).await?,
-        None => None,
+    let asset = async |id: Option<Uuid>| match id {
+        Some(id) => tx.find_by_id::<assets::Entity>(id).one(&*tx).await,
+        None => Ok(None),
     };
-    Ok(Some(RenderSource { max_video_seconds: Budgets::of(&project).max_video_seconds(), background, slot }))
+    let background = asset(slot.background_asset_id).await?;
+    let clip = asset(slot.clip_asset_id).await?;
+    Ok(Some(RenderSource { max_video_seconds: Budgets::of(&project).max_video_seconds(), background, clip, slot }))
 }
 
 /// A file a render stored.

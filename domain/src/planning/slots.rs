@@ -55,6 +55,9 @@ pub async fn edit(
         slot.hook = Set(check_len("hook", &hook, 5, 150)?);
     }
     if let Some(script) = edit.script {
+        if current.clip_asset_id.is_some() && script.trim() != current.script {
+            return Err(DomainError::invalid("script", "a highlight's script is the words said in its clip"));
+        }
         slot.script = Set(check_len("script", &script, 20, 2000)?);
     }
     if let Some(caption) = edit.caption {

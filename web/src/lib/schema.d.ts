@@ -539,6 +539,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_id}/imports/{import_id}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes highlights into slots (editor and up): each chosen highlight fills
+         *     a free slot of the plan (one still to come that is empty, or an unlocked
+         *     draft, empty ones first), earliest highlight first. The slot's video is
+         *     the highlight's clip and its script the words said in it; it is a draft,
+         *     so it is approved, rendered and published like any other. Repeating the
+         *     request changes nothing: a highlight already in a slot stays there.
+         */
+        post: operations["imports_make_slots"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_id}/imports/{import_id}/transcripts": {
         parameters: {
             query?: never;
@@ -1462,9 +1486,17 @@ export interface components {
              *     (same lifetime), so players need not stream through the API.
              */
             direct_url?: string | null;
+            /**
+             * Format: int32
+             * @description How long a video or audio file plays, when known.
+             */
+            duration_ms?: number | null;
             /** Format: uuid */
             id: string;
-            /** @description upload, video, thumbnail, audio or captions. */
+            /**
+             * @description upload, video, thumbnail, audio, captions, import (a fetched
+             *     source) or clip (a highlight cut from one).
+             */
             kind: string;
             /** Format: int64 */
             size_bytes: number;
@@ -1743,6 +1775,21 @@ export interface components {
         LoginResponse: components["schemas"]["Tokens"] & {
             user: components["schemas"]["UserView"];
         };
+        MadeSlotsView: {
+            /** @description Highlights left out because the plan had no free slot left. */
+            no_free_slot: string[];
+            /** @description In posting order. */
+            placed: components["schemas"]["PlacementView"][];
+        };
+        MakeSlotsInput: {
+            /** @description The highlights to make into slots; all that have their clip when empty. */
+            highlight_ids?: string[];
+            /**
+             * Format: uuid
+             * @description A plan of the import's project whose free slots take the highlights.
+             */
+            plan_id: string;
+        };
         MeView: components["schemas"]["UserView"] & {
             /** @description The organisations this user belongs to, for the org switcher. */
             orgs: components["schemas"]["MembershipView"][];
@@ -1889,6 +1936,14 @@ export interface components {
              * @enum {string|null}
              */
             stage?: "loading" | "waiting_for_approval" | "rendering" | "waiting_for_publish_approval" | "waiting_for_slot_time" | "publishing" | "waiting_in_inbox" | "waiting_for_post_id" | "done" | "failed" | null;
+        };
+        /** @description A highlight and the slot it is in. */
+        PlacementView: {
+            /** Format: uuid */
+            highlight_id: string;
+            /** @description Placed by this request (false: it was in that slot already). */
+            new: boolean;
+            slot: components["schemas"]["SlotView"];
         };
         PlanStarted: {
             /** @description false when this plan already existed: the request met it. */
@@ -2305,6 +2360,12 @@ export interface components {
              */
             background_asset_id?: string | null;
             caption: string;
+            /**
+             * Format: uuid
+             * @description The imported clip that is the slot's video (a highlight made into a
+             *     slot): rendered as is, with its own speech and captions.
+             */
+            clip_asset_id?: string | null;
             /**
              * Format: float
              * @description How likely the model thinks the post is to do well, 0 to 1.
@@ -6974,6 +7035,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    imports_make_slots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MakeSlotsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MadeSlotsView"];
                 };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */

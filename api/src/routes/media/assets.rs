@@ -42,10 +42,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AssetView {
     id: Uuid,
-    /// upload, video, thumbnail, audio or captions.
+    /// upload, video, thumbnail, audio, captions, import (a fetched
+    /// source) or clip (a highlight cut from one).
     kind: String,
     content_type: String,
     size_bytes: i64,
+    /// How long a video or audio file plays, when known.
+    duration_ms: Option<i32>,
     created_at: DateTime<chrono::FixedOffset>,
     /// A link to the bytes, valid for an hour; supports Range requests.
     url: String,
@@ -76,6 +79,7 @@ pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> 
         kind: a.kind,
         content_type: a.content_type,
         size_bytes: a.size_bytes,
+        duration_ms: a.duration_ms,
         created_at: a.created_at,
         url,
         url_expires_at,

@@ -4,6 +4,7 @@
 
 use crate::routes::{
     media::assets::{AssetView, asset_view},
+    planning::slots::SlotView,
     paging::{newest_cursor, next_cursor_headers, page_limit},
     paths::ImportPath,
 };
@@ -21,6 +22,7 @@ use domain::{
     media::{
         highlights,
         imports::{self, ImportSource, NewImport},
+        placement,
         transcripts,
     },
 };
@@ -46,6 +48,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_transcripts))
         .routes(routes!(search_transcripts))
         .routes(routes!(list_highlights))
+        .routes(routes!(make_slots))
 }
 
 /// An import as its page shows it.
@@ -433,4 +436,72 @@ async fn list_highlights(
         });
     }
     Ok(ApiJson(views))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MakeSlotsInput {
+    /// A plan of the import's project whose free slots take the highlights.
+    plan_id: Uuid,
+    /// The highlights to make into slots; all that have their clip when empty.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    highlight_ids: Vec<Uuid>,
+}
+
+/// A highlight and the slot it is in.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PlacementView {
+    highlight_id: Uuid,
+    slot: SlotView,
+    /// Placed by this request (false: it was in that slot already).
+    new: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MadeSlotsView {
+    /// In posting order.
+    placed: Vec<PlacementView>,
+    /// Highlights left out because the plan had no free slot left.
+    no_free_slot: Vec<Uuid>,
+}
+
+/// Makes highlights into slots (editor and up): each chosen highlight fills
+/// a free slot of the plan (one still to come that is empty, or an unlocked
+/// draft, empty ones first), earliest highlight first. The slot's video is
+/// the highlight's clip and its script the words said in it; it is a draft,
+/// so it is approved, rendered and published like any other. Repeating the
+/// request changes nothing: a highlight already in a slot stays there.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/imports/{import_id}/slots", tag = "imports", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("import_id" = Uuid, Path)), request_body = MakeSlotsInput,
+    responses((status = 200, body = MadeSlotsView), ErrorResponses))]
+async fn make_slots(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(ImportPath { import_id }): ApiPath<ImportPath>,
+    ApiJson(body): ApiJson<MakeSlotsInput>,
+) -> Result<ApiJson<MadeSlotsView>, ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    if body.highlight_ids.len() > 50 {
+        return Err(ApiError::Validation { field: "highlight_ids", message: "at most 50 highlights at once".into() });
+    }
+    let by = domain::identity::audit::Actor::User(ctx.auth.user_id);
+    let placed = placement::place(
+        &state.db,
+        &scope,
+        import_id,
+        body.plan_id,
+        &body.highlight_ids,
+        by,
+        crate::request_id::current(),
+    )
+    .await?;
+    Ok(ApiJson(MadeSlotsView {
+        placed: placed
+            .placements
+            .into_iter()
+            .map(|p| PlacementView { highlight_id: p.highlight_id, slot: p.slot.into(), new: p.new })
+            .collect(),
+        no_free_slot: placed.no_free_slot,
+    }))
 }

@@ -73,6 +73,9 @@ pub(crate) struct SlotView {
     video_asset_id: Option<Uuid>,
     /// The upload shown behind the captions; `null` for a plain colour.
     background_asset_id: Option<Uuid>,
+    /// The imported clip that is the slot's video (a highlight made into a
+    /// slot): rendered as is, with its own speech and captions.
+    clip_asset_id: Option<Uuid>,
 }
 
 impl From<slots::Model> for SlotView {
@@ -101,6 +104,7 @@ impl From<slots::Model> for SlotView {
             render_error: s.render_error,
             video_asset_id: s.video_asset_id,
             background_asset_id: s.background_asset_id,
+            clip_asset_id: s.clip_asset_id,
         }
     }
 }
