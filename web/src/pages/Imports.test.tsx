@@ -351,6 +351,7 @@ describe("Imports: a ready import", () => {
     const calls = fakeApi({
       [`GET ${IMPORTS}/imp-1`]: READY,
       [`GET ${IMPORTS}/imp-1/transcripts`]: TRANSCRIPTS,
+      [`GET ${IMPORTS}/imp-1/highlights`]: [],
       [`GET ${IMPORTS}/imp-1/transcripts/search`]: (_: unknown, url: URL) =>
         url.searchParams.get("q") === "messer"
           ? [{ language: "de", start_ms: 130_000, end_ms: 134_000, text: "Das Messer so halten." }]
@@ -375,8 +376,7 @@ describe("Imports: a ready import", () => {
     expect(within(panel).getByRole("button", { name: "0:00 Welcome to the kitchen." })).toBeInTheDocument();
     expect(within(panel).getByRole("button", { name: "1:05 Hold the knife like this." })).toBeInTheDocument();
     expect(within(panel).getByRole("button", { name: "1:01:40 See you next time." })).toBeInTheDocument();
-    // Highlights are not offered yet.
-    expect(screen.queryByText(/highlight/i)).toBeNull();
+    expect(await screen.findByText("Nothing in this video makes a short of 15 to 60 seconds on its own.")).toBeInTheDocument();
   });
 
   it("seeks the video to a clicked segment and plays it, and highlights the segment being said", async () => {
@@ -454,6 +454,103 @@ describe("Imports: a ready import", () => {
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("no such import");
     expect(alert).toHaveTextContent("request req-test-1");
+  });
+});
+
+const CLIP: Schemas["AssetView"] = { ...SOURCE, id: "clip-1", kind: "clip", size_bytes: 4_000_000, duration_ms: 20_000 };
+
+function highlight(id: string, start_ms: number, extra: Partial<Schemas["HighlightView"]> = {}): Schemas["HighlightView"] {
+  return {
+    id,
+    start_ms,
+    end_ms: start_ms + 20_000,
+    hook: `Hook ${id}`,
+    reason: `Why ${id}`,
+    quote: `Words of ${id}`,
+    clip: { ...CLIP, id: `clip-${id}`, url: `/api/media/${id}.mp4`, direct_url: null },
+    slot_id: null,
+    ...extra,
+  };
+}
+
+const PLAN = { id: "plan-1", start_date: "2031-03-02", status: "ready" };
+
+function slotOf(id: string, hook: string) {
+  return { id, hook, scheduled_at: "2031-03-02T09:00:00Z" };
+}
+
+describe("Imports: highlights", () => {
+  function openHighlights(role: Role, extra: Record<string, unknown> = {}) {
+    const calls = fakeApi({
+      [`GET ${IMPORTS}/imp-1`]: READY,
+      [`GET ${IMPORTS}/imp-1/transcripts`]: TRANSCRIPTS,
+      [`GET ${IMPORTS}/imp-1/highlights`]: [
+        highlight("h1", 65_000),
+        highlight("h2", 600_000),
+        highlight("h3", 1_200_000, { slot_id: "slot-9" }),
+      ],
+      "GET /api/orgs/org-1/projects/p1/plans": [PLAN, { ...PLAN, id: "plan-0", status: "drafting" }],
+      ...extra,
+    });
+    renderImports(role, "/orgs/org-1/imports/imp-1");
+    return calls;
+  }
+
+  it("shows each highlight's clip, hook, span, reason and words, and links the one already in a slot", async () => {
+    openHighlights("viewer");
+    const list = await screen.findByRole("list", { name: "Highlights" });
+    const first = within(list).getByRole("listitem", { name: "Highlight 1: Hook h1" });
+    expect(within(first).getByLabelText("Clip of highlight 1")).toHaveAttribute("src", "/api/media/h1.mp4");
+    expect(within(first).getByText("1:05–1:25")).toBeInTheDocument();
+    expect(within(first).getByText("Why h1")).toBeInTheDocument();
+    expect(within(first).getByText("“Words of h1”")).toBeInTheDocument();
+    const third = within(list).getByRole("listitem", { name: "Highlight 3: Hook h3" });
+    expect(within(third).getByRole("link", { name: "In a slot" })).toHaveAttribute("href", "/orgs/org-1/slots/slot-9");
+    // A viewer watches; only editors make slots.
+    expect(screen.queryByRole("checkbox")).toBeNull();
+    expect(screen.queryByRole("button", { name: /Make/ })).toBeNull();
+  });
+
+  it("makes the chosen highlights slots of a ready plan and says where they went and what found no room", async () => {
+    const calls = openHighlights("editor", {
+      [`POST ${IMPORTS}/imp-1/slots`]: {
+        placed: [{ highlight_id: "h2", slot: slotOf("slot-1", "Hook h2"), new: true }],
+        no_free_slot: ["h1"],
+      },
+    });
+    const list = await screen.findByRole("list", { name: "Highlights" });
+    const plan = await screen.findByLabelText("Into the plan");
+    expect(within(plan).getAllByRole("option").map((o) => o.textContent)).toEqual(["Month from 2031-03-02"]);
+    const make = screen.getByRole("button", { name: "Make a slot" });
+    expect(make).toBeDisabled();
+    await userEvent.click(within(within(list).getByRole("listitem", { name: "Highlight 2: Hook h2" })).getByRole("checkbox"));
+    await userEvent.click(within(within(list).getByRole("listitem", { name: "Highlight 1: Hook h1" })).getByRole("checkbox"));
+    await userEvent.click(screen.getByRole("button", { name: "Make 2 slots" }));
+    const status = await screen.findByRole("status", { name: "Slots made" });
+    expect(status).toHaveTextContent("1 highlight is now a slot");
+    expect(within(status).getByRole("link", { name: "Hook h2" })).toHaveAttribute("href", "/orgs/org-1/slots/slot-1");
+    expect(status).toHaveTextContent("1 highlight found no free slot in this plan");
+    const post = calls.find((c) => c.method === "POST" && c.path === `${IMPORTS}/imp-1/slots`);
+    expect(post?.body).toEqual({ plan_id: "plan-1", highlight_ids: ["h2", "h1"] });
+    // The highlights are asked for again, to show which are in slots now.
+    await waitFor(() => expect(calls.filter((c) => c.path === `${IMPORTS}/imp-1/highlights`).length).toBe(2));
+  });
+
+  it("sends all highlights with an empty list, and shows a refusal with its code", async () => {
+    const calls = openHighlights("editor", {
+      [`POST ${IMPORTS}/imp-1/slots`]: apiError(409, "conflict", "highlight 1 has no clip yet"),
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Make slots of all" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("highlight 1 has no clip yet");
+    expect(alert).toHaveTextContent("code conflict");
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ plan_id: "plan-1", highlight_ids: [] });
+  });
+
+  it("asks for a drafted plan first when the project has none ready", async () => {
+    openHighlights("editor", { "GET /api/orgs/org-1/projects/p1/plans": [] });
+    expect(await screen.findByText(/Draft a plan for this project first/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Make/ })).toBeNull();
   });
 });
 

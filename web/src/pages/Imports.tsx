@@ -9,7 +9,7 @@ import { useOrg } from "../lib/session";
  * Imports of long videos (`/orgs/:orgId/imports`): a form to start one from a
  * link or an upload (editors and up) and the list with each one's stage. With
  * `:importId`, that import: its video and its transcripts to read, search and
- * jump through.
+ * jump through, and its highlights to make into slots.
  */
 export function Imports() {
   const org = useOrg();
@@ -20,7 +20,8 @@ export function Imports() {
       <PageHeader title="Import" />
       <p className="max-w-prose text-sm text-slate-600">
         Bring in a long video from YouTube (or any page with a video) or from a file: Reelpilot downloads it,
-        transcribes what is said and translates the transcript into the languages you choose.
+        transcribes what is said, translates the transcript into the languages you choose and cuts its best
+        moments into vertical clips with captions, ready to become slots of a month plan.
       </p>
       {org.can("edit_content") && <ImportForm />}
       <ImportList />

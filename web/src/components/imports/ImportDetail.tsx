@@ -9,6 +9,7 @@ import { Card, CardTitle } from "../ui/card";
 import { Empty, ErrorMessage, Loading, Notice, PageHeader } from "../ui/feedback";
 import { Field, Input } from "../ui/input";
 import { formatClock, importName, isRunning, languageName, type Import } from "./format";
+import { Highlights } from "./Highlights";
 import { ImportActions, ImportBadge, ImportFacts, ImportProgress } from "./ImportState";
 import { POLL_MS, importKey, importPath } from "./queries";
 
@@ -18,7 +19,10 @@ type Segment = Schemas["SegmentView"];
 /** How long the search box waits for typing to pause before it asks. */
 export const SEARCH_DEBOUNCE_MS = 300;
 
-/** One import: where it is, and once ready its video with the transcripts to read, search and jump through. */
+/**
+ * One import: where it is, and once ready its video with the transcripts to
+ * read, search and jump through, and its highlights to make into slots.
+ */
 export function ImportDetail({ importId }: { importId: string }) {
   const { orgId } = useOrg();
   const detail = useQuery({
@@ -67,7 +71,10 @@ export function ImportDetail({ importId }: { importId: string }) {
         )}
       </Card>
       {item.status === "ready" && (
-        <ImportViewer item={item} onSourceExpired={() => void detail.refetch()} />
+        <>
+          <ImportViewer item={item} onSourceExpired={() => void detail.refetch()} />
+          <Highlights item={item} />
+        </>
       )}
     </div>
   );
