@@ -637,18 +637,31 @@ async fn a_long_talk_yields_highlights_on_word_boundaries_that_quote_what_was_sa
     for h in imports.highlights(&id).await {
         assert!(placed.iter().any(|p| p["highlight_id"] == h["id"] && p["slot"]["id"] == h["slot_id"]), "{h}");
     }
+    // The library lists the clips, newest first, a page at a time.
+    let clips = format!("/api/orgs/{}/clips?limit=1", imports.org);
+    let first_page = app.get(&clips, &imports.user).await;
+    let cursor = first_page.headers()["x-next-cursor"].to_str().unwrap().to_owned();
+    let first_page = json_body(first_page).await;
+    let second_page = json_body(app.get(&format!("{clips}&cursor={cursor}"), &imports.user).await).await;
+    let shown = [&first_page[0], &second_page[0]];
+    assert!(shown.iter().all(|c| c["import_id"] == id.as_str() && c["highlight"]["clip"]["kind"] == "clip"));
+    assert_ne!(shown[0]["highlight"]["id"], shown[1]["highlight"]["id"], "pages do not repeat");
+    assert!(shown.iter().all(|c| !c["highlight"]["slot_id"].is_null()), "each shows the slot it became");
     // A plan of another project is refused; another org finds nothing.
     let other = app.create_project(&imports.user, imports.org, json!({"name": "Other"})).await;
     let path = format!("/api/orgs/{}/projects/{other}/plans", imports.org);
     let other_plan = json_body(app.post_json(&path, &imports.user, json!({"start_date": "2031-03-02"})).await).await;
     let res = imports.make_slots(&id, json!({"plan_id": other_plan["plan_id"]})).await;
     assert_error(res, 422, "validation_failed").await;
+    let of_other = format!("/api/orgs/{}/clips?project_id={other}", imports.org);
+    assert_eq!(json_body(app.get(&of_other, &imports.user).await).await, json!([]));
     // Another org sees none of them.
     let eve = app.user("eve").await;
     let eve_org = app.create_org(&eve, "Eve").await;
     assert_error(app.get(&format!("/api/orgs/{eve_org}/imports/{id}/highlights"), &eve).await, 404, "not_found").await;
     let res = app.post_json(&format!("/api/orgs/{eve_org}/imports/{id}/slots"), &eve, json!({"plan_id": plan})).await;
     assert_error(res, 404, "not_found").await;
+    assert_eq!(json_body(app.get(&format!("/api/orgs/{eve_org}/clips"), &eve).await).await, json!([]));
 }
 
 #[tokio::test]

@@ -105,6 +105,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/orgs/{org_id}/imports/{import_id}/transcripts/search", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/imports/{import_id}/highlights", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/imports/{import_id}/slots", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/clips", Access::Org(Action::Read)),
     ("PATCH", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),
     // Near the end: they delete what the walk uses.
     ("DELETE", "/api/orgs/{org_id}/projects/{project_id}", Access::Org(Action::ManageProjects)),

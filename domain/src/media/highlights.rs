@@ -5,10 +5,17 @@
 //! overlaps) before it is stored.
 
 use super::transcripts::TimedSegment;
-use crate::{DomainError, OrgScope, planning::generation::strip_code_fence};
+use crate::{
+    DomainError, OrgScope,
+    paging::{Newest, PAGE_MAX, Page, more},
+    planning::generation::strip_code_fence,
+};
 use chrono::Utc;
 use entities::{assets, highlights, imports};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -287,6 +294,70 @@ pub async fn record_clip(
     row.update(&*tx).await?;
     tx.commit().await?;
     Ok(asset)
+}
+
+/// A cut clip in the org's library: its highlight, the import it came
+/// from and the clip itself.
+pub struct ClipEntry {
+    pub highlight: highlights::Model,
+    pub import: imports::Model,
+    pub clip: assets::Model,
+}
+
+/// The org's cut clips (optionally of one project), newest first, `limit`
+/// of them after `after`.
+pub async fn clips(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    project_id: Option<Uuid>,
+    after: Option<Newest>,
+    limit: u64,
+) -> Result<Page<ClipEntry, Newest>, DomainError> {
+    let tx = scope.begin(db).await?;
+    let mut query = tx.find::<highlights::Entity>().filter(highlights::Column::ClipAssetId.is_not_null());
+    if let Some(project_id) = project_id {
+        let of_project = tx.find::<imports::Entity>().filter(imports::Column::ProjectId.eq(project_id));
+        let ids: Vec<Uuid> = of_project.select_only().column(imports::Column::Id).into_tuple().all(&*tx).await?;
+        query = query.filter(highlights::Column::ImportId.is_in(ids));
+    }
+    if let Some(after) = after {
+        query = query.filter(after.after(highlights::Column::CreatedAt, highlights::Column::Id));
+    }
+    let limit = limit.min(PAGE_MAX);
+    let mut rows = query
+        .order_by_desc(highlights::Column::CreatedAt)
+        .order_by_desc(highlights::Column::Id)
+        .limit(limit + 1)
+        .all(&*tx)
+        .await?;
+    let next = more(&mut rows, limit).map(|h| Newest { at: h.created_at, id: h.id });
+    let import_ids: BTreeSet<Uuid> = rows.iter().map(|h| h.import_id).collect();
+    let clip_ids: Vec<Uuid> = rows.iter().filter_map(|h| h.clip_asset_id).collect();
+    let imports: BTreeMap<Uuid, imports::Model> = tx
+        .find::<imports::Entity>()
+        .filter(imports::Column::Id.is_in(import_ids))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let mut clips: BTreeMap<Uuid, assets::Model> = tx
+        .find::<assets::Entity>()
+        .filter(assets::Column::Id.is_in(clip_ids))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let items = rows
+        .into_iter()
+        .filter_map(|highlight| {
+            let clip = clips.remove(&highlight.clip_asset_id?)?;
+            let import = imports.get(&highlight.import_id)?.clone();
+            Some(ClipEntry { highlight, import, clip })
+        })
+        .collect();
+    Ok(Page { items, next })
 }
 
 #[cfg(test)]

@@ -19,9 +19,7 @@ use entities::{
     projects,
     slots::{self, SlotStatus},
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -78,8 +76,7 @@ pub async fn place(
     request_id: Option<String>,
 ) -> Result<Placed, DomainError> {
     let tx = scope.begin(db).await?;
-    let import =
-        tx.find_by_id::<imports::Entity>(import_id).one(&*tx).await?.ok_or(DomainError::NotFound("import"))?;
+    let import = tx.find_by_id::<imports::Entity>(import_id).one(&*tx).await?.ok_or(DomainError::NotFound("import"))?;
     let plan = tx.find_by_id::<plans::Entity>(plan_id).one(&*tx).await?.ok_or(DomainError::NotFound("plan"))?;
     if plan.project_id != import.project_id {
         return Err(DomainError::invalid("plan_id", "the plan belongs to another project than the import"));

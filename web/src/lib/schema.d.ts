@@ -338,6 +338,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_id}/clips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org's clips cut from imports, newest first, a page at a time, each
+         *     with its highlight (hook, span, words said, the slot it became) and a
+         *     signed link. When more follow, `X-Next-Cursor` holds the next page's cursor.
+         */
+        get: operations["imports_list_clips"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_id}/credentials": {
         parameters: {
             query?: never;
@@ -1540,6 +1561,16 @@ export interface components {
             monthly_video_seconds?: number | null;
             /** Format: int32 */
             posts_per_day?: number | null;
+        };
+        /** @description A clip of the library: the highlight it shows and the import it was cut from. */
+        ClipView: {
+            highlight: components["schemas"]["HighlightView"];
+            /** Format: uuid */
+            import_id: string;
+            /** @description The import's title (the page's, or the file's name), when known. */
+            import_title?: string | null;
+            /** Format: uuid */
+            project_id: string;
         };
         ConnectView: {
             /** @description Send the person's browser here; TikTok sends them back to the callback. */
@@ -5344,6 +5375,153 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssetView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    imports_list_clips: {
+        parameters: {
+            query?: {
+                /** @description Only clips of this project's imports. */
+                project_id?: string;
+                /** @description Clips per page, 1 to 200 (default 50). */
+                limit?: number;
+                /** @description The `X-Next-Cursor` of the previous page; without it, the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The cursor of the next page; absent on the last page */
+                    "x-next-cursor"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClipView"][];
                 };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */

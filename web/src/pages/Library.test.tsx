@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Schemas } from "../lib/api";
 import { fakeApi, renderPage, reply } from "../test/render";
+import { CLIPS_PAGE } from "../components/media/ClipsSection";
 import { Library, VIDEOS_PAGE } from "./Library";
 
 function asset(kind: string, url: string, direct_url: string | null): Schemas["AssetView"] {
@@ -102,5 +103,67 @@ describe("Library", () => {
     expect(screen.getByText("Three knife tricks")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Load more videos" })).toBeNull();
     expect(asked).toEqual([`?limit=${VIDEOS_PAGE}`, `?limit=${VIDEOS_PAGE}&cursor=videos-2`]);
+  });
+});
+
+function clip(id: string, extra: Partial<Schemas["HighlightView"]> = {}): Schemas["ClipView"] {
+  return {
+    import_id: "imp-1",
+    project_id: "p1",
+    import_title: "Knife skills masterclass",
+    highlight: {
+      id,
+      start_ms: 65_000,
+      end_ms: 90_000,
+      hook: `Hook ${id}`,
+      reason: "A tip that stands alone",
+      quote: "Hold the knife like this.",
+      clip: asset("clip", `/api/media/${id}.mp4`, null),
+      slot_id: null,
+      ...extra,
+    },
+  };
+}
+
+describe("Library: clips from imports", () => {
+  it("plays each clip, names the import it came from and links its slot or says it has none", async () => {
+    fakeApi({
+      "GET /api/orgs/org-1/videos": [],
+      "GET /api/orgs/org-1/clips": [clip("h1", { slot_id: "slot-7" }), clip("h2")],
+    });
+    renderLibrary();
+    const list = await screen.findByRole("list", { name: "Clips" });
+    const first = within(list).getByRole("listitem", { name: "Clip: Hook h1" });
+    const player = within(first).getByLabelText("Clip: Hook h1", { selector: "video" });
+    expect(player).toHaveAttribute("src", "/api/media/h1.mp4");
+    expect(within(first).getByText(/1:05–1:30 of/)).toBeInTheDocument();
+    expect(within(first).getByRole("link", { name: "Knife skills masterclass" })).toHaveAttribute(
+      "href",
+      "/orgs/org-1/imports/imp-1",
+    );
+    expect(within(first).getByRole("link", { name: "Open slot" })).toHaveAttribute("href", "/orgs/org-1/slots/slot-7");
+    const second = within(list).getByRole("listitem", { name: "Clip: Hook h2" });
+    expect(within(second).getByText("Not in a slot yet: make it one from its import.")).toBeInTheDocument();
+  });
+
+  it("says when no import has been cut into clips, and pages with the cursor", async () => {
+    const asked: string[] = [];
+    fakeApi({
+      "GET /api/orgs/org-1/videos": [],
+      "GET /api/orgs/org-1/clips": (_: unknown, url: URL) => {
+        asked.push(url.search);
+        return url.searchParams.get("cursor") ? [clip("h2")] : reply(200, [clip("h1")], { "x-next-cursor": "c2" });
+      },
+    });
+    renderLibrary();
+    await userEvent.click(await screen.findByRole("button", { name: "Load more clips" }));
+    expect(await screen.findByRole("listitem", { name: "Clip: Hook h2" })).toBeInTheDocument();
+    expect(asked).toEqual([`?limit=${CLIPS_PAGE}`, `?limit=${CLIPS_PAGE}&cursor=c2`]);
+  });
+
+  it("explains an empty list of clips", async () => {
+    fakeApi({ "GET /api/orgs/org-1/videos": [], "GET /api/orgs/org-1/clips": [] });
+    renderLibrary();
+    expect(await screen.findByText("No clips yet")).toBeInTheDocument();
   });
 });

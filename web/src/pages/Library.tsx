@@ -1,4 +1,5 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
+import { ClipsSection } from "../components/media/ClipsSection";
 import { VideoCard } from "../components/media/VideoCard";
 import { Button } from "../components/ui/button";
 import { Empty, ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
@@ -8,6 +9,7 @@ import { useOrg } from "../lib/session";
 /** Videos per page; "Load more videos" asks for the next one. */
 export const VIDEOS_PAGE = 48;
 
+/** The org's media: rendered slot videos, then the clips cut from imports. */
 export function Library() {
   const { orgId } = useOrg();
   const videos = useInfiniteQuery({
@@ -25,27 +27,33 @@ export function Library() {
   });
   const items = videos.data?.pages.flatMap((page) => page.items) ?? [];
   return (
-    <div>
+    <div className="space-y-8">
       <PageHeader title="Library" />
-      {videos.isPending && <Loading />}
-      <ErrorMessage error={videos.error} />
-      {videos.isSuccess && items.length === 0 && (
-        <Empty title="No rendered videos yet">Approved slots appear here once their video is rendered.</Empty>
-      )}
-      {items.length > 0 && (
-        <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
-          {items.map((video) => (
-            <VideoCard key={`${video.slot_id}-${video.render_version}`} video={video} />
-          ))}
-        </div>
-      )}
-      {videos.hasNextPage && (
-        <div className="mt-4">
-          <Button variant="outline" onClick={() => videos.fetchNextPage()} disabled={videos.isFetchingNextPage}>
-            {videos.isFetchingNextPage ? "Loading…" : "Load more videos"}
-          </Button>
-        </div>
-      )}
+      <section aria-labelledby="videos-heading">
+        <h2 id="videos-heading" className="mb-3 text-lg font-semibold">
+          Rendered videos
+        </h2>
+        {videos.isPending && <Loading />}
+        <ErrorMessage error={videos.error} />
+        {videos.isSuccess && items.length === 0 && (
+          <Empty title="No rendered videos yet">Approved slots appear here once their video is rendered.</Empty>
+        )}
+        {items.length > 0 && (
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
+            {items.map((video) => (
+              <VideoCard key={`${video.slot_id}-${video.render_version}`} video={video} />
+            ))}
+          </div>
+        )}
+        {videos.hasNextPage && (
+          <div className="mt-4">
+            <Button variant="outline" onClick={() => videos.fetchNextPage()} disabled={videos.isFetchingNextPage}>
+              {videos.isFetchingNextPage ? "Loading…" : "Load more videos"}
+            </Button>
+          </div>
+        )}
+      </section>
+      <ClipsSection />
     </div>
   );
 }

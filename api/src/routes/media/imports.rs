@@ -4,9 +4,9 @@
 
 use crate::routes::{
     media::assets::{AssetView, asset_view},
-    planning::slots::SlotView,
     paging::{newest_cursor, next_cursor_headers, page_limit},
     paths::ImportPath,
+    planning::slots::SlotView,
 };
 use crate::{
     ApiError, AppState,
@@ -22,8 +22,7 @@ use domain::{
     media::{
         highlights,
         imports::{self, ImportSource, NewImport},
-        placement,
-        transcripts,
+        placement, transcripts,
     },
 };
 use entities::{
@@ -37,6 +36,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 const IMPORTS_CURSOR: &str = "imports";
+const CLIPS_CURSOR: &str = "clips";
 const IMPORTS_LIMIT: u64 = 50;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -49,6 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search_transcripts))
         .routes(routes!(list_highlights))
         .routes(routes!(make_slots))
+        .routes(routes!(list_clips))
 }
 
 /// An import as its page shows it.
@@ -421,21 +422,84 @@ async fn list_highlights(
     let mut views = Vec::with_capacity(found.len());
     for h in found {
         let clip = match h.clip_asset_id {
-            Some(id) => Some(asset_view(&state, domain::media::assets::get(&state.db, &scope, id).await?).await?),
+            Some(id) => Some(domain::media::assets::get(&state.db, &scope, id).await?),
             None => None,
         };
-        views.push(HighlightView {
-            id: h.id,
-            start_ms: h.start_ms,
-            end_ms: h.end_ms,
-            hook: h.hook,
-            reason: h.reason,
-            quote: h.quote,
-            clip,
-            slot_id: h.slot_id,
-        });
+        views.push(highlight_view(&state, h, clip).await?);
     }
     Ok(ApiJson(views))
+}
+
+async fn highlight_view(
+    state: &AppState,
+    h: entities::highlights::Model,
+    clip: Option<entities::assets::Model>,
+) -> Result<HighlightView, ApiError> {
+    let clip = match clip {
+        Some(asset) => Some(asset_view(state, asset).await?),
+        None => None,
+    };
+    Ok(HighlightView {
+        id: h.id,
+        start_ms: h.start_ms,
+        end_ms: h.end_ms,
+        hook: h.hook,
+        reason: h.reason,
+        quote: h.quote,
+        clip,
+        slot_id: h.slot_id,
+    })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ClipsQuery {
+    /// Only clips of this project's imports.
+    project_id: Option<Uuid>,
+    /// Clips per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u64>,
+    /// The `X-Next-Cursor` of the previous page; without it, the first page.
+    cursor: Option<String>,
+}
+
+/// A clip of the library: the highlight it shows and the import it was cut from.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ClipView {
+    import_id: Uuid,
+    project_id: Uuid,
+    /// The import's title (the page's, or the file's name), when known.
+    import_title: Option<String>,
+    highlight: HighlightView,
+}
+
+/// The org's clips cut from imports, newest first, a page at a time, each
+/// with its highlight (hook, span, words said, the slot it became) and a
+/// signed link. When more follow, `X-Next-Cursor` holds the next page's cursor.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/clips", tag = "imports", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ClipsQuery),
+    responses((status = 200, body = Vec<ClipView>, headers(
+        ("x-next-cursor" = String, description = "The cursor of the next page; absent on the last page")
+    )), ErrorResponses))]
+async fn list_clips(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiQuery(query): ApiQuery<ClipsQuery>,
+) -> Result<(HeaderMap, ApiJson<Vec<ClipView>>), ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
+    let limit = page_limit(query.limit, IMPORTS_LIMIT)?;
+    let after = newest_cursor(CLIPS_CURSOR, query.cursor.as_deref())?;
+    let page = highlights::clips(&state.db, &scope, query.project_id, after, limit).await?;
+    let mut views = Vec::with_capacity(page.items.len());
+    for entry in page.items {
+        views.push(ClipView {
+            import_id: entry.import.id,
+            project_id: entry.import.project_id,
+            import_title: entry.import.title,
+            highlight: highlight_view(&state, entry.highlight, Some(entry.clip)).await?,
+        });
+    }
+    Ok((next_cursor_headers(CLIPS_CURSOR, page.next)?, ApiJson(views)))
 }
 
 #[derive(Deserialize, ToSchema)]
