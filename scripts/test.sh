@@ -78,8 +78,8 @@ e2e_run() {
   cargo build -q -p api -p activities -p testkit --bins
   mkdir -p "$dir"
   pg_ensure_database "$PG_PORT" reelpilot_e2e
-  local api_port web_port llm_port tiktok_port metrics_port sdk_metrics_port
-  api_port=$(free_port) web_port=$(free_port) llm_port=$(free_port) tiktok_port=$(free_port)
+  local api_port web_port llm_port tiktok_port media_port metrics_port sdk_metrics_port
+  api_port=$(free_port) web_port=$(free_port) llm_port=$(free_port) tiktok_port=$(free_port) media_port=$(free_port)
   metrics_port=$(free_port) sdk_metrics_port=$(free_port)
   (
     export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/reelpilot_e2e?sslmode=disable"
@@ -87,6 +87,8 @@ e2e_run() {
     export API_PORT=$api_port PUBLIC_WEB_URL="http://127.0.0.1:$web_port" SMTP_URL=$TEST_SMTP_URL
     export STORAGE_LOCAL_DIR=$dir/storage SECRETS_DIR=$dir/secrets RENDER_WORK_DIR=$dir/render
     export IMPORT_WORK_DIR=$dir/imports YT_DLP=$VENV/bin/yt-dlp WHISPER_MODEL=$WHISPER_MODEL
+    # The local video site is the one private address imports may reach.
+    export IMPORT_ALLOW_ADDRESSES="127.0.0.1:$media_port"
     export WORKER_METRICS_ADDR="127.0.0.1:$metrics_port" TEMPORAL_SDK_METRICS_ADDR="127.0.0.1:$sdk_metrics_port"
     export TTS_VOICE=espeak LOG_FORMAT=json PUBLISH_STATUS_POLL_SECS=1 POST_ID_POLL_SECS=1 TIKTOK_SIM_MODERATION_SECS=2
     export LLM_BASE_URL="http://127.0.0.1:$llm_port/v1" LLM_MODEL=sim/planner
@@ -97,6 +99,7 @@ e2e_run() {
     trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
     "$bin/reelpilot-llm-sim" "127.0.0.1:$llm_port" >"$dir/llm.log" 2>&1 & pids+=($!)
     "$bin/reelpilot-tiktok-sim" "127.0.0.1:$tiktok_port" >"$dir/tiktok.log" 2>&1 & pids+=($!)
+    "$bin/reelpilot-media-sim" "127.0.0.1:$media_port" >"$dir/media.log" 2>&1 & pids+=($!)
     "$bin/reelpilot-api" migrate >"$dir/migrate.log" 2>&1
     "$bin/reelpilot-worker" >"$dir/worker.log" 2>&1 & pids+=($!)
     "$bin/reelpilot-api" serve >"$dir/api.log" 2>&1 & pids+=($!)
@@ -107,7 +110,7 @@ e2e_run() {
       wait_until_up "http://127.0.0.1:$web_port/" "${pids[-1]}" "$dir/web.log" "the web app"
       log "browser tests against http://127.0.0.1:$web_port (screenshots in test-output/e2e)"
       E2E_BASE_URL="http://127.0.0.1:$web_port" E2E_MAIL_API_URL=$TEST_MAIL_API_URL E2E_TIKTOK_URL=$TIKTOK_API_BASE \
-        E2E_OUTPUT_DIR="$TEST_OUTPUT_DIR/e2e" node web/e2e/run.mjs
+        E2E_MEDIA_URL="http://127.0.0.1:$media_port" E2E_OUTPUT_DIR="$TEST_OUTPUT_DIR/e2e" node web/e2e/run.mjs
       # The worker's metrics saw that flow: ours and the Temporal SDK's.
       curl -sf "http://$WORKER_METRICS_ADDR/metrics" >"$dir/worker-metrics.txt"
       curl -sf "http://$TEMPORAL_SDK_METRICS_ADDR/metrics" >"$dir/sdk-metrics.txt"

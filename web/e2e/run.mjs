@@ -5,7 +5,8 @@
 // then confirm the account on /tiktok/callback) ->
 // create project -> generate a month -> approve a slot -> watch it render ->
 // pass the publish gate -> see it published on the sandbox -> see its
-// metrics; then a viewer sees no approve buttons and the API refuses them,
+// metrics; import a talk from a local video site and make a highlight a
+// slot; then a viewer sees no approve buttons and the API refuses them,
 // and the main pages fit a phone. A screenshot of each main page is saved
 // in E2E_OUTPUT_DIR.
 
@@ -17,6 +18,7 @@ import { chromium } from "playwright-core";
 const BASE = required("E2E_BASE_URL");
 const MAIL_API = required("E2E_MAIL_API_URL");
 const TIKTOK = required("E2E_TIKTOK_URL");
+const MEDIA = required("E2E_MEDIA_URL");
 const OUT = required("E2E_OUTPUT_DIR");
 const LAPTOP = { width: 1366, height: 900 };
 const PHONE = { width: 375, height: 812 };
@@ -267,6 +269,26 @@ try {
   await page.getByRole("form", { name: "New import" }).getByRole("button", { name: /Import/ }).click();
   await page.getByText("only public web addresses can be imported").waitFor({ timeout: 60_000 });
   await shot(page, "17-import-refused");
+
+  step = "an import becomes highlights, and a highlight a slot";
+  // The local video site (reelpilot-media-sim) serves a minute of talk.
+  await page.getByLabel("Video or page URL").fill(`${MEDIA}/watch`);
+  await page.getByRole("form", { name: "New import" }).getByRole("button", { name: /Import/ }).click();
+  // Named by its URL until the fetch learns the page's title.
+  await page.getByRole("link", { name: /Knife skills for a small kitchen|\/watch$/ }).first().click();
+  const highlights = page.getByRole("list", { name: "Highlights" });
+  await highlights.waitFor({ timeout: 240_000 });
+  await page.getByRole("tab", { name: "English (spoken)" }).waitFor();
+  await highlights.getByRole("checkbox").first().check();
+  await page.getByRole("button", { name: "Make a slot" }).click();
+  const made = page.getByRole("status", { name: "Slots made" });
+  await made.getByText("1 highlight is now a slot").waitFor();
+  await settled(page);
+  await shot(page, "18-import-highlights");
+  await made.getByRole("link").first().click();
+  await page.waitForURL(/\/slots\//);
+  await settled(page);
+  await shot(page, "19-highlight-slot");
   // The dashboard counts the render and the post against the budgets.
   await nav(page, "Dashboard");
   await page.waitForFunction(() => /Posts today\s*1\b/.test(document.querySelector("main").innerText));

@@ -8,5 +8,6 @@ pub mod imports;
 pub mod library;
 pub mod placement;
 pub mod rendering;
+pub mod spoken;
 pub mod transcripts;
 pub mod translation;
