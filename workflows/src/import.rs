@@ -19,7 +19,9 @@ use temporal::{
     queues::Workload,
 };
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::{ActivityExecutionError, ActivityOptions, RetryPolicy, WorkflowContext, WorkflowResult, WorkflowTermination};
+use temporalio_workflow::{
+    ActivityExecutionError, ActivityOptions, RetryPolicy, WorkflowContext, WorkflowResult, WorkflowTermination,
+};
 
 /// A long step: heartbeats within 15 s, five attempts.
 fn heavy_step(task_queue: String, start_to_close: Duration) -> temporalio_workflow::ActivityOptions {

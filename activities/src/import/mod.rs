@@ -19,8 +19,9 @@ use domain::{
     DomainError, OrgScope,
     media::{
         assets::{MediaType, sniff},
-        highlights, placement,
+        highlights,
         imports::{self, SourceFacts, Stop, StoredSource},
+        placement,
         transcripts::{self, AsrUse, NewTranscript, TimedSegment},
         translation,
     },
@@ -44,8 +45,7 @@ use std::{
 };
 use temporal::import::{
     CutClips, Fetch, Fetched, FindHighlights, Finish, FinishImportInput, ImportEnding, ImportProgress, ImportRef,
-    PlaceHighlights,
-    StepOutcome, Transcribe, Transcribed, Translate, TranslateInput,
+    PlaceHighlights, StepOutcome, Transcribe, Transcribed, Translate, TranslateInput,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -363,7 +363,11 @@ impl ImportActivitiesImpl {
     }
 
     #[activity(definition = PlaceHighlights)]
-    pub async fn place_highlights(self: Arc<Self>, ctx: ActivityContext, input: ImportRef) -> Result<u32, ActivityError> {
+    pub async fn place_highlights(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: ImportRef,
+    ) -> Result<u32, ActivityError> {
         let scope = scope_for(&ctx, input.org_id)?;
         let placed = placement::place_by_autopilot(&self.db, &scope, input.import_id)
             .await

@@ -15,8 +15,8 @@ use entities::{assets, highlights, imports};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 /// A highlight lasts this long at least and at most (a short's length).
