@@ -31,12 +31,15 @@ async fn main() {
     let words = Espeak::default().speak(SCRIPT, &speech).await.unwrap();
     let speech_secs = ffmpeg::probe(&speech).await.unwrap().duration_secs;
     let subtitles = dir.join("captions.ass");
-    std::fs::write(&subtitles, captions::ass(&captions::cues(&words, speech_secs))).unwrap();
+    let cues = captions::cues(&words, speech_secs);
+    std::fs::write(&subtitles, captions::ass(&cues, None, Default::default())).unwrap();
     let output = dir.join("video.mp4");
     let composition = Composition {
         background: &Background::Color("0x1e293b".into()),
+        scenes: &[],
         speech: &speech,
         subtitles: Some(&subtitles),
+        music: false,
         duration_secs: speech_secs + 0.6,
         output: &output,
     };

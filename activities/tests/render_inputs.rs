@@ -82,8 +82,15 @@ fn a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_open_other_files_or_urls() {
     ffmpeg_make(&["-f", "lavfi", "-i", "sine=d=0.5"], &speech);
     let background = Background::Video(Upload { path: evil.clone(), kind: MediaType::Mp4 });
     let output = dir.join("video.mp4");
-    let composition =
-        Composition { background: &background, speech: &speech, subtitles: None, duration_secs: 0.5, output: &output };
+    let composition = Composition {
+        background: &background,
+        scenes: &[],
+        speech: &speech,
+        subtitles: None,
+        music: false,
+        duration_secs: 0.5,
+        output: &output,
+    };
     let err = rt.block_on(ffmpeg::compose(&composition, |_| {})).unwrap_err();
     assert!(matches!(err, RenderError::Ffmpeg(_)), "{err}");
     let Background::Video(upload) = &background else { unreachable!() };
@@ -108,6 +115,8 @@ async fn uploads_are_checked_against_their_type_and_images_against_a_size_bound_
     // A render with it fails at once, before speaking or running FFmpeg.
     let request = RenderRequest {
         script: "One sentence.".into(),
+        hook: String::new(),
+        style: Default::default(),
         background: Background::Image(Upload { path: huge, kind: MediaType::Png }),
         captions: false,
         max_secs: 60.0,
@@ -156,8 +165,10 @@ async fn real_uploads_of_each_type_compose_with_their_forced_demuxer() {
         let output = dir.join(format!("{name}.out.mp4"));
         let composition = Composition {
             background: &background,
+            scenes: &[],
             speech: &speech,
             subtitles: None,
+            music: false,
             duration_secs: 0.5,
             output: &output,
         };

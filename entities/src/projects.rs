@@ -24,6 +24,8 @@ pub struct Model {
     pub post_mode: String,
     /// The publish-gate choices autopilot reuses.
     pub publish_defaults: Option<Json>,
+    /// Caption preset and music (`domain::media::style::VideoStyle`).
+    pub video_style: Json,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

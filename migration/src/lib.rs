@@ -15,6 +15,7 @@ mod m20261203_000009_slot_sent_to_inbox;
 mod m20261203_000010_org_deletion;
 mod m20261204_000011_imports;
 mod m20261205_000012_clip_slots;
+mod m20261205_000013_video_style;
 
 pub struct Migrator;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_org_deletion::MIGRATION),
             Box::new(m20261204_000011_imports::MIGRATION),
             Box::new(m20261205_000012_clip_slots::MIGRATION),
+            Box::new(m20261205_000013_video_style::MIGRATION),
         ]
     }
 }

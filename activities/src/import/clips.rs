@@ -1,21 +1,20 @@
 //! Cutting a highlight out of an import's source into a clip TikTok takes:
 //! 1080x1920 H.264/AAC at 30 fps, the speech loudness-normalised like a
-//! render's, and captions timed to the words Whisper heard, a few at a time.
+//! render's, and captions timed to the words Whisper heard, a few at a time,
+//! the word being said highlighted.
 //! Without speaker detection the frame is reframed by its shape: a source
 //! close to portrait is cropped to the centre; a wider one (where a centre
 //! crop would often cut the speaker out) is shown whole over a blurred fill.
 
 use crate::render::{
     FPS, HEIGHT, RenderError, WIDTH,
-    captions::{self, Cue},
+    captions::{self, Cue, Word},
     ffmpeg::{MediaType, filter_path, input_args, run, tiktok_output_args},
 };
-use domain::media::transcripts::TimedWord;
+use domain::media::{style::CaptionPreset, transcripts::TimedWord};
 use std::{ffi::OsString, path::Path};
 use tokio::process::Command;
 
-/// Words on screen at once.
-const WORDS_PER_CUE: usize = 3;
 /// The widest source (width / height) still cropped rather than fitted:
 /// a crop keeps at least 60 % of its width.
 const CROP_ASPECT_MAX: f64 = 0.9375;
@@ -41,25 +40,16 @@ impl Reframe {
     }
 }
 
-/// The captions of a clip from `start_ms`: the words said inside it, a few
-/// per cue, each cue on screen from its first word to the next cue.
+/// The captions of a clip from `start_ms`: the words said inside it, as
+/// Whisper timed them, a few per cue, each highlighted while it is said.
 pub fn cues(words: &[TimedWord], start_ms: i64, end_ms: i64) -> Vec<Cue> {
-    let inside: Vec<&TimedWord> =
-        words.iter().filter(|w| w.start_ms >= start_ms && w.end_ms <= end_ms && !w.text.trim().is_empty()).collect();
-    let chunks: Vec<&[&TimedWord]> = inside.chunks(WORDS_PER_CUE).collect();
     let secs = |ms: i64| (ms - start_ms) as f64 / 1000.0;
-    chunks
+    let inside: Vec<Word> = words
         .iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let start = chunk[0].start_ms;
-            let last = chunk[chunk.len() - 1].end_ms;
-            // Held until the next cue, so the screen never flickers empty mid-sentence.
-            let end = chunks.get(i + 1).map_or(last, |next| next[0].start_ms.max(last));
-            let text = chunk.iter().map(|w| w.text.trim()).collect::<Vec<_>>().join(" ");
-            Cue { start: secs(start), end: secs(end), text }
-        })
-        .collect()
+        .filter(|w| w.start_ms >= start_ms && w.end_ms <= end_ms && !w.text.trim().is_empty())
+        .map(|w| Word { start: secs(w.start_ms), end: secs(w.end_ms), text: w.text.trim().to_owned() })
+        .collect();
+    captions::group(vec![inside])
 }
 
 /// The `ffmpeg` arguments that cut `start_ms..end_ms` of `source` into `output`.
@@ -113,7 +103,8 @@ pub async fn cut(
     output: &Path,
 ) -> Result<(), RenderError> {
     let subtitles = output.with_extension("ass");
-    tokio::fs::write(&subtitles, captions::ass(&cues(words, span.0, span.1))).await?;
+    let document = captions::ass(&cues(words, span.0, span.1), None, CaptionPreset::default());
+    tokio::fs::write(&subtitles, document).await?;
     let partial = output.with_extension("partial.mp4");
     run(Command::new("ffmpeg").args(clip_args(source, kind, reframe, span, &subtitles, &partial)), "ffmpeg (clip)")
         .await?;
@@ -149,8 +140,9 @@ mod tests {
             word(9000, 9500, "after"),
         ];
         let cues = cues(&words, 2000, 4000);
-        let shown: Vec<(f64, f64, &str)> = cues.iter().map(|c| (c.start, c.end, c.text.as_str())).collect();
-        assert_eq!(shown, vec![(0.0, 1.2, "Keep them sharp"), (1.2, 2.0, "and dry.")]);
+        let shown: Vec<(f64, f64, String)> = cues.iter().map(|c| (c.start, c.end, c.text())).collect();
+        assert_eq!(shown, vec![(0.0, 1.0, "Keep them sharp".into()), (1.2, 2.0, "and dry.".into())]);
+        assert_eq!((cues[0].words[1].start, cues[0].words[1].end), (0.3, 0.6), "each word keeps Whisper's timing");
     }
 
     /// A source made by FFmpeg: a test pattern of `size` (or none) with a tone.

@@ -27,7 +27,6 @@ use temporal::render::{Abandon, AbandonRenderInput, RenderProgress, RenderSlot, 
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::Instrument;
-use uuid::Uuid;
 
 /// Largest file a render may store (a 10-minute 1080p video is far below).
 const RENDER_OUTPUT_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
@@ -132,11 +131,6 @@ impl RenderActivitiesImpl {
             Some(clip) => Some(self.fetch(clip, &work.join("clip.mp4")).await?),
             None => None,
         };
-        let background = match clip {
-            Some(_) => Background::Color(background_color(source.slot.id)),
-            None => self.fetch_background(&source, work).await?,
-        };
-        let request = RenderRequest { script: source.slot.script.clone(), background, captions: true, max_secs };
         let scope = scope_for(ctx, input.org_id)?;
         let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
         let out_dir = work.join("out");
@@ -153,6 +147,14 @@ impl RenderActivitiesImpl {
                 held.push(self.reserve(&scope, Meter::VideoSeconds, &project, seconds.ceil() as i64).await?);
                 return super::from_clip(clip, max_secs, &out_dir).await.map_err(from_render);
             }
+            let request = RenderRequest {
+                script: source.slot.script.clone(),
+                hook: source.slot.hook.clone(),
+                style: source.style,
+                background: self.fetch_background(&source, work).await?,
+                captions: true,
+                max_secs,
+            };
             let voiced = voice(&*self.tts, &request, &out_dir).await.map_err(from_render)?;
             on_progress(super::VOICE_DONE);
             // The video's length is known now, before the encode (the CPU
@@ -244,7 +246,9 @@ impl RenderActivitiesImpl {
     /// Copies the slot's background upload into the work directory, typed
     /// by the type it was accepted as (`render` checks the bytes again).
     async fn fetch_background(&self, source: &RenderSource, work: &Path) -> Result<Background, ActivityError> {
-        let Some(asset) = &source.background else { return Ok(Background::Color(background_color(source.slot.id))) };
+        // Without one, generated scenes; each slot its own palettes, the same on every re-render.
+        let seed = (source.slot.id.as_u128() % 1024) as u64;
+        let Some(asset) = &source.background else { return Ok(Background::Gradients { seed }) };
         let kind = MediaType::from_content_type(&asset.content_type)
             .filter(|k| k.is_image() || k.is_video())
             .ok_or_else(|| permanent(format!("a {} upload cannot be a background", asset.content_type)))?;
@@ -275,13 +279,6 @@ impl RenderActivitiesImpl {
             size_bytes: size as i64,
         })
     }
-}
-
-/// Calm dark backgrounds; each slot always gets the same one, so a
-/// re-render looks the same and a month does not look like one clip.
-fn background_color(slot_id: Uuid) -> String {
-    const PALETTE: [&str; 6] = ["0x1e293b", "0x312e81", "0x134e4a", "0x3f1d38", "0x1f2937", "0x422006"];
-    PALETTE[(slot_id.as_u128() % PALETTE.len() as u128) as usize].to_owned()
 }
 
 async fn file_size(path: &Path) -> i64 {

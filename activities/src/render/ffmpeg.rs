@@ -7,7 +7,7 @@
 //! can reach another protocol. Uploads are checked against their type, and
 //! images against a size bound, before FFmpeg sees them (`check_upload`).
 
-use super::{FPS, HEIGHT, RenderError, WIDTH};
+use super::{FPS, HEIGHT, RenderError, WIDTH, scenes::Scene};
 pub use domain::media::assets::MediaType;
 use serde_json::Value;
 use std::{
@@ -32,6 +32,9 @@ pub struct Upload {
 pub enum Background {
     /// A flat colour, `0xRRGGBB`: the cheap `color` source, no per-frame drawing.
     Color(String),
+    /// A generated visual per scene (an animated gradient drawn small and
+    /// scaled up), palettes starting at `seed`, a cut between scenes.
+    Gradients { seed: u64 },
     /// A still image (JPEG or PNG), scaled and cropped once, then repeated.
     Image(Upload),
     /// A video clip (MP4 or QuickTime), looped, scaled and cropped to fill
@@ -95,11 +98,28 @@ pub async fn check_upload(upload: &Upload) -> Result<(), RenderError> {
 
 pub struct Composition<'a> {
     pub background: &'a Background,
+    /// The scenes of a generated background, covering the video.
+    pub scenes: &'a [Scene],
     pub speech: &'a Path,
     pub subtitles: Option<&'a Path>,
+    /// A synthesised music bed under the voice, ducked while it speaks.
+    pub music: bool,
     pub duration_secs: f64,
     pub output: &'a Path,
 }
+
+/// A soft pad synthesised by FFmpeg: four chords (Am, F, C, G) of four
+/// seconds, each swelling in and out so a chord change never clicks.
+fn music_bed(duration: f64) -> String {
+    let chord = "st(0,floor(mod(t,16)/4));                 st(1,if(eq(ld(0),0),220,if(eq(ld(0),1),174.61,if(eq(ld(0),2),130.81,196))));                 st(2,if(eq(ld(0),0),1.2,1.25));                 0.12*sin(PI*mod(t,4)/4)*(sin(2*PI*ld(1)*t)+0.6*sin(2*PI*ld(1)*ld(2)*t)+0.5*sin(2*PI*ld(1)*1.5*t))";
+    format!(
+        "aevalsrc='{chord}':s=48000:d={duration:.3},lowpass=f=1400,aformat=channel_layouts=stereo,         volume={MUSIC_GAIN},afade=t=in:d=0.8,afade=t=out:st={:.3}:d=1",
+        (duration - 1.0).max(0.0)
+    )
+}
+
+/// The bed's level before ducking: well under the voice at -14 LUFS.
+const MUSIC_GAIN: f64 = 0.3;
 
 /// Paths inside a filter graph: `:`, `'`, `\` and `,` are syntax there.
 pub(crate) fn filter_path(path: &Path) -> String {
@@ -144,6 +164,21 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
             args.push(format!("color=c={color}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}").into());
             String::from("[0:v]format=yuv420p")
         }
+        Background::Gradients { seed } => {
+            // Drawn at a quarter of the size inside the graph, joined, scaled up once.
+            let one_scene = [Scene { start: 0.0, end: c.duration_secs }];
+            let scenes = if c.scenes.is_empty() { &one_scene[..] } else { c.scenes };
+            let mut graph = String::new();
+            for (n, scene) in scenes.iter().enumerate() {
+                graph.push_str(&format!("{}[s{n}];", super::scenes::gradient_source(scene, n, *seed, FPS)));
+            }
+            let labels: String = (0..scenes.len()).map(|n| format!("[s{n}]")).collect();
+            graph.push_str(&format!(
+                "{labels}concat=n={}:v=1:a=0,scale={WIDTH}:{HEIGHT}:flags=bicubic,setsar=1,format=yuv420p",
+                scenes.len()
+            ));
+            graph
+        }
         Background::Image(image) => {
             args.extend(input_args(&image.path, image.kind));
             format!("[0:v]{fill},format=yuv420p,loop=loop=-1:size=1:start=0,fps={FPS}")
@@ -161,8 +196,24 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
         ));
     }
     video.push_str("[v]");
-    let audio = "[1:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
-                 loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad[a]";
+    // The speech is the next input: the second, or the first when the background is all filters.
+    let speech_input = if matches!(c.background, Background::Gradients { .. }) { 0 } else { 1 };
+    let voice = format!(
+        "[{speech_input}:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
+         loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad"
+    );
+    let audio = if c.music {
+        // The bed dips under the voice (the voice keys the compressor), then
+        // the mix is held under the ceiling.
+        format!(
+            "{voice},asplit=2[voice][key];{}[bed];\
+             [bed][key]sidechaincompress=threshold=0.02:ratio=8:attack=15:release=350[ducked];\
+             [voice][ducked]amix=inputs=2:duration=first:normalize=0,alimiter=limit=0.79:level=false[a]",
+            music_bed(c.duration_secs)
+        )
+    } else {
+        format!("{voice}[a]")
+    };
     args.extend(input_args(c.speech, MediaType::Wav));
     args.push("-filter_complex".into());
     args.push(format!("{video};{audio}").into());
@@ -326,18 +377,65 @@ pub async fn loudness(path: &Path) -> Result<(f64, f64), RenderError> {
 
 /// One frame as 8-bit grey pixels (for comparisons).
 pub async fn gray_frame(video: &Path, at_secs: f64) -> Result<Vec<u8>, RenderError> {
+    frame(video, at_secs, "gray", 1).await
+}
+
+/// One frame as 8-bit RGB pixels, three bytes each.
+pub async fn rgb_frame(video: &Path, at_secs: f64) -> Result<Vec<u8>, RenderError> {
+    frame(video, at_secs, "rgb24", 3).await
+}
+
+async fn frame(video: &Path, at_secs: f64, pix_fmt: &str, bytes_per_pixel: usize) -> Result<Vec<u8>, RenderError> {
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-ss"])
         .arg(format!("{at_secs:.3}"))
         .args(input_args(video, MediaType::Mp4))
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"])
         .kill_on_drop(true)
         .output()
         .await?;
-    if !out.status.success() || out.stdout.len() != (WIDTH * HEIGHT) as usize {
+    if !out.status.success() || out.stdout.len() != (WIDTH * HEIGHT) as usize * bytes_per_pixel {
         return Err(RenderError::Ffmpeg("could not read a frame".into()));
     }
     Ok(out.stdout)
+}
+
+/// When the picture changes scene: the times FFmpeg's scene score passes
+/// `threshold` (0 to 1).
+pub async fn scene_changes(video: &Path, threshold: f64) -> Result<Vec<f64>, RenderError> {
+    let stderr = run(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-nostats"])
+            .args(input_args(video, MediaType::Mp4))
+            .args(["-vf", &format!("select='gt(scene,{threshold})',showinfo"), "-an", "-f", "null", "-"]),
+        "ffmpeg scene detection",
+    )
+    .await?;
+    Ok(stderr
+        .lines()
+        .filter(|l| l.contains("Parsed_showinfo"))
+        .filter_map(|l| l.split("pts_time:").nth(1)?.split_whitespace().next()?.parse().ok())
+        .collect())
+}
+
+/// Momentary loudness (LUFS over 400 ms windows) every 100 ms: `(t, M)`.
+pub async fn momentary_loudness(path: &Path) -> Result<Vec<(f64, f64)>, RenderError> {
+    let stderr = run(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-nostats", "-protocol_whitelist", "file", "-i"])
+            .arg(file_url(path))
+            .args(["-filter_complex", "ebur128", "-f", "null", "-"]),
+        "ffmpeg ebur128",
+    )
+    .await?;
+    Ok(stderr
+        .lines()
+        .filter_map(|l| {
+            let t = l.split(" t: ").nth(1)?.split_whitespace().next()?.parse().ok()?;
+            let m = l.split(" M: ").nth(1)?.split_whitespace().next()?.parse().ok()?;
+            Some((t, m))
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -356,7 +454,15 @@ mod tests {
             (Background::Video(Upload { path: "/w/background.mp4".into(), kind: MediaType::Mp4 }), "mov"),
             (Background::Video(Upload { path: "/w/background.mov".into(), kind: MediaType::QuickTime }), "mov"),
         ] {
-            let c = Composition { background: &background, speech, subtitles: None, duration_secs: 1.0, output };
+            let c = Composition {
+                background: &background,
+                scenes: &[],
+                speech,
+                subtitles: None,
+                music: false,
+                duration_secs: 1.0,
+                output,
+            };
             let args: Vec<String> = compose_args(&c, output).iter().map(|a| a.to_string_lossy().into_owned()).collect();
             let inputs: Vec<usize> = args.iter().enumerate().filter(|(_, a)| *a == "-i").map(|(i, _)| i).collect();
             assert_eq!(inputs.len(), 2, "{args:?}");

@@ -1,13 +1,19 @@
 //! Rendering a slot into a vertical video TikTok accepts: 1080x1920, 30 fps,
-//! H.264 (yuv420p) + AAC, faststart; spoken voice-over, burned-in captions
-//! timed to the speech, loudness normalised to -14 LUFS with a -1.5 dBTP
-//! ceiling, and a JPEG thumbnail. The output is checked with ffprobe before
-//! it is accepted. No logo or watermark is ever drawn (TikTok's rules).
+//! H.264 (yuv420p) + AAC, faststart; the cleaned script spoken, a hook card
+//! for the first moments, scenes that change with the sentences (the slot's
+//! own upload, or generated visuals), captions shown a few words at a time
+//! with the word being said highlighted, a music bed ducked under the voice,
+//! loudness normalised to -14 LUFS with a -1.5 dBTP ceiling, and a JPEG
+//! thumbnail. The output is checked with ffprobe before it is accepted. No
+//! logo or watermark is ever drawn (TikTok's rules).
 
 pub mod activity;
 pub mod captions;
 pub mod ffmpeg;
+pub mod scenes;
 pub mod tts;
+
+use domain::media::style::{Music, VideoStyle};
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +45,9 @@ pub enum RenderError {
 #[derive(Debug, Clone)]
 pub struct RenderRequest {
     pub script: String,
+    /// Shown large for the first moments (the hook card); empty for none.
+    pub hook: String,
+    pub style: VideoStyle,
     pub background: ffmpeg::Background,
     /// Draw captions (tests render without them to compare frames).
     pub captions: bool,
@@ -93,7 +102,8 @@ pub async fn voice(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path)
     }
     tokio::fs::create_dir_all(work_dir).await?;
     let speech = work_dir.join("voice.wav");
-    let phrases = tts.speak(&request.script, &speech).await?;
+    // Said and shown alike: no markdown, emoji or hashtags, symbols as words.
+    let phrases = tts.speak(&domain::media::spoken::clean(&request.script), &speech).await?;
     let speech_secs = ffmpeg::probe(&speech).await?.duration_secs;
     let duration_secs = (speech_secs + TAIL_SECS).min(request.max_secs);
     Ok(Voiced { speech, phrases, speech_secs, duration_secs })
@@ -108,10 +118,14 @@ pub async fn compose(
 ) -> Result<Rendered, RenderError> {
     let Voiced { speech, phrases, speech_secs, duration_secs } = voiced;
     let (speech_secs, duration_secs) = (*speech_secs, *duration_secs);
+    tokio::fs::create_dir_all(work_dir).await?;
+    let words = captions::timed_words(phrases, speech_secs);
+    let scenes = scenes::timeline(&words.concat(), duration_secs);
     let subtitles = if request.captions {
         let path = work_dir.join("captions.ass");
-        let cues = captions::cues(phrases, speech_secs);
-        tokio::fs::write(&path, captions::ass(&cues)).await?;
+        let hook = domain::media::spoken::clean(&request.hook);
+        let card = (!hook.is_empty()).then(|| (hook.as_str(), captions::HOOK_SECS.min(scenes[0].secs())));
+        tokio::fs::write(&path, captions::ass(&captions::group(words), card, request.style.captions)).await?;
         Some(path)
     } else {
         None
@@ -119,8 +133,10 @@ pub async fn compose(
     let video = work_dir.join("video.mp4");
     let composition = ffmpeg::Composition {
         background: &request.background,
+        scenes: &scenes,
         speech,
         subtitles: subtitles.as_deref(),
+        music: request.style.music == Music::Generated,
         duration_secs,
         output: &video,
     };
@@ -175,10 +191,123 @@ mod tests {
     fn request(captions: bool) -> RenderRequest {
         RenderRequest {
             script: SCRIPT.into(),
+            hook: String::new(),
+            style: VideoStyle::default(),
             background: Background::Color("0x1e293b".into()),
             captions,
             max_secs: 60.0,
         }
+    }
+
+    /// Six sentences, with markdown and a hashtag a model might leave in.
+    const SCENES_SCRIPT: &str = "**Three** pasta mistakes everyone makes, and how to fix them tonight. \
+        First, the pot is far too small, so the water stops boiling when the pasta goes in. \
+        Second, the water has no salt, and pasta cooked in plain water tastes of nothing at all. \
+        Third, people rinse it after cooking, which washes away the starch the sauce needs. \
+        Fourth, the sauce waits in another pan instead of meeting the pasta for the last minute. \
+        Fix these four things and your weeknight pasta will taste like a restaurant's. #pasta";
+
+    fn piper() -> tts::Piper {
+        let python = std::env::var("TEST_PIPER_PYTHON").expect("TEST_PIPER_PYTHON is set by make test");
+        tts::Piper { python: python.into(), model: None }
+    }
+
+    /// Pixels within a small distance of `rgb`.
+    fn pixels_near(frame: &[u8], rgb: [u8; 3]) -> usize {
+        frame.chunks(3).filter(|p| p.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) < 40)).count()
+    }
+
+    #[tokio::test]
+    async fn a_slot_becomes_scenes_with_a_hook_card_word_by_word_captions_and_music_under_the_voice() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-scenes-{}", uuid::Uuid::new_v4()));
+        let request = |captions| RenderRequest {
+            script: SCENES_SCRIPT.into(),
+            hook: "Stop ruining your **pasta**".into(),
+            style: VideoStyle::default(),
+            background: Background::Gradients { seed: 7 },
+            captions,
+            max_secs: 60.0,
+        };
+        let tts = piper();
+        let voiced = voice(&tts, &request(true), &dir.join("with")).await.unwrap();
+        let with = compose(&request(true), &voiced, &dir.join("with"), &mut |_| {}).await.unwrap();
+        assert!((20.0..40.0).contains(&with.duration_secs), "about 30 s: {}", with.duration_secs);
+
+        // Scenes follow the sentences: the picture changes at each planned
+        // cut and nowhere else.
+        let words = captions::timed_words(&voiced.phrases, voiced.speech_secs).concat();
+        let planned = scenes::timeline(&words, voiced.duration_secs);
+        assert!(planned.len() >= 6, "{planned:?}");
+        // Captions and the hook card score under 0.05; cuts well above.
+        let changes = ffmpeg::scene_changes(&with.video, 0.1).await.unwrap();
+        for cut in &planned[1..] {
+            assert!(changes.iter().any(|t| (t - cut.start).abs() < 0.1), "a cut at {} in {changes:?}", cut.start);
+        }
+        assert_eq!(changes.len(), planned.len() - 1, "no other cuts: {changes:?} for {planned:?}");
+
+        // The hook card covers the top of the first moments, then goes.
+        // The same voice (Piper varies between runs), composed without captions.
+        let without = compose(&request(false), &voiced, &dir.join("without"), &mut |_| {}).await.unwrap();
+        let hook_band = |frame: &[u8]| frame[(WIDTH * 340) as usize * 3..(WIDTH * 560) as usize * 3].to_vec();
+        let differing = |a: &[u8], b: &[u8]| a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) > 60).count();
+        let early =
+            (ffmpeg::rgb_frame(&with.video, 0.5).await.unwrap(), ffmpeg::rgb_frame(&without.video, 0.5).await.unwrap());
+        assert!(differing(&hook_band(&early.0), &hook_band(&early.1)) > 20_000, "the hook card is on screen");
+        let later_at = captions::HOOK_SECS + 1.0;
+        let later = (
+            ffmpeg::rgb_frame(&with.video, later_at).await.unwrap(),
+            ffmpeg::rgb_frame(&without.video, later_at).await.unwrap(),
+        );
+        assert_eq!(differing(&hook_band(&later.0), &hook_band(&later.1)), 0, "and gone after {later_at} s");
+
+        // The word being said is highlighted: its colour is on screen mid-word, not without captions.
+        let cues = captions::group(captions::timed_words(&voiced.phrases, voiced.speech_secs));
+        let word = cues[cues.len() / 2..].iter().flat_map(|c| &c.words).find(|w| w.text.len() >= 5).unwrap();
+        let at = (word.start + word.end) / 2.0;
+        let active = captions::active_rgb(domain::media::style::CaptionPreset::Bold);
+        let highlighted = pixels_near(&ffmpeg::rgb_frame(&with.video, at).await.unwrap(), active);
+        assert!(highlighted > 800, "{highlighted} highlighted pixels at {at} s");
+        assert!(pixels_near(&ffmpeg::rgb_frame(&without.video, at).await.unwrap(), active) < 50);
+
+        // What is shown and said is clean: no markdown or hashtags in the captions.
+        let doc = std::fs::read_to_string(dir.join("with/captions.ass")).unwrap();
+        let shown: String = doc
+            .lines()
+            .filter(|l| l.starts_with("Dialogue:"))
+            .map(|l| {
+                l.splitn(10, ',').nth(9).unwrap().replace("{\\1c&H0000D7FF&}", "").replace("{\\1c&H00FFFFFF&}", "")
+            })
+            .collect();
+        assert!(shown.contains("Stop ruining your pasta") && shown.contains("Three pasta mistakes"), "{shown}");
+        assert!(!shown.contains(['*', '#', '_']), "{shown}");
+
+        // With music the loudness holds.
+        let (integrated, true_peak) = ffmpeg::loudness(&with.video).await.unwrap();
+        assert!((-15.0..=-13.0).contains(&integrated), "integrated loudness {integrated} LUFS");
+        assert!(true_peak <= -1.5, "true peak {true_peak} dBTP");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_music_stays_well_under_the_voice() {
+        // Speech, then three seconds of music alone before the fade-out.
+        let dir = std::env::temp_dir().join(format!("reelpilot-music-{}", uuid::Uuid::new_v4()));
+        let request = request(false);
+        let voiced = voice(&tts::Espeak::default(), &request, &dir).await.unwrap();
+        let voiced = Voiced { duration_secs: voiced.speech_secs + 4.0, ..voiced };
+        let rendered = compose(&request, &voiced, &dir, &mut |_| {}).await.unwrap();
+        let momentary = ffmpeg::momentary_loudness(&rendered.video).await.unwrap();
+        let median = |from: f64, to: f64| {
+            let mut values: Vec<f64> =
+                momentary.iter().filter(|(t, _)| (from..to).contains(t)).map(|(_, m)| *m).collect();
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        let speech = median(1.0, voiced.speech_secs - 0.5);
+        let music_alone = median(voiced.speech_secs + 1.0, voiced.speech_secs + 2.8);
+        assert!(music_alone > -45.0, "the music plays: {music_alone} LUFS");
+        assert!(speech - music_alone >= 10.0, "voice {speech} LUFS, music alone {music_alone} LUFS");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]

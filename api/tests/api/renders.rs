@@ -354,3 +354,24 @@ async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budge
         json_body(app.get(&format!("/api/orgs/{}/projects/{project}/usage", slot.org), &slot.owner).await).await;
     assert_eq!(usage["video_seconds_this_month"], 0, "{usage}");
 }
+
+#[tokio::test]
+async fn a_project_chooses_its_caption_preset_and_music_and_bad_choices_are_refused() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "Styled").await;
+    let project = app.create_project(&owner, org, json!({"name": "Looks"})).await;
+    let path = format!("/api/orgs/{org}/projects/{project}");
+    let view = json_body(app.get(&path, &owner).await).await;
+    assert_eq!(view["video_style"], json!({"captions": "bold", "music": "generated"}), "the defaults");
+    let res =
+        app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": {"captions": "boxed", "music": "none"}})));
+    let view = json_body(res.await).await;
+    assert_eq!(view["video_style"], json!({"captions": "boxed", "music": "none"}));
+    for bad in [json!({"captions": "neon"}), json!({"music": "loud"}), json!({"font": "Comic Sans"})] {
+        let res = app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": bad}))).await;
+        let body = assert_error(res, 400, "invalid_body").await;
+        assert!(body.to_string().contains("video_style"), "the error names the field: {body}");
+    }
+    assert_eq!(json_body(app.get(&path, &owner).await).await["video_style"]["captions"], "boxed", "nothing changed");
+}

@@ -9,5 +9,6 @@ pub mod library;
 pub mod placement;
 pub mod rendering;
 pub mod spoken;
+pub mod style;
 pub mod transcripts;
 pub mod translation;

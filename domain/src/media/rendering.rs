@@ -63,6 +63,8 @@ pub struct RenderSource {
     pub background: Option<assets::Model>,
     /// The highlight's clip that is the video, for a slot made from one.
     pub clip: Option<assets::Model>,
+    /// The project's caption preset and music.
+    pub style: super::style::VideoStyle,
 }
 
 /// The slot as the render of `version` sees it; `None` when that render was
@@ -86,7 +88,13 @@ pub async fn source(
     };
     let background = asset(slot.background_asset_id).await?;
     let clip = asset(slot.clip_asset_id).await?;
-    Ok(Some(RenderSource { max_video_seconds: Budgets::of(&project).max_video_seconds(), background, clip, slot }))
+    Ok(Some(RenderSource {
+        max_video_seconds: Budgets::of(&project).max_video_seconds(),
+        style: super::style::VideoStyle::of(&project.video_style),
+        background,
+        clip,
+        slot,
+    }))
 }
 
 /// A file a render stored.

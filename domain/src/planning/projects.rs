@@ -55,6 +55,7 @@ pub async fn create(
         tiktok_account_id: Set(None),
         post_mode: Set("direct".into()),
         publish_defaults: Set(None),
+        video_style: Set(serde_json::json!(crate::media::style::VideoStyle::default())),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -95,6 +96,8 @@ pub struct ProjectChanges {
     pub post_mode: Option<String>,
     /// What autopilot chooses at the publish gate.
     pub publish_defaults: Option<crate::publishing::PublishChoice>,
+    /// The caption preset and music of the project's videos.
+    pub video_style: Option<crate::media::style::VideoStyle>,
 }
 
 /// Which steps wait for a person.
@@ -168,6 +171,9 @@ pub async fn update(
     }
     if let Some(autopilot) = changes.autopilot {
         project.autopilot = Set(autopilot);
+    }
+    if let Some(style) = changes.video_style {
+        project.video_style = Set(serde_json::json!(style));
     }
     if let Some(gates) = changes.gates {
         project.gates = Set(serde_json::json!(gates));

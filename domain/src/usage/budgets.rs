@@ -298,6 +298,7 @@ mod tests {
             brand_voice: String::new(),
             tiktok_account_id: None,
             post_mode: "direct".into(),
+            video_style: serde_json::json!({}),
             publish_defaults: None,
             created_at: now,
             updated_at: now,

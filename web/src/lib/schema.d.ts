@@ -1562,6 +1562,11 @@ export interface components {
             /** Format: int32 */
             posts_per_day?: number | null;
         };
+        /**
+         * @description Caption looks, each readable on a phone over any background.
+         * @enum {string}
+         */
+        CaptionPreset: "bold" | "boxed" | "clean";
         /** @description A clip of the library: the highlight it shows and the import it was cut from. */
         ClipView: {
             highlight: components["schemas"]["HighlightView"];
@@ -1864,6 +1869,11 @@ export interface components {
             /** Format: int64 */
             view_count: number;
         };
+        /**
+         * @description What plays under the voice.
+         * @enum {string}
+         */
+        Music: "generated" | "none";
         NewImportInput: {
             /** Format: uuid */
             project_id: string;
@@ -2111,6 +2121,7 @@ export interface components {
             tiktok_account_id?: string | null;
             /** @description An IANA time zone. */
             timezone?: string | null;
+            video_style?: null | components["schemas"]["VideoStyle"];
         };
         ProjectView: {
             audience: string;
@@ -2135,6 +2146,8 @@ export interface components {
             /** Format: uuid */
             tiktok_account_id?: string | null;
             timezone: string;
+            /** @description How the project's videos look and sound. */
+            video_style: components["schemas"]["VideoStyle"];
         };
         PromptView: {
             body: string;
@@ -2519,6 +2532,12 @@ export interface components {
             email_verified: boolean;
             /** Format: uuid */
             id: string;
+        };
+        VideoStyle: {
+            /** @default bold */
+            captions: components["schemas"]["CaptionPreset"];
+            /** @default generated */
+            music: components["schemas"]["Music"];
         };
         VideoView: {
             caption: string;

@@ -8,6 +8,7 @@ use crate::{
 use axum::extract::State;
 use domain::{
     identity::policy::Action,
+    media::style::VideoStyle,
     planning::projects::{Budgets, Gates, NewProject, ProjectChanges},
     usage::budgets::{self, Meter},
 };
@@ -73,6 +74,8 @@ pub(crate) struct ProjectView {
     /// The publish-gate choices autopilot uses (`PublishInput` without consent).
     #[schema(value_type = Option<Object>)]
     publish_defaults: Option<serde_json::Value>,
+    /// How the project's videos look and sound.
+    video_style: VideoStyle,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
@@ -94,6 +97,7 @@ impl From<entities::projects::Model> for ProjectView {
             tiktok_account_id: p.tiktok_account_id,
             post_mode: p.post_mode,
             publish_defaults: p.publish_defaults,
+            video_style: VideoStyle::of(&p.video_style),
             created_at: p.created_at,
         }
     }
@@ -170,6 +174,8 @@ pub(crate) struct ProjectPatch {
     /// The publish-gate choices autopilot uses (checked against the account's live options at post time).
     #[schema(value_type = Option<Object>)]
     publish_defaults: Option<domain::publishing::PublishChoice>,
+    /// The caption preset (bold, boxed, clean) and music (generated, none).
+    video_style: Option<VideoStyle>,
 }
 
 /// Tells a field set to `null` (Some(None)) from an absent one (None).
@@ -233,6 +239,7 @@ async fn update(
         brand_voice: body.brand_voice,
         tiktok_account_id: body.tiktok_account_id,
         post_mode: body.post_mode,
+        video_style: body.video_style,
         publish_defaults: body.publish_defaults,
     };
     let scope = ctx.authorize(Action::ManageProjects)?;

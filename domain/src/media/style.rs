@@ -1,0 +1,61 @@
+//! How a project's videos look and sound: the caption preset and the music
+//! under the voice. Stored on the project as JSON; a missing or older value
+//! reads as the defaults, so every project has a style.
+
+use serde::{Deserialize, Serialize};
+
+/// Caption looks, each readable on a phone over any background.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptionPreset {
+    /// Large white words with a black outline in the middle band, the
+    /// word being said in yellow.
+    #[default]
+    Bold,
+    /// White words on a dark translucent box, the word being said in yellow.
+    Boxed,
+    /// Smaller white words with a thin outline in the lower third, the
+    /// word being said in green.
+    Clean,
+}
+
+/// What plays under the voice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Music {
+    /// A soft pad synthesised by FFmpeg for each render (no licence to
+    /// worry about), ducked under the voice.
+    #[default]
+    Generated,
+    /// The voice alone.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct VideoStyle {
+    pub captions: CaptionPreset,
+    pub music: Music,
+}
+
+impl VideoStyle {
+    /// The style stored on a project; what cannot be read is the default.
+    pub fn of(stored: &serde_json::Value) -> VideoStyle {
+        serde_json::from_value(stored.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stored_styles_read_with_defaults_for_what_is_missing() {
+        assert_eq!(VideoStyle::of(&json!({})), VideoStyle::default());
+        let boxed = VideoStyle::of(&json!({"captions": "boxed"}));
+        assert_eq!((boxed.captions, boxed.music), (CaptionPreset::Boxed, Music::Generated));
+        assert_eq!(VideoStyle::of(&json!({"music": "none"})).music, Music::None);
+        assert_eq!(VideoStyle::of(&json!("garbage")), VideoStyle::default());
+    }
+}
