@@ -176,6 +176,25 @@ describe("ProjectPage", () => {
     });
   });
 
+  it("chooses the caption preset and the music, sending both together", async () => {
+    const calls = api({ [`PATCH ${PROJECT}`]: (body: object) => ({ ...aProject(), ...body }) });
+    renderProject("admin");
+    const captions = await screen.findByLabelText("Captions");
+    expect(captions).toHaveValue("bold");
+    expect(screen.getByLabelText("Music")).toHaveValue("generated");
+    await userEvent.selectOptions(captions, "clean");
+    await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    await screen.findByText("Saved");
+    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ video_style: { captions: "clean", music: "generated" } });
+  });
+
+  it("shows a viewer the video style as words", async () => {
+    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none" } }) });
+    renderProject("viewer");
+    expect(await screen.findByText("Boxed: white words on a dark box, the spoken word in yellow")).toBeInTheDocument();
+    expect(screen.getByText("No music, the voice alone")).toBeInTheDocument();
+  });
+
   it("shows the API's refusal next to the field it names", async () => {
     api({
       [`PATCH ${PROJECT}`]: reply(422, {

@@ -18,6 +18,17 @@ const POST_MODES: Record<string, string> = {
   inbox: "Send to the TikTok inbox as a draft",
 };
 
+const CAPTION_PRESETS: Record<Schemas["CaptionPreset"], string> = {
+  bold: "Bold: large white words, the spoken word in yellow",
+  boxed: "Boxed: white words on a dark box, the spoken word in yellow",
+  clean: "Clean: smaller words in the lower third, the spoken word in green",
+};
+
+const MUSIC: Record<Schemas["Music"], string> = {
+  generated: "A soft generated bed, quieter while the voice speaks",
+  none: "No music, the voice alone",
+};
+
 /** The form's state: text as typed, "" for no TikTok account or no limit. */
 interface SettingsForm {
   name: string;
@@ -31,6 +42,8 @@ interface SettingsForm {
   approve_slot: boolean;
   approve_publish: boolean;
   post_mode: string;
+  captions: Schemas["CaptionPreset"];
+  music: Schemas["Music"];
   tiktok_account_id: string;
   llm_budget_dollars: string;
   monthly_video_seconds: string;
@@ -57,6 +70,8 @@ function formOf(project: Project): SettingsForm {
     approve_slot: project.gates.approve_slot,
     approve_publish: project.gates.approve_publish,
     post_mode: project.post_mode,
+    captions: project.video_style.captions,
+    music: project.video_style.music,
     tiktok_account_id: project.tiktok_account_id ?? "",
     llm_budget_dollars: llm == null ? "" : String(llm / 1_000_000),
     monthly_video_seconds: limitText(project.budgets.monthly_video_seconds),
@@ -92,6 +107,9 @@ function changesOf(project: Project, form: SettingsForm): Schemas["ProjectPatch"
   const current = project.budgets;
   if ((Object.keys(budgets) as (keyof typeof budgets)[]).some((key) => budgets[key] !== (current[key] ?? null))) {
     patch.budgets = budgets;
+  }
+  if (form.captions !== project.video_style.captions || form.music !== project.video_style.music) {
+    patch.video_style = { captions: form.captions, music: form.music };
   }
   const account = form.tiktok_account_id || null;
   if (account !== (project.tiktok_account_id ?? null)) patch.tiktok_account_id = account;
@@ -232,6 +250,38 @@ function SettingsEditor({ project, accounts }: { project: Project; accounts: Acc
       </div>
 
       <fieldset>
+        <legend className="mb-1 text-sm font-medium">Video style</legend>
+        <div className="grid gap-3 sm:grid-cols-2">
+          <Field label="Captions">
+            {(id) => (
+              <Select
+                id={id}
+                value={form.captions}
+                onChange={(e) => update({ captions: e.target.value as Schemas["CaptionPreset"] })}
+              >
+                {Object.entries(CAPTION_PRESETS).map(([preset, label]) => (
+                  <option key={preset} value={preset}>
+                    {label}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
+          <Field label="Music">
+            {(id) => (
+              <Select id={id} value={form.music} onChange={(e) => update({ music: e.target.value as Schemas["Music"] })}>
+                {Object.entries(MUSIC).map(([choice, label]) => (
+                  <option key={choice} value={choice}>
+                    {label}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
+        </div>
+      </fieldset>
+
+      <fieldset>
         <legend className="mb-1 text-sm font-medium">Budgets</legend>
         <p className="mb-2 text-xs text-slate-500">Leave a budget empty for no limit.</p>
         <div className="grid gap-3 sm:grid-cols-2">
@@ -308,6 +358,8 @@ function SettingsSummary({ project, accounts }: { project: Project; accounts: Ac
     ["Require approval of each slot", yesNo(project.gates.approve_slot)],
     ["Require approval before publishing", yesNo(project.gates.approve_publish)],
     ["Post mode", POST_MODES[project.post_mode] ?? project.post_mode],
+    ["Captions", CAPTION_PRESETS[project.video_style.captions]],
+    ["Music", MUSIC[project.video_style.music]],
     ["TikTok account", !project.tiktok_account_id ? "None" : accounts ? (account?.display_name ?? "An account no longer listed") : "…"],
     ["Monthly LLM budget", limit(project.budgets.monthly_llm_micros, formatDollars)],
     ["Monthly video seconds", limit(project.budgets.monthly_video_seconds)],
