@@ -94,6 +94,16 @@ async function register(page, name, email) {
 }
 
 /** Waits until no part of the page is still loading. */
+/** Saves the frame of the `<video>` at `at` seconds as `name`.png. */
+async function frame(video, at, name) {
+  await video.evaluate(async (v, t) => {
+    v.pause();
+    v.currentTime = t;
+    await new Promise((r) => v.addEventListener("seeked", r, { once: true }));
+  }, at);
+  await video.screenshot({ path: join(OUT, `${name}.png`) });
+}
+
 async function settled(page) {
   await page.waitForFunction(() => !document.body.innerText.includes("Loading…"));
 }
@@ -199,6 +209,10 @@ try {
   });
   assert.ok(playback.duration > 1, `a real video: ${JSON.stringify(playback)}`);
   assert.ok(playback.at > 0, `seeking works: ${JSON.stringify(playback)}`);
+  // Frames of the video as a viewer sees them: the hook card, then a scene
+  // with the word being said highlighted.
+  await frame(video, 0.6, "06a-frame-hook-card");
+  await frame(video, playback.duration * 0.55, "06b-frame-captions");
 
   step = "publish gate";
   const privacy = page.getByRole("group", { name: "Who can view this video" });
@@ -279,6 +293,9 @@ try {
   const highlights = page.getByRole("list", { name: "Highlights" });
   await highlights.waitFor({ timeout: 240_000 });
   await page.getByRole("tab", { name: "English (spoken)" }).waitFor();
+  const clip = highlights.getByLabel("Clip of highlight 1");
+  await clip.evaluate((v) => v.readyState >= 1 || new Promise((r) => v.addEventListener("loadedmetadata", r, { once: true })));
+  await frame(clip, 4, "18a-frame-imported-clip");
   await highlights.getByRole("checkbox").first().check();
   await page.getByRole("button", { name: "Make a slot" }).click();
   const made = page.getByRole("status", { name: "Slots made" });

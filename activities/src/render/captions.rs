@@ -123,8 +123,20 @@ fn look(preset: CaptionPreset) -> Look {
     }
 }
 
-/// The hook card: large type on a dark box below TikTok's header.
-const HOOK_STYLE: &str = "Style: Hook,DejaVu Sans,112,&H00FFFFFF,&H00FFFFFF,&HB4101010,&HB4101010,-1,0,0,0,100,100,0,0,3,28,0,8,120,180,360,1";
+/// The hook card: large type on a near-opaque dark box (line boxes
+/// overlap without showing seams) below TikTok's header.
+const HOOK_STYLE: &str = "Style: Hook,DejaVu Sans,112,&H00FFFFFF,&H00FFFFFF,&H30101010,&H30101010,-1,0,0,0,100,100,0,0,3,28,0,8,120,180,260,1";
+
+/// The hook's type size: smaller for longer hooks, so the card stays in
+/// the top third, clear of the captions in the middle.
+fn hook_size(text: &str) -> u32 {
+    match text.chars().count() {
+        0..=24 => 112,
+        25..=48 => 92,
+        49..=80 => 76,
+        _ => 64,
+    }
+}
 
 /// The ASS document on a 1080x1920 canvas: the hook card for its first
 /// `hook.1` seconds (when given), then each cue shown word by word, the
@@ -140,7 +152,13 @@ pub fn ass(cues: &[Cue], hook: Option<(&str, f64)>, preset: CaptionPreset) -> St
         look.style
     );
     if let Some((text, secs)) = hook.filter(|(text, _)| !text.trim().is_empty()) {
-        doc.push_str(&format!("Dialogue: 1,{},{},Hook,,0,0,0,,{}\n", timestamp(0.0), timestamp(secs), escape(text)));
+        doc.push_str(&format!(
+            "Dialogue: 1,{},{},Hook,,0,0,0,,{{\\fs{}}}{}\n",
+            timestamp(0.0),
+            timestamp(secs),
+            hook_size(text),
+            escape(text)
+        ));
     }
     for (n, cue) in cues.iter().enumerate() {
         // Held until the next cue when it follows closely, so the screen does not flicker empty mid-sentence.
@@ -227,7 +245,12 @@ mod tests {
     #[test]
     fn the_hook_card_opens_the_video_and_presets_change_the_look() {
         let doc = ass(&[], Some(("Stop rinsing pasta", 1.5)), CaptionPreset::Clean);
-        assert!(doc.contains("Dialogue: 1,0:00:00.00,0:00:01.50,Hook,,0,0,0,,Stop rinsing pasta"), "{doc}");
+        assert!(doc.contains("Dialogue: 1,0:00:00.00,0:00:01.50,Hook,,0,0,0,,{\\fs112}Stop rinsing pasta"), "{doc}");
+        let long = "Three pasta mistakes that everyone makes on a weeknight, and the fixes";
+        assert!(
+            ass(&[], Some((long, 1.5)), CaptionPreset::Bold).contains("{\\fs76}Three"),
+            "long hooks in smaller type"
+        );
         assert!(doc.contains("Style: Caption,DejaVu Sans,76,"), "the clean preset");
         assert_ne!(look(CaptionPreset::Bold).style, look(CaptionPreset::Boxed).style);
         assert!(!ass(&[], Some(("  ", 1.5)), CaptionPreset::Bold).contains("Hook,,"), "no empty card");

@@ -110,7 +110,7 @@ pub struct Composition<'a> {
 
 /// A soft pad synthesised by FFmpeg: four chords (Am, F, C, G) of four
 /// seconds, each swelling in and out so a chord change never clicks.
-fn music_bed(duration: f64) -> String {
+pub fn music_bed(duration: f64) -> String {
     let chord = "st(0,floor(mod(t,16)/4));                 st(1,if(eq(ld(0),0),220,if(eq(ld(0),1),174.61,if(eq(ld(0),2),130.81,196))));                 st(2,if(eq(ld(0),0),1.2,1.25));                 0.12*sin(PI*mod(t,4)/4)*(sin(2*PI*ld(1)*t)+0.6*sin(2*PI*ld(1)*ld(2)*t)+0.5*sin(2*PI*ld(1)*1.5*t))";
     format!(
         "aevalsrc='{chord}':s=48000:d={duration:.3},lowpass=f=1400,aformat=channel_layouts=stereo,         volume={MUSIC_GAIN},afade=t=in:d=0.8,afade=t=out:st={:.3}:d=1",

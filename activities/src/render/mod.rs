@@ -74,9 +74,9 @@ const ENCODE_DONE: f64 = 0.95;
 /// before the expensive part (the encode) starts.
 #[derive(Debug, Clone)]
 pub struct Voiced {
-    speech: PathBuf,
-    phrases: Vec<tts::Phrase>,
-    speech_secs: f64,
+    pub speech: PathBuf,
+    pub phrases: Vec<tts::Phrase>,
+    pub speech_secs: f64,
     /// The video's length: the speech plus a short tail, within the limit.
     pub duration_secs: f64,
 }

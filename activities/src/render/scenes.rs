@@ -64,13 +64,18 @@ const PALETTES: [(&str, &str); 8] = [
     ("0x042f2e", "0x0d9488"),
 ];
 
+/// The colours of scene `n` of a video whose palettes start at `seed`.
+pub fn palette(n: usize, seed: u64) -> (&'static str, &'static str) {
+    PALETTES[(seed as usize + n) % PALETTES.len()]
+}
+
 /// The side of the small frame the gradients are drawn at (a quarter of 1080x1920).
 pub const SMALL: (u32, u32) = (270, 480);
 
 /// The `lavfi` source of scene `n` of a video whose palettes start at
 /// `seed`: consecutive scenes never share a palette.
 pub fn gradient_source(scene: &Scene, n: usize, seed: u64, fps: u32) -> String {
-    let (c0, c1) = PALETTES[(seed as usize + n) % PALETTES.len()];
+    let (c0, c1) = palette(n, seed);
     let (w, h) = SMALL;
     // The light corner flips from scene to scene, so every cut reads as one.
     let (from, to) = if n.is_multiple_of(2) { ((0, 0), (w, h)) } else { ((w, h), (0, 0)) };
