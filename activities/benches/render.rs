@@ -100,12 +100,13 @@ async fn main() {
         script: SCRIPT.into(),
         hook: HOOK.into(),
         style: VideoStyle::default(),
+        language: "en".into(),
         background: Background::Gradients { seed: SEED },
         captions: true,
         max_secs: 60.0,
     };
     let started = Instant::now();
-    let voiced = voice(&tts::Espeak::default(), &request, &dir.join("voice")).await.unwrap();
+    let voiced = voice(&tts::Espeak, &request, &dir.join("voice")).await.unwrap();
     let voice_secs = started.elapsed().as_secs_f64();
     let video_secs = voiced.duration_secs;
 

@@ -117,12 +117,13 @@ async fn uploads_are_checked_against_their_type_and_images_against_a_size_bound_
         script: "One sentence.".into(),
         hook: String::new(),
         style: Default::default(),
+        language: "en".into(),
         background: Background::Image(Upload { path: huge, kind: MediaType::Png }),
         captions: false,
         max_secs: 60.0,
     };
     let work = dir.join("work");
-    let err = render(&tts::Espeak::default(), &request, &work, &mut |_| {}).await.unwrap_err();
+    let err = render(&tts::Espeak, &request, &work, &mut |_| {}).await.unwrap_err();
     assert!(matches!(err, RenderError::InvalidInput(_)), "{err}");
     assert!(!work.join("voice.wav").exists(), "nothing was spoken");
 

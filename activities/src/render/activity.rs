@@ -151,6 +151,7 @@ impl RenderActivitiesImpl {
                 script: source.slot.script.clone(),
                 hook: source.slot.hook.clone(),
                 style: source.style,
+                language: source.language.clone(),
                 background: self.fetch_background(&source, work).await?,
                 captions: true,
                 max_secs,

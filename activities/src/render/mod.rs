@@ -48,6 +48,8 @@ pub struct RenderRequest {
     /// Shown large for the first moments (the hook card); empty for none.
     pub hook: String,
     pub style: VideoStyle,
+    /// The project's language, which the voice speaks.
+    pub language: String,
     pub background: ffmpeg::Background,
     /// Draw captions (tests render without them to compare frames).
     pub captions: bool,
@@ -103,7 +105,8 @@ pub async fn voice(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path)
     tokio::fs::create_dir_all(work_dir).await?;
     let speech = work_dir.join("voice.wav");
     // Said and shown alike: no markdown, emoji or hashtags, symbols as words.
-    let phrases = tts.speak(&domain::media::spoken::clean(&request.script), &speech).await?;
+    let voice = tts::Voice { language: request.language.clone(), pace: request.style.voice_pace };
+    let phrases = tts.speak(&domain::media::spoken::clean(&request.script), &voice, &speech).await?;
     let speech_secs = ffmpeg::probe(&speech).await?.duration_secs;
     let duration_secs = (speech_secs + TAIL_SECS).min(request.max_secs);
     Ok(Voiced { speech, phrases, speech_secs, duration_secs })
@@ -193,6 +196,7 @@ mod tests {
             script: SCRIPT.into(),
             hook: String::new(),
             style: VideoStyle::default(),
+            language: "en".into(),
             background: Background::Color("0x1e293b".into()),
             captions,
             max_secs: 60.0,
@@ -224,6 +228,7 @@ mod tests {
             script: SCENES_SCRIPT.into(),
             hook: "Stop ruining your **pasta**".into(),
             style: VideoStyle::default(),
+            language: "en".into(),
             background: Background::Gradients { seed: 7 },
             captions,
             max_secs: 60.0,
@@ -293,7 +298,7 @@ mod tests {
         // Speech, then three seconds of music alone before the fade-out.
         let dir = std::env::temp_dir().join(format!("reelpilot-music-{}", uuid::Uuid::new_v4()));
         let request = request(false);
-        let voiced = voice(&tts::Espeak::default(), &request, &dir).await.unwrap();
+        let voiced = voice(&tts::Espeak, &request, &dir).await.unwrap();
         let voiced = Voiced { duration_secs: voiced.speech_secs + 4.0, ..voiced };
         let rendered = compose(&request, &voiced, &dir, &mut |_| {}).await.unwrap();
         let momentary = ffmpeg::momentary_loudness(&rendered.video).await.unwrap();
@@ -313,7 +318,7 @@ mod tests {
     #[tokio::test]
     async fn a_slot_renders_to_a_tiktok_ready_video_with_even_loudness_a_thumbnail_and_captions() {
         let dir = std::env::temp_dir().join(format!("reelpilot-render-{}", uuid::Uuid::new_v4()));
-        let tts = tts::Espeak::default();
+        let tts = tts::Espeak;
         let mut reported = Vec::new();
         let with = render(&tts, &request(true), &dir.join("with"), &mut |p| reported.push(p))
             .await

@@ -363,11 +363,12 @@ async fn a_project_chooses_its_caption_preset_and_music_and_bad_choices_are_refu
     let project = app.create_project(&owner, org, json!({"name": "Looks"})).await;
     let path = format!("/api/orgs/{org}/projects/{project}");
     let view = json_body(app.get(&path, &owner).await).await;
-    assert_eq!(view["video_style"], json!({"captions": "bold", "music": "generated"}), "the defaults");
+    let defaults = json!({"captions": "bold", "music": "generated", "voice_pace": "normal"});
+    assert_eq!(view["video_style"], defaults, "the defaults");
     let res =
         app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": {"captions": "boxed", "music": "none"}})));
     let view = json_body(res.await).await;
-    assert_eq!(view["video_style"], json!({"captions": "boxed", "music": "none"}));
+    assert_eq!(view["video_style"], json!({"captions": "boxed", "music": "none", "voice_pace": "normal"}));
     for bad in [json!({"captions": "neon"}), json!({"music": "loud"}), json!({"font": "Comic Sans"})] {
         let res = app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": bad}))).await;
         let body = assert_error(res, 400, "invalid_body").await;

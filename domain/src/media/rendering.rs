@@ -63,8 +63,10 @@ pub struct RenderSource {
     pub background: Option<assets::Model>,
     /// The highlight's clip that is the video, for a slot made from one.
     pub clip: Option<assets::Model>,
-    /// The project's caption preset and music.
+    /// The project's caption preset, music and voice pace.
     pub style: super::style::VideoStyle,
+    /// The project's language, which the voice speaks.
+    pub language: String,
 }
 
 /// The slot as the render of `version` sees it; `None` when that render was
@@ -91,6 +93,7 @@ pub async fn source(
     Ok(Some(RenderSource {
         max_video_seconds: Budgets::of(&project).max_video_seconds(),
         style: super::style::VideoStyle::of(&project.video_style),
+        language: project.language.clone(),
         background,
         clip,
         slot,

@@ -1,5 +1,5 @@
-//! How a project's videos look and sound: the caption preset and the music
-//! under the voice. Stored on the project as JSON; a missing or older value
+//! How a project's videos look and sound: the caption preset, the music
+//! under the voice and the voice's pace. Stored on the project as JSON; a missing or older value
 //! reads as the defaults, so every project has a style.
 
 use serde::{Deserialize, Serialize};
@@ -31,11 +31,33 @@ pub enum Music {
     None,
 }
 
+/// How fast the voice speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VoicePace {
+    Relaxed,
+    #[default]
+    Normal,
+    Brisk,
+}
+
+impl VoicePace {
+    /// Time per sound relative to the voice's own pace (Piper's length scale).
+    pub fn length_scale(self) -> f64 {
+        match self {
+            VoicePace::Relaxed => 1.12,
+            VoicePace::Normal => 1.0,
+            VoicePace::Brisk => 0.88,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct VideoStyle {
     pub captions: CaptionPreset,
     pub music: Music,
+    pub voice_pace: VoicePace,
 }
 
 impl VideoStyle {
@@ -56,6 +78,7 @@ mod tests {
         let boxed = VideoStyle::of(&json!({"captions": "boxed"}));
         assert_eq!((boxed.captions, boxed.music), (CaptionPreset::Boxed, Music::Generated));
         assert_eq!(VideoStyle::of(&json!({"music": "none"})).music, Music::None);
+        assert_eq!(VideoStyle::of(&json!({"voice_pace": "brisk"})).voice_pace.length_scale(), 0.88);
         assert_eq!(VideoStyle::of(&json!("garbage")), VideoStyle::default());
     }
 }

@@ -2538,6 +2538,8 @@ export interface components {
             captions: components["schemas"]["CaptionPreset"];
             /** @default generated */
             music: components["schemas"]["Music"];
+            /** @default normal */
+            voice_pace: components["schemas"]["VoicePace"];
         };
         VideoView: {
             caption: string;
@@ -2563,6 +2565,11 @@ export interface components {
             thumbnail?: null | components["schemas"]["AssetView"];
             video: components["schemas"]["AssetView"];
         };
+        /**
+         * @description How fast the voice speaks.
+         * @enum {string}
+         */
+        VoicePace: "relaxed" | "normal" | "brisk";
         /** @description A word and when it is said. */
         WordView: {
             /** Format: int64 */

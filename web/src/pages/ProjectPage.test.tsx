@@ -183,16 +183,20 @@ describe("ProjectPage", () => {
     expect(captions).toHaveValue("bold");
     expect(screen.getByLabelText("Music")).toHaveValue("generated");
     await userEvent.selectOptions(captions, "clean");
+    await userEvent.selectOptions(screen.getByLabelText("Voice pace"), "brisk");
     await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
     await screen.findByText("Saved");
-    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ video_style: { captions: "clean", music: "generated" } });
+    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({
+      video_style: { captions: "clean", music: "generated", voice_pace: "brisk" },
+    });
   });
 
   it("shows a viewer the video style as words", async () => {
-    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none" } }) });
+    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none", voice_pace: "relaxed" } }) });
     renderProject("viewer");
     expect(await screen.findByText("Boxed: white words on a dark box, the spoken word in yellow")).toBeInTheDocument();
     expect(screen.getByText("No music, the voice alone")).toBeInTheDocument();
+    expect(screen.getByText("Relaxed")).toBeInTheDocument();
   });
 
   it("shows the API's refusal next to the field it names", async () => {

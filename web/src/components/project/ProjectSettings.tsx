@@ -24,6 +24,12 @@ const CAPTION_PRESETS: Record<Schemas["CaptionPreset"], string> = {
   clean: "Clean: smaller words in the lower third, the spoken word in green",
 };
 
+const VOICE_PACES: Record<Schemas["VoicePace"], string> = {
+  relaxed: "Relaxed",
+  normal: "Normal",
+  brisk: "Brisk",
+};
+
 const MUSIC: Record<Schemas["Music"], string> = {
   generated: "A soft generated bed, quieter while the voice speaks",
   none: "No music, the voice alone",
@@ -44,6 +50,7 @@ interface SettingsForm {
   post_mode: string;
   captions: Schemas["CaptionPreset"];
   music: Schemas["Music"];
+  voice_pace: Schemas["VoicePace"];
   tiktok_account_id: string;
   llm_budget_dollars: string;
   monthly_video_seconds: string;
@@ -72,6 +79,7 @@ function formOf(project: Project): SettingsForm {
     post_mode: project.post_mode,
     captions: project.video_style.captions,
     music: project.video_style.music,
+    voice_pace: project.video_style.voice_pace,
     tiktok_account_id: project.tiktok_account_id ?? "",
     llm_budget_dollars: llm == null ? "" : String(llm / 1_000_000),
     monthly_video_seconds: limitText(project.budgets.monthly_video_seconds),
@@ -108,8 +116,9 @@ function changesOf(project: Project, form: SettingsForm): Schemas["ProjectPatch"
   if ((Object.keys(budgets) as (keyof typeof budgets)[]).some((key) => budgets[key] !== (current[key] ?? null))) {
     patch.budgets = budgets;
   }
-  if (form.captions !== project.video_style.captions || form.music !== project.video_style.music) {
-    patch.video_style = { captions: form.captions, music: form.music };
+  const style = project.video_style;
+  if (form.captions !== style.captions || form.music !== style.music || form.voice_pace !== style.voice_pace) {
+    patch.video_style = { captions: form.captions, music: form.music, voice_pace: form.voice_pace };
   }
   const account = form.tiktok_account_id || null;
   if (account !== (project.tiktok_account_id ?? null)) patch.tiktok_account_id = account;
@@ -267,6 +276,21 @@ function SettingsEditor({ project, accounts }: { project: Project; accounts: Acc
               </Select>
             )}
           </Field>
+          <Field label="Voice pace" hint="The voice speaks the project's language (Piper for English)">
+            {(id) => (
+              <Select
+                id={id}
+                value={form.voice_pace}
+                onChange={(e) => update({ voice_pace: e.target.value as Schemas["VoicePace"] })}
+              >
+                {Object.entries(VOICE_PACES).map(([pace, label]) => (
+                  <option key={pace} value={pace}>
+                    {label}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
           <Field label="Music">
             {(id) => (
               <Select id={id} value={form.music} onChange={(e) => update({ music: e.target.value as Schemas["Music"] })}>
@@ -360,6 +384,7 @@ function SettingsSummary({ project, accounts }: { project: Project; accounts: Ac
     ["Post mode", POST_MODES[project.post_mode] ?? project.post_mode],
     ["Captions", CAPTION_PRESETS[project.video_style.captions]],
     ["Music", MUSIC[project.video_style.music]],
+    ["Voice pace", VOICE_PACES[project.video_style.voice_pace]],
     ["TikTok account", !project.tiktok_account_id ? "None" : accounts ? (account?.display_name ?? "An account no longer listed") : "…"],
     ["Monthly LLM budget", limit(project.budgets.monthly_llm_micros, formatDollars)],
     ["Monthly video seconds", limit(project.budgets.monthly_video_seconds)],
