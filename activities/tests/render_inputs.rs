@@ -141,6 +141,14 @@ async fn uploads_are_checked_against_their_type_and_images_against_a_size_bound_
     assert!(matches!(&err, RenderError::InvalidInput(why) if why.contains("image/png")), "{err}");
     let err = ffmpeg::check_upload(&Upload { path: mp4.clone(), kind: MediaType::Jpeg }).await.unwrap_err();
     assert!(matches!(err, RenderError::InvalidInput(_)), "{err}");
+    // A clip cut short mid-file (an interrupted upload): refused, FFmpeg not left hanging.
+    let bytes = std::fs::read(&mp4).unwrap();
+    let truncated = dir.join("truncated.mp4");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let upload = Upload { path: truncated, kind: MediaType::Mp4 };
+    let check = ffmpeg::check_upload(&upload);
+    let err = tokio::time::timeout(std::time::Duration::from_secs(30), check).await.expect("no hang").unwrap_err();
+    assert!(matches!(err, RenderError::InvalidInput(_)), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -96,10 +96,17 @@ async function register(page, name, email) {
 /** Waits until no part of the page is still loading. */
 /** Saves the frame of the `<video>` at `at` seconds as `name`.png. */
 async function frame(video, at, name) {
+  await video.scrollIntoViewIfNeeded();
   await video.evaluate(async (v, t) => {
     v.pause();
+    const painted = new Promise((r) => {
+      // The frame is on screen once the compositor has it, not at "seeked".
+      if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(() => r());
+      setTimeout(r, 1500);
+    });
     v.currentTime = t;
     await new Promise((r) => v.addEventListener("seeked", r, { once: true }));
+    await painted;
   }, at);
   await video.screenshot({ path: join(OUT, `${name}.png`) });
 }

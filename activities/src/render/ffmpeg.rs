@@ -35,7 +35,8 @@ pub enum Background {
     /// A generated visual per scene (an animated gradient drawn small and
     /// scaled up), palettes starting at `seed`, a cut between scenes.
     Gradients { seed: u64 },
-    /// A still image (JPEG or PNG), scaled and cropped once, then repeated.
+    /// A still image (JPEG or PNG), scaled and cropped once, then repeated
+    /// under a slow pan.
     Image(Upload),
     /// A video clip (MP4 or QuickTime), looped, scaled and cropped to fill
     /// the frame; its own sound is dropped.
@@ -118,6 +119,9 @@ pub fn music_bed(duration: f64) -> String {
     )
 }
 
+/// The still a pan moves over: 12 % larger than the frame.
+const PAN_CANVAS: (u32, u32) = (1210, 2150);
+
 /// The bed's level before ducking: well under the voice at -14 LUFS.
 const MUSIC_GAIN: f64 = 0.3;
 
@@ -180,8 +184,15 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
             graph
         }
         Background::Image(image) => {
+            // Scaled once a little larger than the frame, repeated, then a
+            // slow diagonal pan across it: a per-frame crop, no per-frame scaling.
+            let (w, h) = PAN_CANVAS;
             args.extend(input_args(&image.path, image.kind));
-            format!("[0:v]{fill},format=yuv420p,loop=loop=-1:size=1:start=0,fps={FPS}")
+            format!(
+                "[0:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,format=yuv420p,\
+                 loop=loop=-1:size=1:start=0,fps={FPS},\
+                 crop={WIDTH}:{HEIGHT}:x='(in_w-out_w)*min(t/{duration},1)':y='(in_h-out_h)*min(t/{duration},1)'"
+            )
         }
         Background::Video(video) => {
             args.extend(["-stream_loop".into(), "-1".into()]);

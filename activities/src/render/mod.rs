@@ -294,6 +294,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_still_image_moves_under_a_slow_pan() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-pan-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let image = dir.join("still.png");
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=900x1400", "-frames:v", "1"])
+            .arg(&image)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let background = Background::Image(ffmpeg::Upload { path: image, kind: ffmpeg::MediaType::Png });
+        let request = RenderRequest { background, captions: false, ..request(false) };
+        let rendered = render(&tts::Espeak, &request, &dir.join("work"), &mut |_| {}).await.unwrap();
+        let first = ffmpeg::gray_frame(&rendered.video, 0.1).await.unwrap();
+        let last = ffmpeg::gray_frame(&rendered.video, rendered.duration_secs - 0.2).await.unwrap();
+        let moved = first.iter().zip(&last).filter(|(a, b)| a.abs_diff(**b) > 40).count();
+        assert!(moved > first.len() / 10, "the picture moves: {moved} of {} pixels changed", first.len());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
     async fn the_music_stays_well_under_the_voice() {
         // Speech, then three seconds of music alone before the fade-out.
         let dir = std::env::temp_dir().join(format!("reelpilot-music-{}", uuid::Uuid::new_v4()));
