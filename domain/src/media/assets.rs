@@ -225,8 +225,6 @@ pub fn check_image_size((width, height): (u32, u32)) -> Result<(), String> {
     Ok(())
 }
 
-/// Records an uploaded object and meters its bytes, dropping the storage
-/// reservation it was stored under in the same transaction.
 /// An object an upload stored.
 #[derive(Debug, Clone, Copy)]
 pub struct Upload<'a> {
@@ -236,6 +234,8 @@ pub struct Upload<'a> {
     pub size_bytes: i64,
 }
 
+/// Records an uploaded object and meters its bytes, dropping the storage
+/// reservation it was stored under in the same transaction.
 pub async fn record_upload(
     db: &DatabaseConnection,
     scope: &OrgScope,

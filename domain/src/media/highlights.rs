@@ -260,7 +260,6 @@ pub async fn record_clip(
         id: Set(Uuid::now_v7()),
         org_id: Set(tx.org_id()),
         project_id: Set(Some(import.project_id)),
-        slot_id: Set(None),
         kind: Set("clip".into()),
         storage_key: Set(clip.storage_key.clone()),
         content_type: Set("video/mp4".into()),
@@ -269,10 +268,9 @@ pub async fn record_clip(
         width: Set(Some(1080)),
         height: Set(Some(1920)),
         render_version: Set(1),
-        cover_timestamp_ms: Set(None),
-        sha256: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     };
     let asset = super::assets::upsert_by_key(
         &tx,

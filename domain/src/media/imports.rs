@@ -337,19 +337,15 @@ pub async fn record_source(
                 id: Set(Uuid::now_v7()),
                 org_id: Set(tx.org_id()),
                 project_id: Set(Some(import.project_id)),
-                slot_id: Set(None),
                 kind: Set("import".into()),
                 storage_key: Set(stored.storage_key),
                 content_type: Set(stored.content_type),
                 size_bytes: Set(stored.size_bytes),
                 duration_ms: Set(Some(duration_ms.clamp(0, i64::from(i32::MAX)) as i32)),
-                width: Set(None),
-                height: Set(None),
                 render_version: Set(1),
-                cover_timestamp_ms: Set(None),
-                sha256: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                ..Default::default()
             };
             let asset = crate::media::assets::upsert_by_key(
                 &tx,

@@ -155,9 +155,9 @@ pub async fn complete(
             height: Set(Some(1920)),
             render_version: Set(version),
             cover_timestamp_ms: Set(is_video.then_some(result.cover_timestamp_ms)),
-            sha256: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         };
         let asset = crate::media::assets::upsert_by_key(
             &tx,
