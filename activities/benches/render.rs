@@ -20,9 +20,9 @@
 #![allow(clippy::print_stdout)]
 
 use activities::render::{
-    RenderRequest, Voiced, captions, compose,
-    ffmpeg::{self, Background, Composition},
-    scenes, tts, voice,
+    Planned, RenderRequest, Voiced, captions, compose,
+    ffmpeg::{self, Composition, Visual},
+    scenes, spoken_words, tts, voice,
 };
 use domain::media::style::{CaptionPreset, VideoStyle};
 use serde_json::json;
@@ -60,10 +60,25 @@ fn moviepy() -> (PathBuf, PathBuf) {
     (value("BENCH_MOVIEPY_PYTHON").into(), value("BENCH_MOVIEPY_SCRIPT").into())
 }
 
+/// A generated scene per sentence: what MoviePy draws too.
+fn planned() -> Vec<Planned> {
+    domain::media::shots::derive(SCRIPT)
+        .iter()
+        .map(|shot| Planned { words: spoken_words(&shot.text), visual: Visual::Gradient })
+        .collect()
+}
+
+/// The scenes of the voiced script.
+fn scenes_of(voiced: &Voiced) -> Vec<scenes::Scene> {
+    let words = captions::timed_words(&voiced.phrases, voiced.speech_secs).concat();
+    let counts: Vec<usize> = planned().iter().map(|p| p.words).collect();
+    scenes::timeline(&words, &counts, voiced.duration_secs).into_iter().map(|(scene, _)| scene).collect()
+}
+
 /// The timeline MoviePy composes: the scenes, hook and caption events we render.
 fn timeline(voiced: &Voiced, music: &Path) -> serde_json::Value {
     let words = captions::timed_words(&voiced.phrases, voiced.speech_secs);
-    let planned = scenes::timeline(&words.concat(), voiced.duration_secs);
+    let planned = scenes_of(voiced);
     let mut events = Vec::new();
     for cue in captions::group(words) {
         for (i, word) in cue.words.iter().enumerate() {
@@ -101,7 +116,8 @@ async fn main() {
         hook: HOOK.into(),
         style: VideoStyle::default(),
         language: "en".into(),
-        background: Background::Gradients { seed: SEED },
+        scenes: planned(),
+        seed: SEED,
         captions: true,
         max_secs: 60.0,
     };
@@ -112,13 +128,14 @@ async fn main() {
 
     // The reference command: the same graph, captions and encoder, run bare.
     let words = captions::timed_words(&voiced.phrases, voiced.speech_secs);
-    let planned = scenes::timeline(&words.concat(), video_secs);
+    let planned = scenes_of(&voiced);
+    let shown: Vec<(scenes::Scene, Visual)> = planned.iter().map(|s| (*s, Visual::Gradient)).collect();
     let subtitles = dir.join("captions.ass");
     let card = Some((HOOK, captions::HOOK_SECS.min(planned[0].secs())));
-    std::fs::write(&subtitles, captions::ass(&captions::group(words), card, CaptionPreset::default())).unwrap();
+    std::fs::write(&subtitles, captions::ass(&captions::group(words), card, CaptionPreset::default(), &[])).unwrap();
     let reference = Composition {
-        background: &request.background,
-        scenes: &planned,
+        scenes: &shown,
+        seed: SEED,
         speech: &voiced.speech,
         subtitles: Some(&subtitles),
         music: true,

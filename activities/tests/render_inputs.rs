@@ -2,9 +2,11 @@
 //! the demuxer of its checked type, and images only of a bounded size.
 
 use activities::render::{
-    RenderError, RenderRequest,
-    ffmpeg::{self, Background, Composition, MediaType, Upload},
-    render, tts,
+    Planned, RenderError, RenderRequest,
+    ffmpeg::{self, Composition, MediaType, Start, Upload, Visual},
+    render,
+    scenes::Scene,
+    tts,
 };
 use std::{
     path::{Path, PathBuf},
@@ -80,11 +82,12 @@ fn a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_open_other_files_or_urls() {
     // already refuses the upload for not being what it claims.
     let speech = dir.join("voice.wav");
     ffmpeg_make(&["-f", "lavfi", "-i", "sine=d=0.5"], &speech);
-    let background = Background::Video(Upload { path: evil.clone(), kind: MediaType::Mp4 });
+    let upload = Upload { path: evil.clone(), kind: MediaType::Mp4 };
+    let scenes = [(Scene { start: 0.0, end: 0.5 }, Visual::Footage { upload: upload.clone(), from: Start::At(0.0) })];
     let output = dir.join("video.mp4");
     let composition = Composition {
-        background: &background,
-        scenes: &[],
+        scenes: &scenes,
+        seed: 0,
         speech: &speech,
         subtitles: None,
         music: false,
@@ -93,8 +96,7 @@ fn a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_open_other_files_or_urls() {
     };
     let err = rt.block_on(ffmpeg::compose(&composition, |_| {})).unwrap_err();
     assert!(matches!(err, RenderError::Ffmpeg(_)), "{err}");
-    let Background::Video(upload) = &background else { unreachable!() };
-    let err = rt.block_on(ffmpeg::check_upload(upload)).unwrap_err();
+    let err = rt.block_on(ffmpeg::check_upload(&upload)).unwrap_err();
     assert!(matches!(&err, RenderError::InvalidInput(why) if why.contains("video/mp4")), "{err}");
 
     match listener.accept() {
@@ -118,7 +120,8 @@ async fn uploads_are_checked_against_their_type_and_images_against_a_size_bound_
         hook: String::new(),
         style: Default::default(),
         language: "en".into(),
-        background: Background::Image(Upload { path: huge, kind: MediaType::Png }),
+        scenes: vec![Planned { words: 2, visual: Visual::Still(Upload { path: huge, kind: MediaType::Png }) }],
+        seed: 0,
         captions: false,
         max_secs: 60.0,
     };
@@ -170,11 +173,16 @@ async fn real_uploads_of_each_type_compose_with_their_forced_demuxer() {
         ffmpeg_make(args, &path);
         let upload = Upload { path, kind };
         ffmpeg::check_upload(&upload).await.unwrap_or_else(|e| panic!("{name}: {e}"));
-        let background = if kind.is_image() { Background::Image(upload) } else { Background::Video(upload) };
+        let visual = if kind.is_image() {
+            Visual::Still(upload)
+        } else {
+            Visual::Footage { upload, from: Start::WithTheVideo { clip_secs: 1.0 } }
+        };
+        let scenes = [(Scene { start: 0.0, end: 0.5 }, visual)];
         let output = dir.join(format!("{name}.out.mp4"));
         let composition = Composition {
-            background: &background,
-            scenes: &[],
+            scenes: &scenes,
+            seed: 0,
             speech: &speech,
             subtitles: None,
             music: false,

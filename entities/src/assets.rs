@@ -20,6 +20,10 @@ pub struct Model {
     pub render_version: i32,
     pub cover_timestamp_ms: Option<i32>,
     pub sha256: Option<String>,
+    /// An upload's file name, as the person's browser gave it.
+    pub name: Option<String>,
+    /// Words the org tagged an upload with, for scenes to find it by.
+    pub tags: Json,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

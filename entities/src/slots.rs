@@ -46,6 +46,8 @@ pub struct Model {
     pub status: SlotStatus,
     pub hook: String,
     pub script: String,
+    /// The script cut into scenes (`domain::media::shots`); `[]` reads as derived from the script.
+    pub shots: Json,
     pub caption: String,
     pub hashtags: Json,
     pub format: String,

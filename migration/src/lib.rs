@@ -16,6 +16,7 @@ mod m20261203_000010_org_deletion;
 mod m20261204_000011_imports;
 mod m20261205_000012_clip_slots;
 mod m20261205_000013_video_style;
+mod m20261206_000014_shots_and_library;
 
 pub struct Migrator;
 
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_imports::MIGRATION),
             Box::new(m20261205_000012_clip_slots::MIGRATION),
             Box::new(m20261205_000013_video_style::MIGRATION),
+            Box::new(m20261206_000014_shots_and_library::MIGRATION),
         ]
     }
 }

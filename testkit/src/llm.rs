@@ -277,11 +277,28 @@ fn draft(body: &Value) -> String {
                 Some(hook) => format!(" and builds on \"{hook}\" ({} views)", best["views"]),
                 None => String::new(),
             };
+            let (problem, fix) = (words.phrase(5), words.phrase(5));
+            let sentences = [
+                format!("Open on the problem: {problem}."),
+                format!("Show the fix: {fix}."),
+                "Close with a question for viewers.".to_owned(),
+            ];
+            // Like a model answering the shot list: one scene per sentence.
+            let shots: Vec<Value> = sentences
+                .iter()
+                .zip(["footage", "text_card", "still"])
+                .map(|(text, visual)| {
+                    let search: Vec<&str> = text.split(' ').filter(|w| w.len() > 4).take(2).collect();
+                    let search: Vec<String> = search.iter().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_owned()).collect();
+                    json!({"text": text, "visual": visual, "search": search})
+                })
+                .collect();
             json!({
                 "day_index": day,
                 "slot_index": index,
                 "hook": format!("The {} {niche} {}{twist}", words.phrase(4), words.phrase(3)),
-                "script": format!("Open on the problem: {}. Show the fix: {}. Close with a question for viewers.", words.phrase(5), words.phrase(5)),
+                "script": sentences.join(" "),
+                "shots": shots,
                 "caption": format!("{} {}", words.phrase(5), niche),
                 "hashtags": [format!("#{}", words.next()), "#howto".to_owned()],
                 "format": format,

@@ -103,7 +103,7 @@ pub async fn cut(
     output: &Path,
 ) -> Result<(), RenderError> {
     let subtitles = output.with_extension("ass");
-    let document = captions::ass(&cues(words, span.0, span.1), None, CaptionPreset::default());
+    let document = captions::ass(&cues(words, span.0, span.1), None, CaptionPreset::default(), &[]);
     tokio::fs::write(&subtitles, document).await?;
     let partial = output.with_extension("partial.mp4");
     run(Command::new("ffmpeg").args(clip_args(source, kind, reframe, span, &subtitles, &partial)), "ffmpeg (clip)")

@@ -2,8 +2,8 @@
 //! releasing a slot whose render failed or was cancelled.
 
 use super::{
-    RenderError, RenderRequest, compose,
-    ffmpeg::{Background, MediaType, Upload},
+    Planned, RenderError, RenderRequest, compose,
+    ffmpeg::{MediaType, Start, Upload, Visual},
     tts::Tts,
     voice,
 };
@@ -152,7 +152,9 @@ impl RenderActivitiesImpl {
                 hook: source.slot.hook.clone(),
                 style: source.style,
                 language: source.language.clone(),
-                background: self.fetch_background(&source, work).await?,
+                scenes: self.plan_scenes(&source, work).await?,
+                // Each slot its own palettes, the same on every re-render.
+                seed: (source.slot.id.as_u128() % 1024) as u64,
                 captions: true,
                 max_secs,
             };
@@ -244,18 +246,58 @@ impl RenderActivitiesImpl {
         }
     }
 
-    /// Copies the slot's background upload into the work directory, typed
-    /// by the type it was accepted as (`render` checks the bytes again).
-    async fn fetch_background(&self, source: &RenderSource, work: &Path) -> Result<Background, ActivityError> {
-        // Without one, generated scenes; each slot its own palettes, the same on every re-render.
-        let seed = (source.slot.id.as_u128() % 1024) as u64;
-        let Some(asset) = &source.background else { return Ok(Background::Gradients { seed }) };
+    /// What each scene of the shot list shows: the slot's own upload for
+    /// scenes that want footage or a still, else the library's match, else
+    /// a generated visual. Files are copied into the work directory once
+    /// each, typed as they were accepted (`voice` checks their bytes).
+    async fn plan_scenes(&self, source: &RenderSource, work: &Path) -> Result<Vec<Planned>, ActivityError> {
+        use domain::media::shots::VisualKind;
+        let own = match &source.background {
+            Some(asset) => Some(self.fetch_visual(asset, work).await?),
+            None => None,
+        };
+        let own = match own {
+            Some(upload) if upload.kind.is_video() => {
+                let clip_secs =
+                    super::ffmpeg::probe_as(&upload.path, Some(upload.kind)).await.map_or(0.0, |p| p.duration_secs);
+                Some(Visual::Footage { upload, from: Start::WithTheVideo { clip_secs } })
+            }
+            Some(upload) => Some(Visual::Still(upload)),
+            None => None,
+        };
+        let mut planned = Vec::with_capacity(source.shots.len());
+        for (shot, found) in source.shots.iter().zip(source.footage.iter().chain(std::iter::repeat(&None))) {
+            let visual = match shot.visual {
+                VisualKind::TextCard => Visual::TextCard,
+                VisualKind::Gradient => Visual::Gradient,
+                VisualKind::Footage | VisualKind::Still => match (&own, found) {
+                    (Some(own), _) => own.clone(),
+                    (None, Some(found)) => {
+                        let upload = self.fetch_visual(&found.asset, work).await?;
+                        if upload.kind.is_image() {
+                            Visual::Still(upload)
+                        } else {
+                            Visual::Footage { upload, from: Start::At(found.from_ms as f64 / 1000.0) }
+                        }
+                    }
+                    (None, None) => Visual::Gradient,
+                },
+            };
+            planned.push(Planned { words: super::spoken_words(&shot.text), visual });
+        }
+        Ok(planned)
+    }
+
+    /// Copies an image or video asset into the work directory (once: by its id).
+    async fn fetch_visual(&self, asset: &entities::assets::Model, work: &Path) -> Result<Upload, ActivityError> {
         let kind = MediaType::from_content_type(&asset.content_type)
             .filter(|k| k.is_image() || k.is_video())
-            .ok_or_else(|| permanent(format!("a {} upload cannot be a background", asset.content_type)))?;
-        let path = self.fetch(asset, &work.join(format!("background.{}", kind.extension()))).await?;
-        let upload = Upload { path, kind };
-        Ok(if kind.is_image() { Background::Image(upload) } else { Background::Video(upload) })
+            .ok_or_else(|| permanent(format!("a {} file cannot be shown in a scene", asset.content_type)))?;
+        let path = work.join(format!("visual-{}.{}", asset.id, kind.extension()));
+        if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            self.fetch(asset, &path).await?;
+        }
+        Ok(Upload { path, kind })
     }
 
     /// Copies a stored asset into the work directory at `path`.

@@ -123,6 +123,13 @@ fn look(preset: CaptionPreset) -> Look {
     }
 }
 
+/// Text cards: a scene's words in large type in the middle of the screen,
+/// over a soft shadow, each word popping in as it is said.
+const CARD_STYLE: &str =
+    "Style: Card,DejaVu Sans,104,&H00FFFFFF,&H00FFFFFF,&H00000000,&H96000000,-1,0,0,0,100,100,0,0,1,6,5,5,140,200,0,1";
+/// Words a text card holds before it starts again, so it never grows into TikTok's UI.
+pub const CARD_WORDS: usize = 6;
+
 /// The hook card: large type on a near-opaque dark box (line boxes
 /// overlap without showing seams) below TikTok's header.
 const HOOK_STYLE: &str = "Style: Hook,DejaVu Sans,112,&H00FFFFFF,&H00FFFFFF,&H30101010,&H30101010,-1,0,0,0,100,100,0,0,3,28,0,8,120,180,260,1";
@@ -140,14 +147,16 @@ fn hook_size(text: &str) -> u32 {
 
 /// The ASS document on a 1080x1920 canvas: the hook card for its first
 /// `hook.1` seconds (when given), then each cue shown word by word, the
-/// word being said in the preset's colour and held until the next word.
-pub fn ass(cues: &[Cue], hook: Option<(&str, f64)>, preset: CaptionPreset) -> String {
+/// word being said in the preset's colour and held until the next word,
+/// and each text card (a scene's words, [`CARD_WORDS`] at a time) built
+/// up word by word, the newest popping in.
+pub fn ass(cues: &[Cue], hook: Option<(&str, f64)>, preset: CaptionPreset, cards: &[Cue]) -> String {
     let look = look(preset);
     let mut doc = format!(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: 1080\nPlayResY: 1920\nWrapStyle: 0\nScaledBorderAndShadow: yes\n\n\
          [V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, \
          Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, \
-         MarginR, MarginV, Encoding\n{}\n{HOOK_STYLE}\n\n\
+         MarginR, MarginV, Encoding\n{}\n{HOOK_STYLE}\n{CARD_STYLE}\n\n\
          [Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n",
         look.style
     );
@@ -185,6 +194,26 @@ pub fn ass(cues: &[Cue], hook: Option<(&str, f64)>, preset: CaptionPreset) -> St
                 timestamp(end),
                 text.join(" ")
             ));
+        }
+    }
+    for card in cards {
+        for (c, chunk) in card.words.chunks(CARD_WORDS).enumerate() {
+            let chunk_end = card.words.get((c + 1) * CARD_WORDS).map_or(card.end, |next| next.start);
+            for (i, word) in chunk.iter().enumerate() {
+                let start = if c == 0 && i == 0 { card.start } else { word.start };
+                let end = chunk.get(i + 1).map_or(chunk_end, |next| next.start);
+                if end <= start {
+                    continue;
+                }
+                let said: Vec<String> = chunk[..i].iter().map(|w| escape(&w.text)).collect();
+                let newest = format!(
+                    "{{\\1c{}\\fscx135\\fscy135\\t(0,160,\\fscx100\\fscy100)}}{}{{\\1c&H00FFFFFF&}}",
+                    look.active,
+                    escape(&word.text)
+                );
+                let shown = if said.is_empty() { newest } else { format!("{} {newest}", said.join(" ")) };
+                doc.push_str(&format!("Dialogue: 0,{},{},Card,,0,0,0,,{shown}\n", timestamp(start), timestamp(end)));
+            }
         }
     }
     doc
@@ -231,7 +260,7 @@ mod tests {
                 Word { start: 1.4, end: 2.0, text: "it".into() },
             ],
         };
-        let doc = ass(&[cue], None, CaptionPreset::Bold);
+        let doc = ass(&[cue], None, CaptionPreset::Bold, &[]);
         let events: Vec<&str> = doc.lines().filter(|l| l.starts_with("Dialogue:")).collect();
         assert_eq!(
             events,
@@ -244,22 +273,38 @@ mod tests {
 
     #[test]
     fn the_hook_card_opens_the_video_and_presets_change_the_look() {
-        let doc = ass(&[], Some(("Stop rinsing pasta", 1.5)), CaptionPreset::Clean);
+        let doc = ass(&[], Some(("Stop rinsing pasta", 1.5)), CaptionPreset::Clean, &[]);
         assert!(doc.contains("Dialogue: 1,0:00:00.00,0:00:01.50,Hook,,0,0,0,,{\\fs112}Stop rinsing pasta"), "{doc}");
         let long = "Three pasta mistakes that everyone makes on a weeknight, and the fixes";
         assert!(
-            ass(&[], Some((long, 1.5)), CaptionPreset::Bold).contains("{\\fs76}Three"),
+            ass(&[], Some((long, 1.5)), CaptionPreset::Bold, &[]).contains("{\\fs76}Three"),
             "long hooks in smaller type"
         );
         assert!(doc.contains("Style: Caption,DejaVu Sans,76,"), "the clean preset");
         assert_ne!(look(CaptionPreset::Bold).style, look(CaptionPreset::Boxed).style);
-        assert!(!ass(&[], Some(("  ", 1.5)), CaptionPreset::Bold).contains("Hook,,"), "no empty card");
+        assert!(!ass(&[], Some(("  ", 1.5)), CaptionPreset::Bold, &[]).contains("Hook,,"), "no empty card");
+    }
+
+    #[test]
+    fn a_text_card_builds_up_its_words_the_newest_popping_in_and_starts_again_when_full() {
+        let words: Vec<Word> = (0..8)
+            .map(|i| Word { start: 2.0 + f64::from(i) * 0.5, end: 2.5 + f64::from(i) * 0.5, text: format!("w{i}") })
+            .collect();
+        let card = Cue { start: 1.8, end: 6.5, words };
+        let doc = ass(&[], None, CaptionPreset::Bold, &[card]);
+        let events: Vec<&str> = doc.lines().filter(|l| l.contains(",Card,,")).collect();
+        assert_eq!(events.len(), 8);
+        let pop = "\\1c&H0000D7FF&\\fscx135\\fscy135\\t(0,160,\\fscx100\\fscy100)";
+        assert_eq!(events[0], format!("Dialogue: 0,0:00:01.80,0:00:02.50,Card,,0,0,0,,{{{pop}}}w0{{\\1c&H00FFFFFF&}}"));
+        assert!(events[5].ends_with(&format!(",,w0 w1 w2 w3 w4 {{{pop}}}w5{{\\1c&H00FFFFFF&}}")), "{}", events[5]);
+        assert!(events[6].contains("0:00:05.00,0:00:05.50,Card,,0,0,0,,{"), "a full card starts again: {}", events[6]);
+        assert!(events[7].contains(",0:00:06.50,Card,") && events[7].contains(",,w6 {"), "held to the scene's end");
     }
 
     #[test]
     fn the_document_is_timed_styled_and_cannot_be_injected() {
         let words = vec![Word { start: 61.5, end: 62.25, text: "{\\pos(0,0)}hi\\N".into() }];
-        let doc = ass(&[Cue { start: 61.5, end: 62.25, words }], Some(("{\\b1}x", 1.0)), CaptionPreset::Bold);
+        let doc = ass(&[Cue { start: 61.5, end: 62.25, words }], Some(("{\\b1}x", 1.0)), CaptionPreset::Bold, &[]);
         assert!(doc.contains("PlayResX: 1080\nPlayResY: 1920"));
         assert!(doc.contains("Dialogue: 0,0:01:01.50,0:01:02.25,Caption,,0,0,0,,"));
         assert!(!doc.contains("\\pos") && !doc.contains("\\b1"), "{doc}");

@@ -7,7 +7,7 @@
 //! can reach another protocol. Uploads are checked against their type, and
 //! images against a size bound, before FFmpeg sees them (`check_upload`).
 
-use super::{FPS, HEIGHT, RenderError, WIDTH, scenes::Scene};
+use super::{FPS, HEIGHT, RenderError, WIDTH, scenes, scenes::Scene};
 pub use domain::media::assets::MediaType;
 use serde_json::Value;
 use std::{
@@ -27,20 +27,40 @@ pub struct Upload {
     pub kind: MediaType,
 }
 
-/// What fills the frame behind the captions.
+/// Where footage starts playing in a scene.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Start {
+    /// At this second of the file (where the words searched for are said).
+    At(f64),
+    /// As if the video played under the whole render: at the scene's own
+    /// time, wrapped around the clip's length (the slot's own upload).
+    WithTheVideo { clip_secs: f64 },
+}
+
+/// What a scene shows behind the captions.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Background {
+pub enum Visual {
     /// A flat colour, `0xRRGGBB`: the cheap `color` source, no per-frame drawing.
     Color(String),
-    /// A generated visual per scene (an animated gradient drawn small and
-    /// scaled up), palettes starting at `seed`, a cut between scenes.
-    Gradients { seed: u64 },
-    /// A still image (JPEG or PNG), scaled and cropped once, then repeated
-    /// under a slow pan.
-    Image(Upload),
-    /// A video clip (MP4 or QuickTime), looped, scaled and cropped to fill
-    /// the frame; its own sound is dropped.
-    Video(Upload),
+    /// An animated gradient drawn small and scaled up.
+    Gradient,
+    /// A gradient the captions show the scene's words on in large type.
+    TextCard,
+    /// A still image (JPEG or PNG), scaled once a little larger than the
+    /// frame, then moving: a slow zoom in one scene, a slow pan in the next.
+    Still(Upload),
+    /// A video (MP4 or QuickTime), looped if short, scaled and cropped to
+    /// fill the frame; its own sound is dropped.
+    Footage { upload: Upload, from: Start },
+}
+
+impl Visual {
+    pub fn upload(&self) -> Option<&Upload> {
+        match self {
+            Visual::Still(upload) | Visual::Footage { upload, .. } => Some(upload),
+            _ => None,
+        }
+    }
 }
 
 /// The options that open `path` as a `kind` and nothing else, ending with
@@ -98,9 +118,10 @@ pub async fn check_upload(upload: &Upload) -> Result<(), RenderError> {
 }
 
 pub struct Composition<'a> {
-    pub background: &'a Background,
-    /// The scenes of a generated background, covering the video.
-    pub scenes: &'a [Scene],
+    /// The scenes, covering the video, each with what it shows.
+    pub scenes: &'a [(Scene, Visual)],
+    /// Where the generated scenes' palettes start.
+    pub seed: u64,
     pub speech: &'a Path,
     pub subtitles: Option<&'a Path>,
     /// A synthesised music bed under the voice, ducked while it speaks.
@@ -152,67 +173,78 @@ fn exited(what: &str, status: std::process::ExitStatus, stderr: &str) -> RenderE
     ))
 }
 
-/// The arguments of the composing `ffmpeg` run: the background, the
-/// captions, the speech through a limiter then EBU R128 loudness
-/// normalisation (-14 LUFS, -1.5 dBTP), encoded for TikTok into `output`,
-/// with machine-readable progress on stdout.
+/// The arguments of the composing `ffmpeg` run: each scene's visual cut
+/// to its whole frames and joined, the captions, the speech through a
+/// limiter then EBU R128 loudness normalisation (-14 LUFS, -1.5 dBTP),
+/// encoded for TikTok into `output`, with machine-readable progress on stdout.
 pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
     let duration = format!("{:.3}", c.duration_secs);
     let fill = format!("scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=increase,crop={WIDTH}:{HEIGHT},setsar=1");
     let mut args: Vec<OsString> =
         ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"].map(Into::into).to_vec();
     args.extend(["-progress".into(), "pipe:1".into()]);
-    let mut video = match c.background {
-        Background::Color(color) => {
-            args.extend(["-f".into(), "lavfi".into(), "-i".into()]);
-            args.push(format!("color=c={color}:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}").into());
-            String::from("[0:v]format=yuv420p")
-        }
-        Background::Gradients { seed } => {
-            // Drawn at a quarter of the size inside the graph, joined, scaled up once.
-            let one_scene = [Scene { start: 0.0, end: c.duration_secs }];
-            let scenes = if c.scenes.is_empty() { &one_scene[..] } else { c.scenes };
-            let mut graph = String::new();
-            for (n, scene) in scenes.iter().enumerate() {
-                graph.push_str(&format!("{}[s{n}];", super::scenes::gradient_source(scene, n, *seed, FPS)));
+    // The speech is the first input; the scenes' files follow.
+    args.extend(input_args(c.speech, MediaType::Wav));
+    let one_scene = [(Scene { start: 0.0, end: c.duration_secs }, Visual::Gradient)];
+    let shown = if c.scenes.is_empty() { &one_scene[..] } else { c.scenes };
+    let mut graph = String::new();
+    let mut inputs = 1;
+    for (n, (scene, visual)) in shown.iter().enumerate() {
+        let frames = scenes::frames(scene, FPS);
+        let chain = match visual {
+            Visual::Color(color) => format!("color=c={color}:s={WIDTH}x{HEIGHT}:r={FPS},trim=end_frame={frames}"),
+            Visual::Gradient | Visual::TextCard => format!(
+                // Drawn at a quarter of the size, scaled up once per frame.
+                "{},trim=end_frame={frames},scale={WIDTH}:{HEIGHT}:flags=bicubic",
+                scenes::gradient_source(n, c.seed, FPS)
+            ),
+            Visual::Still(image) => {
+                args.extend(input_args(&image.path, image.kind));
+                inputs += 1;
+                let (w, h) = PAN_CANVAS;
+                let secs = frames as f64 / f64::from(FPS);
+                // Scaled once, repeated, then moved: a per-frame crop (pan) or
+                // a zoom over the small canvas, never over the original image.
+                let motion = if n.is_multiple_of(2) {
+                    format!(
+                        "zoompan=z='1+0.1*on/{frames}':x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d=1:s={WIDTH}x{HEIGHT}:fps={FPS}"
+                    )
+                } else {
+                    format!(
+                        "crop={WIDTH}:{HEIGHT}:x='(in_w-out_w)*min(t/{secs:.3},1)':y='(in_h-out_h)*min(t/{secs:.3},1)'"
+                    )
+                };
+                format!(
+                    "[{}:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,format=yuv420p,\
+                     loop=loop=-1:size=1:start=0,fps={FPS},trim=end_frame={frames},setpts=PTS-STARTPTS,{motion}",
+                    inputs - 1
+                )
             }
-            let labels: String = (0..scenes.len()).map(|n| format!("[s{n}]")).collect();
-            graph.push_str(&format!(
-                "{labels}concat=n={}:v=1:a=0,scale={WIDTH}:{HEIGHT}:flags=bicubic,setsar=1,format=yuv420p",
-                scenes.len()
-            ));
-            graph
-        }
-        Background::Image(image) => {
-            // Scaled once a little larger than the frame, repeated, then a
-            // slow diagonal pan across it: a per-frame crop, no per-frame scaling.
-            let (w, h) = PAN_CANVAS;
-            args.extend(input_args(&image.path, image.kind));
-            format!(
-                "[0:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,format=yuv420p,\
-                 loop=loop=-1:size=1:start=0,fps={FPS},\
-                 crop={WIDTH}:{HEIGHT}:x='(in_w-out_w)*min(t/{duration},1)':y='(in_h-out_h)*min(t/{duration},1)'"
-            )
-        }
-        Background::Video(video) => {
-            args.extend(["-stream_loop".into(), "-1".into()]);
-            args.extend(input_args(&video.path, video.kind));
-            format!("[0:v]fps={FPS},{fill},format=yuv420p")
-        }
-    };
+            Visual::Footage { upload, from } => {
+                let at = match *from {
+                    Start::At(secs) => secs,
+                    Start::WithTheVideo { clip_secs } if clip_secs > 0.0 => scene.start % clip_secs,
+                    Start::WithTheVideo { .. } => 0.0,
+                };
+                args.extend(["-ss".into(), format!("{at:.3}").into(), "-stream_loop".into(), "-1".into()]);
+                args.extend(input_args(&upload.path, upload.kind));
+                inputs += 1;
+                format!("[{}:v]fps={FPS},{fill},trim=end_frame={frames}", inputs - 1)
+            }
+        };
+        graph.push_str(&format!("{chain},setpts=PTS-STARTPTS,setsar=1,format=yuv420p[s{n}];"));
+    }
+    let labels: String = (0..shown.len()).map(|n| format!("[s{n}]")).collect();
+    graph.push_str(&format!("{labels}concat=n={}:v=1:a=0", shown.len()));
     if let Some(subtitles) = c.subtitles {
-        video.push_str(&format!(
+        graph.push_str(&format!(
             ",subtitles=filename='{}':fontsdir=/usr/share/fonts/truetype/dejavu",
             filter_path(subtitles)
         ));
     }
-    video.push_str("[v]");
-    // The speech is the next input: the second, or the first when the background is all filters.
-    let speech_input = if matches!(c.background, Background::Gradients { .. }) { 0 } else { 1 };
-    let voice = format!(
-        "[{speech_input}:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
-         loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad"
-    );
+    graph.push_str("[v]");
+    let voice = "[0:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
+         loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad";
     let audio = if c.music {
         // The bed dips under the voice (the voice keys the compressor), then
         // the mix is held under the ceiling.
@@ -225,9 +257,8 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
     } else {
         format!("{voice}[a]")
     };
-    args.extend(input_args(c.speech, MediaType::Wav));
     args.push("-filter_complex".into());
-    args.push(format!("{video};{audio}").into());
+    args.push(format!("{graph};{audio}").into());
     args.extend(tiktok_output_args(&duration, output));
     args
 }
@@ -453,39 +484,53 @@ pub async fn momentary_loudness(path: &Path) -> Result<Vec<(f64, f64)>, RenderEr
 mod tests {
     use super::*;
 
-    /// Every input of the composing run but the generated colour is opened
-    /// with the whitelist and a forced demuxer.
+    /// Every file the composing run reads is opened with the whitelist and
+    /// a forced demuxer: the speech first, then each scene's file.
     #[test]
     fn every_file_ffmpeg_reads_is_opened_with_its_demuxer_and_only_the_file_protocol() {
         let speech = Path::new("/w/voice.wav");
         let output = Path::new("/w/out.mp4");
-        for (background, demuxer) in [
-            (Background::Image(Upload { path: "/w/background.png".into(), kind: MediaType::Png }), "image2"),
-            (Background::Image(Upload { path: "/w/background.jpg".into(), kind: MediaType::Jpeg }), "image2"),
-            (Background::Video(Upload { path: "/w/background.mp4".into(), kind: MediaType::Mp4 }), "mov"),
-            (Background::Video(Upload { path: "/w/background.mov".into(), kind: MediaType::QuickTime }), "mov"),
-        ] {
-            let c = Composition {
-                background: &background,
-                scenes: &[],
-                speech,
-                subtitles: None,
-                music: false,
-                duration_secs: 1.0,
-                output,
-            };
-            let args: Vec<String> = compose_args(&c, output).iter().map(|a| a.to_string_lossy().into_owned()).collect();
-            let inputs: Vec<usize> = args.iter().enumerate().filter(|(_, a)| *a == "-i").map(|(i, _)| i).collect();
-            assert_eq!(inputs.len(), 2, "{args:?}");
-            let mut previous = 0;
-            for (i, expected) in inputs.into_iter().zip([demuxer, "wav"]) {
-                let options = &args[previous..i];
-                let forced = options.windows(2).rev().find(|w| w[0] == "-f").map(|w| w[1].as_str());
-                assert_eq!(forced, Some(expected), "{args:?}");
-                assert!(options.windows(2).any(|w| w == ["-protocol_whitelist", "file"]), "{args:?}");
-                assert!(args[i + 1].starts_with("file:/w/"), "{args:?}");
-                previous = i + 2;
-            }
+        let upload = |path: &str, kind| Upload { path: path.into(), kind };
+        let scene = |n: f64| Scene { start: n, end: n + 2.0 };
+        let scenes = [
+            (scene(0.0), Visual::Still(upload("/w/background.png", MediaType::Png))),
+            (scene(2.0), Visual::Gradient),
+            (scene(4.0), Visual::Still(upload("/w/background.jpg", MediaType::Jpeg))),
+            (scene(6.0), Visual::Footage { upload: upload("/w/a.mp4", MediaType::Mp4), from: Start::At(12.5) }),
+            (
+                scene(8.0),
+                Visual::Footage {
+                    upload: upload("/w/b.mov", MediaType::QuickTime),
+                    from: Start::WithTheVideo { clip_secs: 5.0 },
+                },
+            ),
+            (scene(10.0), Visual::TextCard),
+        ];
+        let c = Composition {
+            scenes: &scenes,
+            seed: 1,
+            speech,
+            subtitles: None,
+            music: false,
+            duration_secs: 12.0,
+            output,
+        };
+        let args: Vec<String> = compose_args(&c, output).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let inputs: Vec<usize> = args.iter().enumerate().filter(|(_, a)| *a == "-i").map(|(i, _)| i).collect();
+        assert_eq!(inputs.len(), 5, "{args:?}");
+        let mut previous = 0;
+        for (i, expected) in inputs.into_iter().zip(["wav", "image2", "image2", "mov", "mov"]) {
+            let options = &args[previous..i];
+            let forced = options.windows(2).rev().find(|w| w[0] == "-f").map(|w| w[1].as_str());
+            assert_eq!(forced, Some(expected), "{args:?}");
+            assert!(options.windows(2).any(|w| w == ["-protocol_whitelist", "file"]), "{args:?}");
+            assert!(args[i + 1].starts_with("file:/w/"), "{args:?}");
+            previous = i + 2;
         }
+        // Footage starts where it was found, or where the video has got to (wrapped).
+        assert!(args.windows(2).any(|w| w == ["-ss", "12.500"]) && args.windows(2).any(|w| w == ["-ss", "3.000"]));
+        let graph = &args[args.iter().position(|a| a == "-filter_complex").unwrap() + 1];
+        assert!(graph.contains("[1:v]scale=1210:2150") && graph.contains("zoompan=") && graph.contains("[4:v]fps=30"));
+        assert!(graph.contains("concat=n=6:v=1:a=0") && graph.contains("[0:a]aformat"), "{graph}");
     }
 }

@@ -50,11 +50,45 @@ pub struct RenderRequest {
     pub style: VideoStyle,
     /// The project's language, which the voice speaks.
     pub language: String,
-    pub background: ffmpeg::Background,
+    /// The scenes in order, covering the script.
+    pub scenes: Vec<Planned>,
+    /// Where the generated scenes' palettes start (each slot its own, the
+    /// same on every re-render).
+    pub seed: u64,
     /// Draw captions (tests render without them to compare frames).
     pub captions: bool,
     /// Longest allowed video, from the project's limits.
     pub max_secs: f64,
+}
+
+/// A scene of the shot list as the render plans it: how many of the
+/// spoken script's words it covers, and what it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub words: usize,
+    pub visual: ffmpeg::Visual,
+}
+
+impl Planned {
+    /// A scene per sentence of `script`, each showing `visual` (text cards
+    /// as their shots say): the plan of a script without a shot list.
+    pub fn derived(script: &str, visual: &ffmpeg::Visual) -> Vec<Planned> {
+        domain::media::shots::derive(script)
+            .iter()
+            .map(|shot| Planned {
+                words: spoken_words(&shot.text),
+                visual: match shot.visual {
+                    domain::media::shots::VisualKind::TextCard => ffmpeg::Visual::TextCard,
+                    _ => visual.clone(),
+                },
+            })
+            .collect()
+    }
+}
+
+/// How many words of `text` the voice says (and the captions show).
+pub fn spoken_words(text: &str) -> usize {
+    domain::media::spoken::clean(text).split_whitespace().count()
 }
 
 /// What a render produced, in its work directory.
@@ -98,9 +132,12 @@ pub async fn render(
 
 /// The first step: checks the upload, speaks the script, times it.
 pub async fn voice(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path) -> Result<Voiced, RenderError> {
-    // Before FFmpeg sees the upload: its bytes are its type, an image's size is bounded.
-    if let ffmpeg::Background::Image(upload) | ffmpeg::Background::Video(upload) = &request.background {
-        ffmpeg::check_upload(upload).await?;
+    // Before FFmpeg sees an upload: its bytes are its type, an image's size is bounded.
+    let mut checked = std::collections::BTreeSet::new();
+    for upload in request.scenes.iter().filter_map(|s| s.visual.upload()) {
+        if checked.insert(&upload.path) {
+            ffmpeg::check_upload(upload).await?;
+        }
     }
     tokio::fs::create_dir_all(work_dir).await?;
     let speech = work_dir.join("voice.wav");
@@ -122,21 +159,52 @@ pub async fn compose(
     let Voiced { speech, phrases, speech_secs, duration_secs } = voiced;
     let (speech_secs, duration_secs) = (*speech_secs, *duration_secs);
     tokio::fs::create_dir_all(work_dir).await?;
-    let words = captions::timed_words(phrases, speech_secs);
-    let scenes = scenes::timeline(&words.concat(), duration_secs);
+    let phrases = captions::timed_words(phrases, speech_secs);
+    let words = phrases.concat();
+    let counts: Vec<usize> = request.scenes.iter().map(|s| s.words).collect();
+    let timeline = scenes::timeline(&words, &counts, duration_secs);
+    let shown: Vec<(scenes::Scene, ffmpeg::Visual)> = timeline
+        .iter()
+        .map(|(scene, shot)| {
+            let visual = request.scenes.get(*shot).map_or(ffmpeg::Visual::Gradient, |s| s.visual.clone());
+            // The later parts of a long shot's footage play on from where the first left off.
+            let first = timeline.iter().find(|(_, s)| s == shot).map_or(scene.start, |(s, _)| s.start);
+            let visual = match visual {
+                ffmpeg::Visual::Footage { upload, from: ffmpeg::Start::At(at) } => {
+                    ffmpeg::Visual::Footage { upload, from: ffmpeg::Start::At(at + scene.start - first) }
+                }
+                other => other,
+            };
+            (*scene, visual)
+        })
+        .collect();
     let subtitles = if request.captions {
         let path = work_dir.join("captions.ass");
         let hook = domain::media::spoken::clean(&request.hook);
-        let card = (!hook.is_empty()).then(|| (hook.as_str(), captions::HOOK_SECS.min(scenes[0].secs())));
-        tokio::fs::write(&path, captions::ass(&captions::group(words), card, request.style.captions)).await?;
+        let card = (!hook.is_empty()).then(|| (hook.as_str(), captions::HOOK_SECS.min(shown[0].0.secs())));
+        // A text card shows its scene's words in large type instead of the captions.
+        let cards: Vec<captions::Cue> = shown
+            .iter()
+            .filter(|(_, visual)| *visual == ffmpeg::Visual::TextCard)
+            .map(|(scene, _)| captions::Cue {
+                start: scene.start,
+                end: scene.end,
+                words: words.iter().filter(|w| (scene.start..scene.end).contains(&w.start)).cloned().collect(),
+            })
+            .collect();
+        let on_a_card = |w: &captions::Word| cards.iter().any(|c| (c.start..c.end).contains(&w.start));
+        let captioned: Vec<Vec<captions::Word>> =
+            phrases.into_iter().map(|p| p.into_iter().filter(|w| !on_a_card(w)).collect()).collect();
+        let document = captions::ass(&captions::group(captioned), card, request.style.captions, &cards);
+        tokio::fs::write(&path, document).await?;
         Some(path)
     } else {
         None
     };
     let video = work_dir.join("video.mp4");
     let composition = ffmpeg::Composition {
-        background: &request.background,
-        scenes: &scenes,
+        scenes: &shown,
+        seed: request.seed,
         speech,
         subtitles: subtitles.as_deref(),
         music: request.style.music == Music::Generated,
@@ -186,7 +254,7 @@ pub async fn from_clip(clip: &Path, max_secs: f64, work_dir: &Path) -> Result<Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ffmpeg::Background;
+    use ffmpeg::{Start, Upload, Visual};
 
     const SCRIPT: &str = "Three pasta mistakes everyone makes. First, the pot is too small. \
                           Second, the water has no salt. Third, rinsing the pasta after cooking.";
@@ -197,10 +265,22 @@ mod tests {
             hook: String::new(),
             style: VideoStyle::default(),
             language: "en".into(),
-            background: Background::Color("0x1e293b".into()),
+            scenes: Planned::derived(SCRIPT, &Visual::Color("0x1e293b".into())),
+            seed: 0,
             captions,
             max_secs: 60.0,
         }
+    }
+
+    /// A generated file for a scene: `ffmpeg -f lavfi -i {source}` into `path`.
+    fn make(source: &str, extra: &[&str], path: &Path) {
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source])
+            .args(extra)
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "making {}", path.display());
     }
 
     /// Six sentences, with markdown and a hashtag a model might leave in.
@@ -224,12 +304,38 @@ mod tests {
     #[tokio::test]
     async fn a_slot_becomes_scenes_with_a_hook_card_word_by_word_captions_and_music_under_the_voice() {
         let dir = std::env::temp_dir().join(format!("reelpilot-scenes-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Three kinds of visuals: footage (a slowly moving pattern), a still, generated ones.
+        let clip = dir.join("footage.mp4");
+        make("testsrc2=s=640x360:r=30:d=8", &["-pix_fmt", "yuv420p"], &clip);
+        let still = dir.join("still.png");
+        make("smptehdbars=s=800x1200", &["-frames:v", "1"], &still);
+        let footage = |at| Visual::Footage {
+            upload: Upload { path: clip.clone(), kind: ffmpeg::MediaType::Mp4 },
+            from: Start::At(at),
+        };
+        // A shot per sentence, as a model's shot list gives them.
+        let mut shots: Vec<String> = SCENES_SCRIPT.split_inclusive(". ").map(str::to_owned).collect();
+        let hashtag = shots.pop().unwrap();
+        shots.last_mut().unwrap().push_str(&hashtag);
+        assert_eq!(shots.len(), 6, "six sentences, six shots");
+        let visuals = [
+            footage(0.0),
+            Visual::Still(Upload { path: still.clone(), kind: ffmpeg::MediaType::Png }),
+            Visual::TextCard,
+            Visual::Gradient,
+            footage(4.0),
+            Visual::TextCard,
+        ];
+        let planned: Vec<Planned> =
+            shots.iter().zip(visuals).map(|(text, visual)| Planned { words: spoken_words(text), visual }).collect();
         let request = |captions| RenderRequest {
             script: SCENES_SCRIPT.into(),
             hook: "Stop ruining your **pasta**".into(),
             style: VideoStyle::default(),
             language: "en".into(),
-            background: Background::Gradients { seed: 7 },
+            scenes: planned.clone(),
+            seed: 7,
             captions,
             max_secs: 60.0,
         };
@@ -238,17 +344,34 @@ mod tests {
         let with = compose(&request(true), &voiced, &dir.join("with"), &mut |_| {}).await.unwrap();
         assert!((20.0..40.0).contains(&with.duration_secs), "about 30 s: {}", with.duration_secs);
 
-        // Scenes follow the sentences: the picture changes at each planned
+        // Scenes follow the shots: the picture changes at each planned
         // cut and nowhere else.
         let words = captions::timed_words(&voiced.phrases, voiced.speech_secs).concat();
-        let planned = scenes::timeline(&words, voiced.duration_secs);
-        assert!(planned.len() >= 6, "{planned:?}");
+        let counts: Vec<usize> = planned.iter().map(|p| p.words).collect();
+        let timeline = scenes::timeline(&words, &counts, voiced.duration_secs);
+        assert_eq!(timeline.iter().map(|(_, shot)| *shot).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5], "{timeline:?}");
         // Captions and the hook card score under 0.05; cuts well above.
         let changes = ffmpeg::scene_changes(&with.video, 0.1).await.unwrap();
-        for cut in &planned[1..] {
+        for (cut, _) in &timeline[1..] {
             assert!(changes.iter().any(|t| (t - cut.start).abs() < 0.1), "a cut at {} in {changes:?}", cut.start);
         }
-        assert_eq!(changes.len(), planned.len() - 1, "no other cuts: {changes:?} for {planned:?}");
+        assert_eq!(changes.len(), timeline.len() - 1, "no other cuts: {changes:?} for {timeline:?}");
+        // Each scene looks unlike its neighbours, and the still moves.
+        let middle = |n: usize| (timeline[n].0.start + timeline[n].0.end) / 2.0;
+        let mut frames = Vec::new();
+        for n in 0..timeline.len() {
+            frames.push(ffmpeg::gray_frame(&with.video, middle(n)).await.unwrap());
+        }
+        let differing = |a: &[u8], b: &[u8]| a.iter().zip(b).filter(|(x, y)| x.abs_diff(**y) > 40).count();
+        for pair in frames.windows(2) {
+            assert!(differing(&pair[0], &pair[1]) > pair[0].len() / 5, "neighbouring scenes look different");
+        }
+        let still_scene = timeline[1].0;
+        let (a, b) = (
+            ffmpeg::gray_frame(&with.video, still_scene.start + 0.1).await.unwrap(),
+            ffmpeg::gray_frame(&with.video, still_scene.end - 0.2).await.unwrap(),
+        );
+        assert!(differing(&a, &b) > a.len() / 20, "the still zooms");
 
         // The hook card covers the top of the first moments, then goes.
         // The same voice (Piper varies between runs), composed without captions.
@@ -274,13 +397,39 @@ mod tests {
         assert!(highlighted > 800, "{highlighted} highlighted pixels at {at} s");
         assert!(pixels_near(&ffmpeg::rgb_frame(&without.video, at).await.unwrap(), active) < 50);
 
-        // What is shown and said is clean: no markdown or hashtags in the captions.
+        // A text card shows its scene's words in large type, the captions give way.
         let doc = std::fs::read_to_string(dir.join("with/captions.ass")).unwrap();
+        let card = timeline[2].0;
+        let in_card = |l: &&str, style: &str| {
+            if !l.starts_with("Dialogue:") {
+                return false;
+            }
+            let fields: Vec<&str> = l.splitn(10, ',').collect();
+            let start = fields[1].rsplit(':').next().unwrap().parse::<f64>().unwrap()
+                + 60.0 * fields[1].split(':').nth(1).unwrap().parse::<f64>().unwrap();
+            fields[3] == style && (card.start..card.end - 0.05).contains(&start)
+        };
+        assert!(doc.lines().filter(|l| in_card(l, "Card")).count() >= 5, "{doc}");
+        assert_eq!(doc.lines().filter(|l| in_card(l, "Caption")).count(), 0, "{doc}");
+
+        // What is shown and said is clean: no markdown or hashtags in the captions.
         let shown: String = doc
             .lines()
             .filter(|l| l.starts_with("Dialogue:"))
             .map(|l| {
-                l.splitn(10, ',').nth(9).unwrap().replace("{\\1c&H0000D7FF&}", "").replace("{\\1c&H00FFFFFF&}", "")
+                let text = l.splitn(10, ',').nth(9).unwrap();
+                // Override blocks are markup, not text on screen.
+                let mut plain = String::new();
+                let mut depth = 0;
+                for c in text.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ if depth == 0 => plain.push(c),
+                        _ => {}
+                    }
+                }
+                plain + " "
             })
             .collect();
         assert!(shown.contains("Stop ruining your pasta") && shown.contains("Three pasta mistakes"), "{shown}");
@@ -294,7 +443,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_still_image_moves_under_a_slow_pan() {
+    async fn a_still_image_moves_under_a_slow_zoom() {
         let dir = std::env::temp_dir().join(format!("reelpilot-pan-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let image = dir.join("still.png");
@@ -304,8 +453,9 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success());
-        let background = Background::Image(ffmpeg::Upload { path: image, kind: ffmpeg::MediaType::Png });
-        let request = RenderRequest { background, captions: false, ..request(false) };
+        let still = Visual::Still(ffmpeg::Upload { path: image, kind: ffmpeg::MediaType::Png });
+        let request =
+            RenderRequest { scenes: vec![Planned { words: 30, visual: still }], captions: false, ..request(false) };
         let rendered = render(&tts::Espeak, &request, &dir.join("work"), &mut |_| {}).await.unwrap();
         let first = ffmpeg::gray_frame(&rendered.video, 0.1).await.unwrap();
         let last = ffmpeg::gray_frame(&rendered.video, rendered.duration_secs - 0.2).await.unwrap();

@@ -1,8 +1,8 @@
-//! A slot's video as a timeline of scenes, one per sentence (1.5 to 6 s:
-//! short sentences share a scene, long ones are cut in parts), and the
-//! cheap generated visual of each: an animated two-colour gradient rendered
-//! at a quarter of the size and scaled up once, a hard cut between scenes
-//! (the palette and the light corner change).
+//! A slot's video as a timeline of scenes, one per shot of its shot list
+//! (1.5 to 6 s: short shots share a scene, long ones are cut in parts),
+//! and the cheap generated visual: an animated two-colour gradient drawn at
+//! a quarter of the size and scaled up, a hard cut between scenes (the
+//! palette and the light corner change).
 
 use super::captions::Word;
 
@@ -22,34 +22,52 @@ impl Scene {
 pub const MIN_SECS: f64 = 1.5;
 pub const MAX_SECS: f64 = 6.0;
 
-/// Scenes over `0..duration`, cut where a sentence starts (the first word
-/// after one ending in `.`, `!` or `?`), then merged and split into bounds.
-pub fn timeline(words: &[Word], duration: f64) -> Vec<Scene> {
-    let mut cuts = vec![0.0];
-    for pair in words.windows(2) {
-        if pair[0].text.trim_end_matches(['"', '\'', ')', '”', '’']).ends_with(['.', '!', '?']) {
-            cuts.push(pair[1].start);
+/// Scenes over `0..duration`, one per shot of `shot_words` words (a cut
+/// where its first word is said), then kept within bounds: a scene shorter
+/// than [`MIN_SECS`] is taken into the one before (the first into the
+/// next), a longer one than [`MAX_SECS`] is cut in equal parts. Each scene
+/// comes with the index of its shot.
+pub fn timeline(words: &[Word], shot_words: &[usize], duration: f64) -> Vec<(Scene, usize)> {
+    let mut cuts = vec![(0.0, 0)];
+    let mut first_word = 0;
+    for shot in 1..shot_words.len() {
+        first_word += shot_words[shot - 1];
+        if let Some(word) = words.get(first_word) {
+            cuts.push((word.start, shot));
         }
     }
-    cuts.push(duration);
-    // Merge: a cut closer than MIN_SECS to the previous kept one goes.
-    let mut kept = vec![0.0];
-    for &cut in &cuts[1..cuts.len() - 1] {
-        if cut - kept[kept.len() - 1] >= MIN_SECS && duration - cut >= MIN_SECS {
-            kept.push(cut);
+    // Merge: a cut closer than MIN_SECS to the previous kept one, or to the end, goes.
+    let mut kept: Vec<(f64, usize)> = vec![cuts[0]];
+    for &(at, shot) in &cuts[1..] {
+        let last = kept.len() - 1;
+        if at - kept[last].0 < MIN_SECS {
+            // A first scene too short gives way to the next shot's visual.
+            if last == 0 && at < MIN_SECS && duration - at >= MIN_SECS {
+                kept[0].1 = shot;
+            }
+            continue;
+        }
+        if duration - at >= MIN_SECS {
+            kept.push((at, shot));
         }
     }
-    kept.push(duration);
     let mut scenes = Vec::new();
-    for pair in kept.windows(2) {
-        let (start, end) = (pair[0], pair[1]);
+    for (n, &(start, shot)) in kept.iter().enumerate() {
+        let end = kept.get(n + 1).map_or(duration, |next| next.0);
         let parts = ((end - start) / MAX_SECS).ceil().max(1.0) as usize;
         let step = (end - start) / parts as f64;
-        for n in 0..parts {
-            scenes.push(Scene { start: start + step * n as f64, end: start + step * (n + 1) as f64 });
+        for part in 0..parts {
+            scenes.push((Scene { start: start + step * part as f64, end: start + step * (part + 1) as f64 }, shot));
         }
     }
     scenes
+}
+
+/// Whole frames of a scene on the video's grid, so scene after scene never
+/// drifts from the voice.
+pub fn frames(scene: &Scene, fps: u32) -> u64 {
+    let frames = (scene.end * f64::from(fps)).round() - (scene.start * f64::from(fps)).round();
+    frames.max(1.0) as u64
 }
 
 /// Dark colour pairs white captions read well on.
@@ -73,18 +91,15 @@ pub fn palette(n: usize, seed: u64) -> (&'static str, &'static str) {
 pub const SMALL: (u32, u32) = (270, 480);
 
 /// The `lavfi` source of scene `n` of a video whose palettes start at
-/// `seed`: consecutive scenes never share a palette.
-pub fn gradient_source(scene: &Scene, n: usize, seed: u64, fps: u32) -> String {
+/// `seed` (endless: the caller trims it to the scene's frames):
+/// consecutive scenes never share a palette, and the light corner flips
+/// from scene to scene, so every cut reads as one.
+pub fn gradient_source(n: usize, seed: u64, fps: u32) -> String {
     let (c0, c1) = palette(n, seed);
     let (w, h) = SMALL;
-    // The light corner flips from scene to scene, so every cut reads as one.
     let (from, to) = if n.is_multiple_of(2) { ((0, 0), (w, h)) } else { ((w, h), (0, 0)) };
-    // Whole frames on the video's grid, so scene after scene never drifts from the voice:
-    // the source stops at the first frame at or past `d`, hence half a frame short.
-    let frames = (scene.end * f64::from(fps)).round() - (scene.start * f64::from(fps)).round();
-    let d = (frames - 0.5).max(0.5) / f64::from(fps);
     format!(
-        "gradients=s={w}x{h}:r={fps}:d={d:.6}:c0={c0}:c1={c1}:x0={}:y0={}:x1={}:y1={}:nb_colors=2:speed=0.008:seed={n}",
+        "gradients=s={w}x{h}:r={fps}:c0={c0}:c1={c1}:x0={}:y0={}:x1={}:y1={}:nb_colors=2:speed=0.008:seed={n}",
         from.0, from.1, to.0, to.1
     )
 }
@@ -101,24 +116,28 @@ mod tests {
     }
 
     #[test]
-    fn scenes_follow_sentences_within_their_bounds_and_cover_the_video() {
-        // Sentences of 4, 1, 3 and 14 words at 0.5 s a word: 2 s, 0.5 s, 1.5 s, 7 s.
+    fn scenes_follow_the_shots_within_their_bounds_and_cover_the_video() {
+        // Shots of 4, 1, 3 and 14 words at 0.5 s a word: 2 s, 0.5 s, 1.5 s, 7 s.
         let text = "Salt the water well. Always. Use big pots. \
                     Then wait for a rolling boil before the pasta goes in and stir it once or twice";
-        let scenes = timeline(&words(text, 0.5), 11.5);
-        let bounds: Vec<(f64, f64)> = scenes.iter().map(|s| (s.start, s.end)).collect();
-        assert_eq!(bounds, [(0.0, 2.0), (2.0, 4.0), (4.0, 7.75), (7.75, 11.5)], "{bounds:?}");
-        assert!(scenes.iter().all(|s| (MIN_SECS..=MAX_SECS).contains(&s.secs())));
-        assert!(scenes.windows(2).all(|w| w[0].end == w[1].start));
+        let scenes = timeline(&words(text, 0.5), &[4, 1, 3, 14], 11.5);
+        let bounds: Vec<(f64, f64, usize)> = scenes.iter().map(|(s, shot)| (s.start, s.end, *shot)).collect();
+        // The one-word shot is too short to end where the next starts: it runs on
+        // over the next shot's words; the long one is cut in two.
+        assert_eq!(bounds, [(0.0, 2.0, 0), (2.0, 4.0, 1), (4.0, 7.75, 3), (7.75, 11.5, 3)], "{bounds:?}");
+        assert!(scenes.iter().all(|(s, _)| (MIN_SECS..=MAX_SECS).contains(&s.secs())));
+        assert!(scenes.windows(2).all(|w| w[0].0.end == w[1].0.start));
+        // A first shot too short to stand gives its screen time to the next one's visual.
+        let scenes = timeline(&words("Hi. Then a longer second sentence follows here.", 0.5), &[1, 7], 4.0);
+        assert_eq!(scenes, [(Scene { start: 0.0, end: 4.0 }, 1)]);
     }
 
     #[test]
     fn a_short_video_is_one_scene_and_neighbours_never_share_a_palette() {
-        assert_eq!(timeline(&words("Hi. There.", 0.4), 1.2), [Scene { start: 0.0, end: 1.2 }]);
-        let scene = Scene { start: 0.0, end: 2.0 };
-        let sources: Vec<String> = (0..10).map(|n| gradient_source(&scene, n, 3, 30)).collect();
+        assert_eq!(timeline(&words("Hi. There.", 0.4), &[1, 1], 1.2), [(Scene { start: 0.0, end: 1.2 }, 0)]);
+        let sources: Vec<String> = (0..10).map(|n| gradient_source(n, 3, 30)).collect();
         let first_colour = |s: &String| s.split(":c0=").nth(1).unwrap().split(':').next().unwrap().to_owned();
         assert!(sources.windows(2).all(|w| first_colour(&w[0]) != first_colour(&w[1])));
-        assert!(sources[0].starts_with("gradients=s=270x480:r=30:d=1.983333:"), "60 frames: {}", sources[0]);
+        assert_eq!(frames(&Scene { start: 1.99, end: 4.01 }, 30), 60, "frames on the 30 fps grid");
     }
 }

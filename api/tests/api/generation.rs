@@ -173,7 +173,8 @@ fn week_with_a_repeat() -> String {
             };
             slots.push(json!({"day_index": day, "slot_index": index, "hook": hook, "caption": caption,
                 "script": "Show it, explain it, ask a question at the end.", "hashtags": ["#cooking"],
-                "format": "tutorial", "confidence": 0.6, "rationale": "tutorials do well at this hour"}));
+                "format": "tutorial", "confidence": 0.6, "rationale": "tutorials do well at this hour",
+                "shots": [{"text": "Show it, explain it, ask a question at the end.", "visual": "footage", "search": []}]}));
         }
     }
     json!({"slots": slots}).to_string()

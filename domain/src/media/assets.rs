@@ -226,12 +226,47 @@ pub fn check_image_size((width, height): (u32, u32)) -> Result<(), String> {
 }
 
 /// An object an upload stored.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Upload<'a> {
     pub id: Uuid,
     pub storage_key: &'a str,
     pub content_type: &'a str,
     pub size_bytes: i64,
+    pub label: Label,
+}
+
+/// What an upload is found by: its file name and the org's tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Label {
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+}
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_TAGS: usize = 10;
+pub const MAX_TAG_CHARS: usize = 30;
+
+impl Label {
+    /// A file name (its directories dropped) and comma-separated tags, bounded.
+    pub fn parse(name: Option<&str>, tags: Option<&str>) -> Result<Label, DomainError> {
+        let name = name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or("").trim().to_owned()).filter(|n| !n.is_empty());
+        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control)) {
+            return Err(DomainError::invalid("name", format!("a file name of at most {MAX_NAME_CHARS} characters")));
+        }
+        let mut list: Vec<String> = Vec::new();
+        for tag in tags.unwrap_or("").split(',').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
+            if tag.chars().count() > MAX_TAG_CHARS || tag.chars().any(char::is_control) {
+                return Err(DomainError::invalid("tags", format!("tags of at most {MAX_TAG_CHARS} characters")));
+            }
+            if !list.contains(&tag) {
+                list.push(tag);
+            }
+        }
+        if list.len() > MAX_TAGS {
+            return Err(DomainError::invalid("tags", format!("at most {MAX_TAGS} tags")));
+        }
+        Ok(Label { name, tags: list })
+    }
 }
 
 /// Records an uploaded object and meters its bytes, dropping the storage
@@ -242,7 +277,7 @@ pub async fn record_upload(
     upload: Upload<'_>,
     reservation: crate::usage::budgets::Reservation,
 ) -> Result<assets::Model, DomainError> {
-    let Upload { id, storage_key, content_type, size_bytes } = upload;
+    let Upload { id, storage_key, content_type, size_bytes, label } = upload;
     let tx = scope.begin(db).await?;
     let now = Utc::now().fixed_offset();
     let asset = assets::ActiveModel {
@@ -252,6 +287,8 @@ pub async fn record_upload(
         storage_key: Set(storage_key.to_owned()),
         content_type: Set(content_type.to_owned()),
         size_bytes: Set(size_bytes),
+        name: Set(label.name),
+        tags: Set(serde_json::json!(label.tags)),
         render_version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -314,6 +351,20 @@ pub async fn get(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_uploads_label_is_its_file_name_and_bounded_tags() {
+        let label = Label::parse(Some("C:\\clips\\Knife skills.mp4"), Some(" Knife, chopping,knife ,")).unwrap();
+        assert_eq!(
+            label,
+            Label { name: Some("Knife skills.mp4".into()), tags: vec!["knife".into(), "chopping".into()] }
+        );
+        assert_eq!(Label::parse(None, None).unwrap(), Label::default());
+        assert!(Label::parse(Some(&"x".repeat(201)), None).is_err());
+        assert!(Label::parse(None, Some(&"b".repeat(31))).is_err());
+        let eleven: Vec<String> = (0..11).map(|n| format!("t{n}")).collect();
+        assert!(Label::parse(None, Some(&eleven.join(","))).is_err());
+    }
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();

@@ -67,6 +67,11 @@ pub struct RenderSource {
     pub style: super::style::VideoStyle,
     /// The project's language, which the voice speaks.
     pub language: String,
+    /// The slot's scenes, and for each the library footage it shows when
+    /// the slot has no media of its own (`None`: its own media or a
+    /// generated visual).
+    pub shots: Vec<super::shots::Shot>,
+    pub footage: Vec<Option<super::footage::Footage>>,
 }
 
 /// The slot as the render of `version` sees it; `None` when that render was
@@ -90,7 +95,15 @@ pub async fn source(
     };
     let background = asset(slot.background_asset_id).await?;
     let clip = asset(slot.clip_asset_id).await?;
+    let shots = super::shots::of_slot(&slot.script, &slot.shots);
+    // The slot's own media comes first; without it, the library is searched.
+    let footage = match (&background, &clip) {
+        (None, None) => super::footage::find(&tx, &shots).await?,
+        _ => vec![None; shots.len()],
+    };
     Ok(Some(RenderSource {
+        shots,
+        footage,
         max_video_seconds: Budgets::of(&project).max_video_seconds(),
         style: super::style::VideoStyle::of(&project.video_style),
         language: project.language.clone(),

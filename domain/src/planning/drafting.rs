@@ -72,7 +72,9 @@ impl DraftContext {
             }).collect::<Vec<_>>(),
             "answer_format": "JSON object {\"slots\": [...]} with one entry per requested slot, fields: day_index, \
                 slot_index, hook, script, caption, hashtags (strings starting with #), format (one of the formats), \
-                confidence (0 to 1), rationale",
+                confidence (0 to 1), rationale, shots (the script cut into scenes of one or two sentences, in \
+                order, each {text: its words of the script, visual: footage|still|gradient|text_card, search: up to \
+                4 single words to find footage by})",
             "formats": generation::FORMATS,
         });
         if let Some(what_worked) = &self.what_worked {
@@ -277,6 +279,7 @@ pub async fn write_drafts(
         let result = slots::Entity::update_many()
             .col_expr(slots::Column::Hook, Expr::value(d.hook.trim()))
             .col_expr(slots::Column::Script, Expr::value(d.script.trim()))
+            .col_expr(slots::Column::Shots, Expr::value(json!(crate::media::shots::fit(d.script.trim(), &d.shots))))
             .col_expr(slots::Column::Caption, Expr::value(d.caption.trim()))
             .col_expr(slots::Column::Hashtags, Expr::value(json!(d.hashtags)))
             .col_expr(slots::Column::Format, Expr::value(d.format.as_str()))

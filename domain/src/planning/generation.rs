@@ -20,6 +20,8 @@ pub struct DraftSlot {
     pub format: String,
     pub confidence: f32,
     pub rationale: String,
+    /// The script cut into scenes; fitted to the script before it is stored.
+    pub shots: Vec<crate::media::shots::Shot>,
 }
 
 fn slot_schema(day_index: i32, slot_index: i32) -> Value {
@@ -27,17 +29,19 @@ fn slot_schema(day_index: i32, slot_index: i32) -> Value {
         "type": "object",
         "additionalProperties": false,
         "required": ["day_index", "slot_index", "hook", "script", "caption", "hashtags", "format", "confidence",
-                     "rationale"],
+                     "rationale", "shots"],
         "properties": {
             "day_index": {"const": day_index},
             "slot_index": {"const": slot_index},
             "hook": {"type": "string", "minLength": 5, "maxLength": 150},
-            "script": {"type": "string", "minLength": 20, "maxLength": 2000},
+            // About a minute of voice; a person may write longer (up to 2000).
+            "script": {"type": "string", "minLength": 20, "maxLength": 1000},
             "caption": {"type": "string", "minLength": 1, "maxLength": 2200},
             "hashtags": {"type": "array", "maxItems": 10, "items": {"type": "string", "pattern": "^#[A-Za-z0-9_]{1,50}$"}},
             "format": {"enum": FORMATS},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "rationale": {"type": "string", "minLength": 5, "maxLength": 500}
+            "rationale": {"type": "string", "minLength": 5, "maxLength": 500},
+            "shots": crate::media::shots::schema()
         }
     })
 }
@@ -174,7 +178,8 @@ mod tests {
 
     fn slot(day: i32, index: i32) -> Value {
         json!({"day_index": day, "slot_index": index, "hook": "A hook that works", "script": "Twenty characters of script at least.",
-               "caption": "caption", "hashtags": ["#ok"], "format": "tutorial", "confidence": 0.7, "rationale": "because it fits"})
+               "caption": "caption", "hashtags": ["#ok"], "format": "tutorial", "confidence": 0.7, "rationale": "because it fits",
+               "shots": [{"text": "Twenty characters of script at least.", "visual": "footage", "search": ["script"]}]})
     }
 
     #[test]

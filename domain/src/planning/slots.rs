@@ -1,6 +1,6 @@
 //! What people do with slots: edit, approve (one or many), unapprove, lock.
 
-use crate::{DomainError, OrgScope, TenantTxn, planning::generation::FORMATS};
+use crate::{DomainError, OrgScope, TenantTxn, media::shots, planning::generation::FORMATS};
 use chrono::Utc;
 use entities::slots::{self, SlotStatus};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, sea_query::Expr};
@@ -18,6 +18,8 @@ pub struct SlotEdit {
     pub caption: Option<String>,
     pub hashtags: Option<Vec<String>>,
     pub format: Option<String>,
+    /// The scenes; their words become the script.
+    pub shots: Option<Vec<shots::Shot>>,
 }
 
 async fn get_in(tx: &TenantTxn, id: Uuid) -> Result<slots::Model, DomainError> {
@@ -54,11 +56,23 @@ pub async fn edit(
     if let Some(hook) = edit.hook {
         slot.hook = Set(check_len("hook", &hook, 5, 150)?);
     }
-    if let Some(script) = edit.script {
+    // The scenes say the script: edited scenes rewrite it, an edited script is cut again.
+    let scenes = edit.shots.map(shots::validate).transpose()?;
+    let script = match (edit.script, &scenes) {
+        (Some(script), Some(scenes)) if shots::script_of(scenes) != script.trim() => {
+            return Err(DomainError::invalid("shots", "the scenes' words must be the script's, in order"));
+        }
+        (script, Some(scenes)) => script.or_else(|| Some(shots::script_of(scenes))),
+        (script, None) => script,
+    };
+    if let Some(script) = script {
         if current.clip_asset_id.is_some() && script.trim() != current.script {
             return Err(DomainError::invalid("script", "a highlight's script is the words said in its clip"));
         }
-        slot.script = Set(check_len("script", &script, 20, 2000)?);
+        let script = check_len("script", &script, 20, 2000)?;
+        let kept = scenes.unwrap_or_else(|| shots::of_slot(&current.script, &current.shots));
+        slot.shots = Set(json!(shots::fit(&script, &kept)));
+        slot.script = Set(script);
     }
     if let Some(caption) = edit.caption {
         slot.caption = Set(check_len("caption", &caption, 1, 2200)?);

@@ -6,6 +6,7 @@ import { ContentCard } from "../components/slot/ContentCard";
 import { PipelineCard } from "../components/slot/PipelineCard";
 import { PublishedCard } from "../components/slot/PublishedCard";
 import { PublishGate } from "../components/slot/PublishGate";
+import { ScenesCard } from "../components/slot/ScenesCard";
 import { slotKeys, slotPath } from "../components/slot/slotApi";
 import { VideoCard } from "../components/slot/VideoCard";
 import { Card } from "../components/ui/card";
@@ -73,6 +74,7 @@ export function SlotDetail() {
             improving={isImproving(slot.data)}
             onImproveStarted={setImprovingFrom}
           />
+          <ScenesCard slot={slot.data} />
           {canEdit && <BackgroundCard slot={slot.data} />}
         </div>
         <div className="min-w-0 space-y-4">

@@ -49,6 +49,10 @@ pub(crate) struct AssetView {
     size_bytes: i64,
     /// How long a video or audio file plays, when known.
     duration_ms: Option<i32>,
+    /// An upload's file name, when its uploader gave one.
+    name: Option<String>,
+    /// The tags scenes find an upload by.
+    tags: Vec<String>,
     created_at: DateTime<chrono::FixedOffset>,
     /// A link to the bytes, valid for an hour; supports Range requests.
     url: String,
@@ -80,6 +84,8 @@ pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> 
         content_type: a.content_type,
         size_bytes: a.size_bytes,
         duration_ms: a.duration_ms,
+        tags: serde_json::from_value(a.tags).unwrap_or_default(),
+        name: a.name,
         created_at: a.created_at,
         url,
         url_expires_at,
@@ -96,7 +102,7 @@ pub(crate) async fn asset_view(state: &AppState, a: entities::assets::Model) -> 
 // `Timeouts::upload_idle` (408 `upload_stalled`); nothing stays in storage
 // of an upload that stalls, breaks off or fails.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/uploads", tag = "media", security(("bearer" = [])),
-    params(("org_id" = Uuid, Path)),
+    params(("org_id" = Uuid, Path), UploadQuery),
     request_body(content = inline(UploadBody), content_type = "application/octet-stream",
         description = "The file's bytes: JPEG, PNG, MP4, QuickTime, MP3 or WAV, at most 200 MB. Send its own \
             Content-Type (`image/jpeg`, `image/png`, `video/mp4`, `video/quicktime`, `audio/mpeg`, `audio/wav`) \
@@ -106,10 +112,12 @@ async fn upload(
     State(state): State<AppState>,
     ctx: OrgCtx,
     timeouts: Option<Extension<Timeouts>>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, ApiJson<AssetView>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
+    let label = assets::Label::parse(query.name.as_deref(), query.tags.as_deref())?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let content_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let declared = match content_type.as_str() {
@@ -161,11 +169,21 @@ async fn upload(
     let ttl = chrono::Duration::minutes(UPLOAD_RESERVATION_TTL_MINUTES);
     let reservation =
         budgets::reserve(&state.db, &scope, Meter::StorageBytes, None, &state.config.budgets, expected, ttl).await?;
-    let stored = store_upload(&state, &scope, kind, head, body, &watch, idle, reservation).await;
+    let stored = store_upload(&state, &scope, (kind, label), head, body, &watch, idle, reservation).await;
     if stored.is_err() {
         let _ = budgets::release(&state.db, &scope, reservation).await;
     }
     Ok((StatusCode::CREATED, ApiJson(asset_view(&state, stored?).await?)))
+}
+
+/// What an upload is found by when scenes look for footage.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UploadQuery {
+    /// The file's name (at most 200 characters; directories are dropped).
+    name: Option<String>,
+    /// Comma-separated tags, at most 10 of at most 30 characters.
+    tags: Option<String>,
 }
 
 /// An upload's body, for the OpenAPI document: raw bytes, not JSON.
@@ -181,7 +199,7 @@ const UPLOAD_RESERVATION_TTL_MINUTES: i64 = 15;
 async fn store_upload(
     state: &AppState,
     scope: &domain::OrgScope,
-    kind: MediaType,
+    (kind, label): (MediaType, assets::Label),
     head: Vec<u8>,
     body: IdleBody,
     watch: &BodyWatch,
@@ -197,8 +215,13 @@ async fn store_upload(
     let size =
         state.storage.put(&key, Box::pin(reader), assets::UPLOAD_LIMIT).await.map_err(|e| watch.explain(e, idle))?;
     let stored = Uncommitted { storage: Some(state.storage.clone()), key: key.clone() };
-    let upload =
-        assets::Upload { id, storage_key: key.as_str(), content_type: kind.content_type(), size_bytes: size as i64 };
+    let upload = assets::Upload {
+        id,
+        storage_key: key.as_str(),
+        content_type: kind.content_type(),
+        size_bytes: size as i64,
+        label,
+    };
     let asset = assets::record_upload(&state.db, scope, upload, reservation).await?;
     stored.commit();
     Ok(asset)

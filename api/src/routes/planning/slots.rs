@@ -12,6 +12,7 @@ use crate::{
 use axum::extract::State;
 use domain::{
     identity::policy::Action,
+    media::shots::{self, Shot},
     planning::slots::{SeenSlot, SlotEdit},
     usage::budgets::{self, Meter},
 };
@@ -51,6 +52,9 @@ pub(crate) struct SlotView {
     status: SlotStatus,
     hook: String,
     script: String,
+    /// The script cut into scenes, each with its visual and search words
+    /// (derived from the script for slots drafted before shot lists).
+    shots: Vec<Shot>,
     caption: String,
     #[schema(value_type = Vec<String>)]
     hashtags: serde_json::Value,
@@ -88,6 +92,7 @@ impl From<slots::Model> for SlotView {
             scheduled_at: s.scheduled_at,
             status: s.status,
             hook: s.hook,
+            shots: shots::of_slot(&s.script, &s.shots),
             script: s.script,
             caption: s.caption,
             hashtags: s.hashtags,
@@ -126,6 +131,10 @@ pub(crate) struct SlotEditInput {
     hashtags: Option<Vec<String>>,
     #[schema(value_type = Option<crate::routes::schemas::SlotFormat>, inline)]
     format: Option<String>,
+    /// The scenes (1 to 12); their words become the script. With `script`
+    /// too, both must say the same words.
+    #[schema(min_items = 1, max_items = 12)]
+    shots: Option<Vec<Shot>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -186,6 +195,7 @@ async fn edit(
         caption: body.caption,
         hashtags: body.hashtags,
         format: body.format,
+        shots: body.shots,
     };
     Ok(ApiJson(
         domain::planning::slots::edit(&state.db, &ctx.authorize(Action::EditContent)?, slot_id, change).await?.into(),
