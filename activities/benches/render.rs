@@ -118,6 +118,8 @@ async fn main() {
         language: "en".into(),
         scenes: planned(),
         seed: SEED,
+        music_track: None,
+        quality: ffmpeg::Quality::Final,
         captions: true,
         max_secs: 60.0,
     };
@@ -138,7 +140,9 @@ async fn main() {
         seed: SEED,
         speech: &voiced.speech,
         subtitles: Some(&subtitles),
-        music: true,
+        music: ffmpeg::Bed::Generated,
+        pitch: 1.0,
+        quality: ffmpeg::Quality::Final,
         duration_secs: video_secs,
         output: &dir.join("reference.mp4"),
     };

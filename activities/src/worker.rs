@@ -20,7 +20,7 @@ use temporalio_sdk::{
 };
 use workflows::{
     DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImportVideoWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow,
-    RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
+    PreviewSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
 };
 
 pub struct Dependencies {
@@ -88,6 +88,8 @@ fn main_worker(
         .register_workflow::<ImproveSlotWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<RenderSlotWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<PreviewSlotWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<SlotPipelineWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?

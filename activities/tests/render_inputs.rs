@@ -90,7 +90,9 @@ fn a_playlist_dressed_as_an_mp4_cannot_make_ffmpeg_open_other_files_or_urls() {
         seed: 0,
         speech: &speech,
         subtitles: None,
-        music: false,
+        music: ffmpeg::Bed::Silent,
+        pitch: 1.0,
+        quality: ffmpeg::Quality::Final,
         duration_secs: 0.5,
         output: &output,
     };
@@ -122,6 +124,8 @@ async fn uploads_are_checked_against_their_type_and_images_against_a_size_bound_
         language: "en".into(),
         scenes: vec![Planned { words: 2, visual: Visual::Still(Upload { path: huge, kind: MediaType::Png }) }],
         seed: 0,
+        music_track: None,
+        quality: ffmpeg::Quality::Final,
         captions: false,
         max_secs: 60.0,
     };
@@ -185,7 +189,9 @@ async fn real_uploads_of_each_type_compose_with_their_forced_demuxer() {
             seed: 0,
             speech: &speech,
             subtitles: None,
-            music: false,
+            music: ffmpeg::Bed::Silent,
+            pitch: 1.0,
+            quality: ffmpeg::Quality::Final,
             duration_secs: 0.5,
             output: &output,
         };

@@ -30,6 +30,12 @@ pub fn slot_render_workflow_id(org_id: Uuid, slot_id: Uuid, version: i32) -> Str
     format!("{org_id}:render:{slot_id}:v{version}")
 }
 
+/// The preview of one content version of a slot: asking again for the
+/// same content joins (or reuses) the same run.
+pub fn slot_preview_workflow_id(org_id: Uuid, slot_id: Uuid, version: i32) -> String {
+    format!("{org_id}:preview:{slot_id}:v{version}")
+}
+
 /// One import of a long video; a retry is a new run of the same id.
 pub fn import_workflow_id(org_id: Uuid, import_id: Uuid) -> String {
     format!("{org_id}:import:{import_id}")

@@ -9,6 +9,29 @@ use temporalio_macros::activity_definitions;
 use uuid::Uuid;
 
 pub const RENDER_SLOT_WORKFLOW: &str = "RenderSlot";
+pub const PREVIEW_SLOT_WORKFLOW: &str = "PreviewSlot";
+
+/// A fast low-resolution preview of one content version of a slot, with
+/// the final render's timeline; the slot's status does not change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewSlotInput {
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub slot_id: Uuid,
+    /// The slot's content version the preview shows.
+    pub version: i32,
+    pub meta: RunMeta,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PreviewSlotOutput {
+    Previewed {
+        video_asset_id: Uuid,
+        duration_ms: i32,
+    },
+    /// The slot's content changed since (or it became a clip); nothing was made.
+    Superseded,
+}
 
 /// One render of one slot, at one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +85,14 @@ impl RenderActivities {
         unimplemented!()
     }
 
+    /// Speaks and composes the slot's current content at 540x960 with a
+    /// fast encode, stores it under the content version's preview key and
+    /// records it. Heartbeats [`RenderProgress`].
+    #[activity(name = "render.preview_slot")]
+    pub fn preview_slot(input: PreviewSlotInput) -> Result<PreviewSlotOutput, ActivityError> {
+        unimplemented!()
+    }
+
     /// Puts a slot whose render failed or was cancelled back to approved,
     /// with the reason.
     #[activity(name = "render.abandon")]
@@ -71,4 +102,4 @@ impl RenderActivities {
 }
 
 // The activity markers the implementations in the `activities` crate bind to.
-pub use render_activities::{Abandon, RenderSlot};
+pub use render_activities::{Abandon, PreviewSlot, RenderSlot};

@@ -15,4 +15,4 @@ pub use import::ImportVideoWorkflow;
 pub use org::DeleteOrgWorkflow;
 pub use pipeline::{MetricsRefreshWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow};
 pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};
-pub use render::RenderSlotWorkflow;
+pub use render::{PreviewSlotWorkflow, RenderSlotWorkflow};

@@ -10,7 +10,9 @@ use crate::{
 use std::time::Duration;
 use temporal::{
     queues::Workload,
-    render::{AbandonRenderInput, RenderActivities, RenderSlotInput, RenderSlotOutput},
+    render::{
+        AbandonRenderInput, PreviewSlotInput, PreviewSlotOutput, RenderActivities, RenderSlotInput, RenderSlotOutput,
+    },
 };
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::{ActivityExecutionError, WorkflowContext, WorkflowResult, WorkflowTermination};
@@ -42,5 +44,27 @@ impl RenderSlotWorkflow {
             AbandonRenderInput { org_id: input.org_id, slot_id: input.slot_id, version: input.version, reason };
         ctx.execute_activity(RenderActivities::abandon, abandon, cleanup()).await?;
         Err(termination)
+    }
+}
+
+/// PreviewSlot: a 540x960 preview of one content version, on the `render`
+/// queue like a render; a failure fails the run (shown on the slot page)
+/// and changes nothing about the slot.
+#[workflow]
+#[derive(Default)]
+pub struct PreviewSlotWorkflow;
+
+#[workflow_methods]
+impl PreviewSlotWorkflow {
+    #[run(name = "PreviewSlot")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: PreviewSlotInput) -> WorkflowResult<PreviewSlotOutput> {
+        let queue = Workload::Render.beside(ctx.task_queue());
+        Ok(ctx
+            .execute_activity(
+                RenderActivities::preview_slot,
+                input,
+                heartbeating(queue, Duration::from_secs(10 * 60), Duration::from_secs(5), 3),
+            )
+            .await?)
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{
     Planned, RenderError, RenderRequest, compose,
-    ffmpeg::{MediaType, Start, Upload, Visual},
+    ffmpeg::{MediaType, Quality, Start, Upload, Visual},
     tts::Tts,
     voice,
 };
@@ -23,7 +23,10 @@ use std::{
     sync::Arc,
     time::Duration,
 };
-use temporal::render::{Abandon, AbandonRenderInput, RenderProgress, RenderSlot, RenderSlotInput, RenderSlotOutput};
+use temporal::render::{
+    Abandon, AbandonRenderInput, PreviewSlot, PreviewSlotInput, PreviewSlotOutput, RenderProgress, RenderSlot,
+    RenderSlotInput, RenderSlotOutput,
+};
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::Instrument;
@@ -105,6 +108,66 @@ impl RenderActivitiesImpl {
         .await
     }
 
+    #[activity(definition = PreviewSlot)]
+    pub async fn preview_slot(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: PreviewSlotInput,
+    ) -> Result<PreviewSlotOutput, ActivityError> {
+        let scope = scope_for(&ctx, input.org_id)?;
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let Some(source) = rendering::preview_source(&self.db, &scope, input.slot_id, input.version)
+                .await
+                .map_err(|e| from_domain("loading the slot", e))?
+            else {
+                return Ok(PreviewSlotOutput::Superseded);
+            };
+            let work = self.work_dir.join(input.slot_id.to_string()).join(format!("preview-v{}", input.version));
+            let _ = tokio::fs::remove_dir_all(&work).await;
+            tokio::fs::create_dir_all(&work).await.map_err(|e| retryable("preparing the work directory", e))?;
+            let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
+            let previewing = async {
+                let request = self.request_for(&source, &work, Quality::Preview).await?;
+                let mut on_progress = |fraction| {
+                    progress_tx.send_replace(fraction);
+                };
+                super::render(&*self.tts, &request, &work.join("out"), &mut on_progress).await.map_err(from_render)
+            };
+            let heartbeats = async {
+                loop {
+                    let fraction = *progress_rx.borrow_and_update();
+                    ctx.record_heartbeat(RenderProgress { fraction }).await.ok();
+                    tokio::time::sleep(HEARTBEAT_EVERY).await;
+                }
+            };
+            let rendered = tokio::select! {
+                rendered = previewing => rendered,
+                never = heartbeats => never,
+                () = ctx.cancelled() => Err(ActivityError::cancelled()),
+            };
+            let outcome = match rendered {
+                Ok(rendered) => {
+                    let key = StorageKey::new(input.org_id, &rendering::preview_path(input.slot_id, input.version))
+                        .map_err(|e| permanent(e.to_string()))?;
+                    let video = self.store(key, &rendered.video, "video/mp4").await?;
+                    let duration_ms = (rendered.duration_secs * 1000.0).round() as i32;
+                    let asset =
+                        rendering::record_preview(&self.db, &scope, input.slot_id, input.version, video, duration_ms)
+                            .await
+                            .map_err(|e| from_domain("recording the preview", e))?;
+                    tracing::info!(slot_id = %input.slot_id, version = input.version, duration_ms, "slot previewed");
+                    Ok(PreviewSlotOutput::Previewed { video_asset_id: asset.id, duration_ms })
+                }
+                Err(e) => Err(e),
+            };
+            let _ = tokio::fs::remove_dir_all(&work).await;
+            outcome
+        }
+        .instrument(span)
+        .await
+    }
+
     #[activity(definition = Abandon)]
     pub async fn abandon(
         self: Arc<Self>,
@@ -147,17 +210,7 @@ impl RenderActivitiesImpl {
                 held.push(self.reserve(&scope, Meter::VideoSeconds, &project, seconds.ceil() as i64).await?);
                 return super::from_clip(clip, max_secs, &out_dir).await.map_err(from_render);
             }
-            let request = RenderRequest {
-                script: source.slot.script.clone(),
-                hook: source.slot.hook.clone(),
-                style: source.style,
-                language: source.language.clone(),
-                scenes: self.plan_scenes(&source, work).await?,
-                // Each slot its own palettes, the same on every re-render.
-                seed: (source.slot.id.as_u128() % 1024) as u64,
-                captions: true,
-                max_secs,
-            };
+            let request = self.request_for(&source, work, Quality::Final).await?;
             let voiced = voice(&*self.tts, &request, &out_dir).await.map_err(from_render)?;
             on_progress(super::VOICE_DONE);
             // The video's length is known now, before the encode (the CPU
@@ -246,6 +299,32 @@ impl RenderActivitiesImpl {
         }
     }
 
+    /// What to render of `source`: its script, hook and style, the scenes'
+    /// files and the music track copied into `work`.
+    async fn request_for(
+        &self,
+        source: &RenderSource,
+        work: &Path,
+        quality: Quality,
+    ) -> Result<RenderRequest, ActivityError> {
+        Ok(RenderRequest {
+            script: source.slot.script.clone(),
+            hook: source.slot.hook.clone(),
+            style: source.style,
+            language: source.language.clone(),
+            scenes: self.plan_scenes(source, work).await?,
+            // Each slot its own palettes, the same on every re-render.
+            seed: (source.slot.id.as_u128() % 1024) as u64,
+            music_track: match &source.music_track {
+                Some(track) => Some(self.fetch_media(track, work).await?),
+                None => None,
+            },
+            quality,
+            captions: true,
+            max_secs: source.max_video_seconds as f64,
+        })
+    }
+
     /// What each scene of the shot list shows: the slot's own upload for
     /// scenes that want footage or a still, else the library's match, else
     /// a generated visual. Files are copied into the work directory once
@@ -253,7 +332,7 @@ impl RenderActivitiesImpl {
     async fn plan_scenes(&self, source: &RenderSource, work: &Path) -> Result<Vec<Planned>, ActivityError> {
         use domain::media::shots::VisualKind;
         let own = match &source.background {
-            Some(asset) => Some(self.fetch_visual(asset, work).await?),
+            Some(asset) => Some(self.fetch_media(asset, work).await?),
             None => None,
         };
         let own = match own {
@@ -273,7 +352,7 @@ impl RenderActivitiesImpl {
                 VisualKind::Footage | VisualKind::Still => match (&own, found) {
                     (Some(own), _) => own.clone(),
                     (None, Some(found)) => {
-                        let upload = self.fetch_visual(&found.asset, work).await?;
+                        let upload = self.fetch_media(&found.asset, work).await?;
                         if upload.kind.is_image() {
                             Visual::Still(upload)
                         } else {
@@ -288,12 +367,11 @@ impl RenderActivitiesImpl {
         Ok(planned)
     }
 
-    /// Copies an image or video asset into the work directory (once: by its id).
-    async fn fetch_visual(&self, asset: &entities::assets::Model, work: &Path) -> Result<Upload, ActivityError> {
+    /// Copies an image, video or audio asset into the work directory (once: by its id).
+    async fn fetch_media(&self, asset: &entities::assets::Model, work: &Path) -> Result<Upload, ActivityError> {
         let kind = MediaType::from_content_type(&asset.content_type)
-            .filter(|k| k.is_image() || k.is_video())
-            .ok_or_else(|| permanent(format!("a {} file cannot be shown in a scene", asset.content_type)))?;
-        let path = work.join(format!("visual-{}.{}", asset.id, kind.extension()));
+            .ok_or_else(|| permanent(format!("a {} file cannot be used in a render", asset.content_type)))?;
+        let path = work.join(format!("media-{}.{}", asset.id, kind.extension()));
         if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
             self.fetch(asset, &path).await?;
         }

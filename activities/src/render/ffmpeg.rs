@@ -124,10 +124,41 @@ pub struct Composition<'a> {
     pub seed: u64,
     pub speech: &'a Path,
     pub subtitles: Option<&'a Path>,
-    /// A synthesised music bed under the voice, ducked while it speaks.
-    pub music: bool,
+    /// What plays under the voice, ducked while it speaks.
+    pub music: Bed<'a>,
+    /// The voice's pitch shift (1 for none), its timing unchanged.
+    pub pitch: f64,
+    pub quality: Quality,
     pub duration_secs: f64,
     pub output: &'a Path,
+}
+
+/// The final video TikTok gets, or a quick look at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    Final,
+    /// 540x960 with the fastest encode: the same timeline, seen before the
+    /// final render.
+    Preview,
+}
+
+impl Quality {
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Quality::Final => (WIDTH, HEIGHT),
+            Quality::Preview => (WIDTH / 2, HEIGHT / 2),
+        }
+    }
+}
+
+/// The music under the voice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bed<'a> {
+    Silent,
+    /// The pad [`music_bed`] synthesises.
+    Generated,
+    /// An uploaded MP3 or WAV, looped, levelled and faded.
+    Track(&'a Upload),
 }
 
 /// A soft pad synthesised by FFmpeg: four chords (Am, F, C, G) of four
@@ -242,24 +273,60 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
             filter_path(subtitles)
         ));
     }
+    if c.quality == Quality::Preview {
+        let (w, h) = Quality::Preview.size();
+        graph.push_str(&format!(",scale={w}:{h}:flags=bilinear"));
+    }
     graph.push_str("[v]");
-    let voice = "[0:a]aformat=channel_layouts=mono,alimiter=level_in=4:limit=0.5:level=false,\
-         loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad";
-    let audio = if c.music {
+    // Shifted with its formants kept, so a lower or higher voice still sounds like a person.
+    let pitch = if (c.pitch - 1.0).abs() > 1e-3 {
+        format!("rubberband=pitch={:.3}:formant=preserved:pitchq=quality,", c.pitch)
+    } else {
+        String::new()
+    };
+    let voice = format!(
+        "[0:a]aformat=channel_layouts=mono,{pitch}alimiter=level_in=4:limit=0.5:level=false,\
+         loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo,apad"
+    );
+    let bed = match c.music {
+        Bed::Silent => None,
+        Bed::Generated => Some(music_bed(c.duration_secs)),
+        Bed::Track(_) => Some(format!(
+            // Levelled to where the pad sits, whatever the track's own loudness.
+            "[{inputs}:a]aresample=48000,aformat=channel_layouts=stereo,loudnorm=I=-30:TP=-6:LRA=11,aresample=48000,\
+             atrim=duration={duration},afade=t=in:d=0.8,afade=t=out:st={:.3}:d=1",
+            (c.duration_secs - 1.0).max(0.0)
+        )),
+    };
+    let audio = if let Some(bed) = bed {
         // The bed dips under the voice (the voice keys the compressor), then
         // the mix is held under the ceiling.
         format!(
-            "{voice},asplit=2[voice][key];{}[bed];\
+            "{voice},asplit=2[voice][key];{bed}[bed];\
              [bed][key]sidechaincompress=threshold=0.02:ratio=8:attack=15:release=350[ducked];\
-             [voice][ducked]amix=inputs=2:duration=first:normalize=0,alimiter=limit=0.79:level=false[a]",
-            music_bed(c.duration_secs)
+             [voice][ducked]amix=inputs=2:duration=first:normalize=0,alimiter=limit=0.79:level=false[a]"
         )
     } else {
         format!("{voice}[a]")
     };
     args.push("-filter_complex".into());
     args.push(format!("{graph};{audio}").into());
-    args.extend(tiktok_output_args(&duration, output));
+    if let Bed::Track(track) = c.music {
+        // The track is the last input, looping as long as the video lasts.
+        let at = args.iter().position(|a| a == "-filter_complex").expect("pushed above");
+        let mut input: Vec<OsString> = vec!["-stream_loop".into(), "-1".into()];
+        input.extend(input_args(&track.path, track.kind));
+        args.splice(at..at, input);
+    }
+    let mut out = tiktok_output_args(&duration, output);
+    if c.quality == Quality::Preview {
+        // The same encoder and container, at its fastest.
+        for (option, value) in [("-preset", "ultrafast"), ("-crf", "28")] {
+            let at = out.iter().position(|a| a == option).expect("tiktok_output_args sets it") + 1;
+            out[at] = value.into();
+        }
+    }
+    args.extend(out);
     args
 }
 
@@ -322,10 +389,18 @@ impl Probe {
     /// A video TikTok takes: H.264 yuv420p 1080x1920 at 30 fps with AAC
     /// audio, as long as planned (within half a second).
     pub fn check_tiktok_video(&self, expected_secs: f64) -> Result<(), RenderError> {
+        self.check_video(expected_secs, Quality::Final)
+    }
+
+    /// The same checks at the size of `quality`.
+    pub fn check_video(&self, expected_secs: f64, quality: Quality) -> Result<(), RenderError> {
         let bad = |why: String| Err(RenderError::InvalidOutput(why));
         let Some((codec, w, h, pix_fmt, rate)) = &self.video else { return bad("no video stream".into()) };
-        if codec != "h264" || (*w, *h) != (WIDTH, HEIGHT) || pix_fmt != "yuv420p" || rate != "30/1" {
-            return bad(format!("video is {codec} {w}x{h} {pix_fmt} at {rate}; want h264 1080x1920 yuv420p at 30/1"));
+        let (want_w, want_h) = quality.size();
+        if codec != "h264" || (*w, *h) != (want_w, want_h) || pix_fmt != "yuv420p" || rate != "30/1" {
+            return bad(format!(
+                "video is {codec} {w}x{h} {pix_fmt} at {rate}; want h264 {want_w}x{want_h} yuv420p at 30/1"
+            ));
         }
         if self.audio_codec.as_deref() != Some("aac") {
             return bad(format!("audio is {:?}; want aac", self.audio_codec));
@@ -511,7 +586,9 @@ mod tests {
             seed: 1,
             speech,
             subtitles: None,
-            music: false,
+            music: Bed::Silent,
+            pitch: 1.0,
+            quality: Quality::Final,
             duration_secs: 12.0,
             output,
         };

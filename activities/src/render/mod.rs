@@ -55,6 +55,9 @@ pub struct RenderRequest {
     /// Where the generated scenes' palettes start (each slot its own, the
     /// same on every re-render).
     pub seed: u64,
+    /// The project's music track, when its style plays one.
+    pub music_track: Option<ffmpeg::Upload>,
+    pub quality: ffmpeg::Quality,
     /// Draw captions (tests render without them to compare frames).
     pub captions: bool,
     /// Longest allowed video, from the project's limits.
@@ -134,7 +137,7 @@ pub async fn render(
 pub async fn voice(tts: &dyn tts::Tts, request: &RenderRequest, work_dir: &Path) -> Result<Voiced, RenderError> {
     // Before FFmpeg sees an upload: its bytes are its type, an image's size is bounded.
     let mut checked = std::collections::BTreeSet::new();
-    for upload in request.scenes.iter().filter_map(|s| s.visual.upload()) {
+    for upload in request.scenes.iter().filter_map(|s| s.visual.upload()).chain(&request.music_track) {
         if checked.insert(&upload.path) {
             ffmpeg::check_upload(upload).await?;
         }
@@ -207,13 +210,20 @@ pub async fn compose(
         seed: request.seed,
         speech,
         subtitles: subtitles.as_deref(),
-        music: request.style.music == Music::Generated,
+        music: match (request.style.music, &request.music_track) {
+            (Music::None, _) => ffmpeg::Bed::Silent,
+            (Music::Track, Some(track)) => ffmpeg::Bed::Track(track),
+            // A track that is gone leaves the generated pad.
+            (Music::Track | Music::Generated, _) => ffmpeg::Bed::Generated,
+        },
+        pitch: request.style.voice_pitch.ratio(),
+        quality: request.quality,
         duration_secs,
         output: &video,
     };
     ffmpeg::compose(&composition, |done| on_progress(VOICE_DONE + done * (ENCODE_DONE - VOICE_DONE))).await?;
     let probe = ffmpeg::probe(&video).await?;
-    probe.check_tiktok_video(duration_secs)?;
+    probe.check_video(duration_secs, request.quality)?;
     // A frame a third in: past the hook's first words, captions on screen.
     let cover_timestamp_ms = (duration_secs * 1000.0 / 3.0) as u32;
     let thumbnail = work_dir.join("thumbnail.jpg");
@@ -267,6 +277,8 @@ mod tests {
             language: "en".into(),
             scenes: Planned::derived(SCRIPT, &Visual::Color("0x1e293b".into())),
             seed: 0,
+            music_track: None,
+            quality: ffmpeg::Quality::Final,
             captions,
             max_secs: 60.0,
         }
@@ -336,6 +348,8 @@ mod tests {
             language: "en".into(),
             scenes: planned.clone(),
             seed: 7,
+            music_track: None,
+            quality: ffmpeg::Quality::Final,
             captions,
             max_secs: 60.0,
         };
@@ -464,14 +478,12 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn the_music_stays_well_under_the_voice() {
-        // Speech, then three seconds of music alone before the fade-out.
-        let dir = std::env::temp_dir().join(format!("reelpilot-music-{}", uuid::Uuid::new_v4()));
-        let request = request(false);
-        let voiced = voice(&tts::Espeak, &request, &dir).await.unwrap();
+    /// Median momentary loudness of the voice and of the music alone, with
+    /// `request` spoken and four seconds of music after the speech.
+    async fn voice_over_music(request: &RenderRequest, dir: &Path) -> (f64, f64, Rendered) {
+        let voiced = voice(&tts::Espeak, request, dir).await.unwrap();
         let voiced = Voiced { duration_secs: voiced.speech_secs + 4.0, ..voiced };
-        let rendered = compose(&request, &voiced, &dir, &mut |_| {}).await.unwrap();
+        let rendered = compose(request, &voiced, dir, &mut |_| {}).await.unwrap();
         let momentary = ffmpeg::momentary_loudness(&rendered.video).await.unwrap();
         let median = |from: f64, to: f64| {
             let mut values: Vec<f64> =
@@ -479,10 +491,44 @@ mod tests {
             values.sort_by(f64::total_cmp);
             values[values.len() / 2]
         };
-        let speech = median(1.0, voiced.speech_secs - 0.5);
-        let music_alone = median(voiced.speech_secs + 1.0, voiced.speech_secs + 2.8);
+        (median(1.0, voiced.speech_secs - 0.5), median(voiced.speech_secs + 1.0, voiced.speech_secs + 2.8), rendered)
+    }
+
+    #[tokio::test]
+    async fn the_music_stays_well_under_the_voice() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-music-{}", uuid::Uuid::new_v4()));
+        let (speech, music_alone, _) = voice_over_music(&request(false), &dir).await;
         assert!(music_alone > -45.0, "the music plays: {music_alone} LUFS");
         assert!(speech - music_alone >= 10.0, "voice {speech} LUFS, music alone {music_alone} LUFS");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_projects_own_track_loops_levelled_under_a_lower_voice() {
+        let dir = std::env::temp_dir().join(format!("reelpilot-track-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A loud, short track: levelled down and looped to the video's length.
+        let track = dir.join("track.wav");
+        make("sine=f=330:d=3,volume=4", &["-ar", "44100"], &track);
+        let style = VideoStyle {
+            music: domain::media::style::Music::Track,
+            voice_pitch: domain::media::style::VoicePitch::Lower,
+            ..VideoStyle::default()
+        };
+        let with_track = RenderRequest {
+            style,
+            music_track: Some(Upload { path: track, kind: ffmpeg::MediaType::Wav }),
+            ..request(false)
+        };
+        let (speech, music_alone, rendered) = voice_over_music(&with_track, &dir.join("work")).await;
+        assert!(music_alone > -45.0, "the track plays past its own 3 s: {music_alone} LUFS");
+        assert!(speech - music_alone >= 10.0, "voice {speech} LUFS, track alone {music_alone} LUFS");
+        let (integrated, true_peak) = ffmpeg::loudness(&rendered.video).await.unwrap();
+        assert!((-15.0..=-13.0).contains(&integrated), "integrated loudness {integrated} LUFS");
+        assert!(true_peak <= -1.5, "true peak {true_peak} dBTP");
+        // The lower voice keeps its timing.
+        let natural = voice(&tts::Espeak, &request(false), &dir.join("natural")).await.unwrap();
+        assert!((rendered.duration_secs - (natural.speech_secs + 4.0)).abs() < 0.1, "{}", rendered.duration_secs);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -2,9 +2,9 @@
 
 use super::{RunView, meta_and_memo, slot_attributes, start_options, started, ui_url, unavailable};
 use crate::{ApiError, AppState};
-use temporal::render::{RenderProgress, RenderSlotInput};
+use temporal::render::{PreviewSlotInput, RenderProgress, RenderSlotInput};
 use temporalio_client::{WorkflowCancelOptions, WorkflowDescribeOptions};
-use workflows::RenderSlotWorkflow;
+use workflows::{PreviewSlotWorkflow, RenderSlotWorkflow};
 
 /// Starts (or joins) the render of the slot's current render version.
 pub async fn start_render(state: &AppState, slot: &entities::slots::Model) -> Result<RunView, ApiError> {
@@ -22,6 +22,24 @@ pub async fn start_render(state: &AppState, slot: &entities::slots::Model) -> Re
     };
     state.temporal.start_workflow(RenderSlotWorkflow::run, input, options).await.map_err(unavailable)?;
     tracing::info!(%workflow_id, "render workflow started");
+    Ok(started(state, &workflow_id))
+}
+
+/// Starts (or joins) the preview of the slot's current content version.
+pub async fn start_preview(state: &AppState, slot: &entities::slots::Model) -> Result<RunView, ApiError> {
+    let (meta, memo) = meta_and_memo();
+    let workflow_id = temporal::ids::slot_preview_workflow_id(slot.org_id, slot.id, slot.version);
+    let summary = format!("Preview slot (day {}, slot {}) v{}", slot.day_index + 1, slot.slot_index + 1, slot.version);
+    let options = start_options(state, &workflow_id, slot_attributes(slot), memo, summary);
+    let input = PreviewSlotInput {
+        org_id: slot.org_id,
+        project_id: slot.project_id,
+        slot_id: slot.id,
+        version: slot.version,
+        meta,
+    };
+    state.temporal.start_workflow(PreviewSlotWorkflow::run, input, options).await.map_err(unavailable)?;
+    tracing::info!(%workflow_id, "preview workflow started");
     Ok(started(state, &workflow_id))
 }
 

@@ -356,23 +356,168 @@ async fn renders_are_refused_for_drafts_bad_backgrounds_and_past_the_video_budge
 }
 
 #[tokio::test]
-async fn a_project_chooses_its_caption_preset_and_music_and_bad_choices_are_refused() {
+async fn a_project_chooses_its_caption_preset_music_and_voice_and_bad_choices_are_refused() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner").await;
     let org = app.create_org(&owner, "Styled").await;
     let project = app.create_project(&owner, org, json!({"name": "Looks"})).await;
     let path = format!("/api/orgs/{org}/projects/{project}");
     let view = json_body(app.get(&path, &owner).await).await;
-    let defaults = json!({"captions": "bold", "music": "generated", "voice_pace": "normal"});
+    let defaults = json!({"captions": "bold", "music": "generated", "music_track": null, "voice_pace": "normal",
+                          "voice_pitch": "natural"});
     assert_eq!(view["video_style"], defaults, "the defaults");
     let res =
         app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": {"captions": "boxed", "music": "none"}})));
     let view = json_body(res.await).await;
-    assert_eq!(view["video_style"], json!({"captions": "boxed", "music": "none", "voice_pace": "normal"}));
+    assert_eq!(
+        view["video_style"],
+        json!({"captions": "boxed", "music": "none", "music_track": null, "voice_pace": "normal", "voice_pitch": "natural"})
+    );
+    // The project's own track: an uploaded MP3 or WAV of this org, nothing else.
+    let upload = |content_type: &'static str, bytes: Vec<u8>| {
+        let request = app
+            .http
+            .post(app.url(&format!("/api/orgs/{org}/uploads?name=theme.wav")))
+            .bearer_auth(&owner.token)
+            .header("content-type", content_type)
+            .body(bytes);
+        async move { json_body(request.send().await.unwrap()).await["id"].as_str().unwrap().to_owned() }
+    };
+    let wav = upload("audio/wav", [&b"RIFF\x24\0\0\0WAVEfmt "[..], &[0; 52]].concat()).await;
+    let png =
+        upload("image/png", [&b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x0a\0\0\0\x0a"[..], &[0; 40]].concat()).await;
+    for track in [json!(null), json!(png), json!(Uuid::new_v4())] {
+        let style = json!({"music": "track", "music_track": track});
+        let res = app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": style}))).await;
+        assert_error(res, 422, "validation_failed").await;
+    }
+    let style = json!({"music": "track", "music_track": wav, "voice_pitch": "higher"});
+    let view = json_body(app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": style}))).await).await;
+    assert_eq!(
+        (&view["video_style"]["music_track"], &view["video_style"]["voice_pitch"]),
+        (&json!(wav), &json!("higher"))
+    );
     for bad in [json!({"captions": "neon"}), json!({"music": "loud"}), json!({"font": "Comic Sans"})] {
         let res = app.call("PATCH", &path, Some(&owner), Some(json!({"video_style": bad}))).await;
         let body = assert_error(res, 400, "invalid_body").await;
         assert!(body.to_string().contains("video_style"), "the error names the field: {body}");
     }
-    assert_eq!(json_body(app.get(&path, &owner).await).await["video_style"]["captions"], "boxed", "nothing changed");
+    assert_eq!(json_body(app.get(&path, &owner).await).await["video_style"]["music"], "track", "nothing changed");
+}
+
+/// A PNG of one colour, written by FFmpeg.
+fn png_of(dir: &Path, name: &str, colour: &str) -> Vec<u8> {
+    let path = dir.join(name);
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c={colour}:s=640x480"),
+            "-frames:v",
+            "1",
+        ])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(path).unwrap()
+}
+
+/// The mean colour of the top-left corner (clear of captions and cards) at `at` seconds.
+fn corner_rgb(video: &Path, at: f64) -> [u64; 3] {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-ss", &format!("{at:.2}"), "-i"])
+        .arg(video)
+        .args(["-frames:v", "1", "-vf", "crop=100:100:0:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    let pixels = out.stdout.chunks(3).count().max(1) as u64;
+    [0, 1, 2].map(|c| out.stdout.chunks(3).map(|p| p[c] as u64).sum::<u64>() / pixels)
+}
+
+#[tokio::test]
+async fn edited_scenes_rewrite_the_script_and_find_their_stills_in_the_library_by_name_and_tags() {
+    let app = TestApp::spawn().await;
+    let first = "Hold the knife like a pen, never like a hammer.";
+    let second = "Curl your fingers so the blade meets your knuckles.";
+    let third = "Then go and cook dinner on the beach tonight.";
+    let slot = approved_slot(&app, &format!("{first} {second} {third}"), json!({})).await;
+    let shown = json_body(app.get(&slot.path(""), &slot.owner).await).await;
+    assert_eq!(shown["shots"].as_array().unwrap().len(), 3, "derived from the script: {shown}");
+    let dir = crate::helpers::temp_dir("library");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The library: a blue still found by its file name, a green one by its tags.
+    for (name, tags, colour) in [("knife-work.png", "kitchen", "0x1133ee"), ("holiday.png", "beach, sea", "0x11cc33")] {
+        let res = app
+            .http
+            .post(app.url(&format!("/api/orgs/{}/uploads?name={name}&tags={tags}", slot.org)))
+            .bearer_auth(&slot.owner.token)
+            .header("content-type", "image/png")
+            .body(png_of(&dir, name, colour))
+            .send()
+            .await
+            .unwrap();
+        let asset = json_body(res).await;
+        assert_eq!(asset["name"], name, "{asset}");
+        assert!(asset["tags"].as_array().unwrap().len() == tags.split(',').count(), "{asset}");
+    }
+    let bad_tags = app
+        .http
+        .post(app.url(&format!(
+            "/api/orgs/{}/uploads?tags={}",
+            slot.org,
+            (0..11).map(|n| format!("t{n}")).collect::<Vec<_>>().join(",")
+        )))
+        .bearer_auth(&slot.owner.token)
+        .header("content-type", "image/png")
+        .body(png_of(&dir, "x.png", "red"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad_tags, 422, "validation_failed").await;
+
+    // Scenes a person wrote: their words become the script; mismatches and bad lists are refused.
+    let shots = json!([
+        {"text": first, "visual": "still", "search": ["knife"]},
+        {"text": second, "visual": "text_card", "search": []},
+        {"text": third, "visual": "still", "search": ["beach"]},
+    ]);
+    let refused = [
+        json!({"shots": shots, "script": "Something else that is long enough."}),
+        json!({"shots": []}),
+        json!({"shots": [{"text": first, "visual": "dance", "search": []}]}),
+        json!({"shots": [{"text": first, "visual": "still", "search": ["two words"]}]}),
+    ];
+    for body in refused {
+        let res = app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(body.clone())).await;
+        assert!(matches!(res.status().as_u16(), 400 | 422), "{body}: {}", res.status());
+    }
+    let edited =
+        json_body(app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(json!({"shots": shots}))).await).await;
+    assert_eq!(edited["script"], format!("{first} {second} {third}"));
+    assert_eq!(edited["shots"], shots, "kept as written");
+    assert_eq!(edited["status"], "draft", "an edit needs a new approval");
+    // A script edited on its own is cut again, the scenes' choices kept by position.
+    let rewritten = format!("{first} {second} Then cook dinner at the beach.");
+    let res = app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(json!({"script": rewritten}))).await;
+    let recut = json_body(res).await;
+    assert_eq!(recut["shots"][0]["visual"], "still");
+    assert_eq!(recut["shots"][2]["search"], json!(["beach"]));
+    assert_eq!(app.approve(&slot.path(""), &slot.owner).await.status(), 200);
+
+    app.post_json(&slot.path("/render"), &slot.owner, json!({})).await;
+    let (done, _) = wait_render(&app, &slot, |v| v["status"] != "rendering").await;
+    assert_eq!(done["status"], "rendered", "{done}");
+    let video = dir.join("video.mp4");
+    download(&app, done["video"]["url"].as_str().unwrap(), &video).await;
+    let duration = ffprobe(&video).await["format"]["duration"].as_str().unwrap().parse::<f64>().unwrap();
+    let [r, g, b] = corner_rgb(&video, 0.5);
+    assert!(b > 180 && r < 80 && g < 110, "the knife scene shows the blue still: rgb({r}, {g}, {b})");
+    let [r, g, b] = corner_rgb(&video, duration - 0.4);
+    assert!(g > 150 && r < 80 && b < 110, "the beach scene shows the green still: rgb({r}, {g}, {b})");
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -72,6 +72,8 @@ pub struct RenderSource {
     /// generated visual).
     pub shots: Vec<super::shots::Shot>,
     pub footage: Vec<Option<super::footage::Footage>>,
+    /// The project's music track, when its style plays one.
+    pub music_track: Option<assets::Model>,
 }
 
 /// The slot as the render of `version` sees it; `None` when that render was
@@ -88,29 +90,139 @@ pub async fn source(
     if slot.status != SlotStatus::Rendering || slot.render_version != version {
         return Ok(None);
     }
-    let project = project_in(&tx, slot.project_id).await?;
+    Ok(Some(source_in(&tx, slot).await?))
+}
+
+/// The slot as a preview of its content `version` sees it; `None` when
+/// the content changed since or the slot is a clip's (its clip is its video).
+pub async fn preview_source(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    version: i32,
+) -> Result<Option<RenderSource>, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    if slot.version != version || slot.clip_asset_id.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(source_in(&tx, slot).await?))
+}
+
+/// Whether a slot can be previewed now: it has a script to speak, and is
+/// not a highlight's clip.
+pub fn check_previewable(slot: &slots::Model) -> Result<(), DomainError> {
+    if slot.clip_asset_id.is_some() {
+        return Err(DomainError::Conflict("a highlight's slot is its clip; there is nothing to preview".into()));
+    }
+    if slot.script.trim().is_empty() {
+        return Err(DomainError::Conflict("the slot has no script to preview yet".into()));
+    }
+    Ok(())
+}
+
+/// Storage path (below the org prefix) of a content version's preview.
+pub fn preview_path(slot_id: Uuid, version: i32) -> String {
+    format!("slots/{slot_id}/preview/v{version}/video.mp4")
+}
+
+/// Records a preview of a content version (upserted by its key, so a
+/// retried preview keeps one row) and meters its bytes once.
+pub async fn record_preview(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot_id: Uuid,
+    version: i32,
+    video: RenderedFile,
+    duration_ms: i32,
+) -> Result<assets::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let slot = slot_in(&tx, slot_id).await?;
+    let now = Utc::now().fixed_offset();
+    let row = assets::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(tx.org_id()),
+        project_id: Set(Some(slot.project_id)),
+        slot_id: Set(Some(slot.id)),
+        kind: Set(PREVIEW_KIND.into()),
+        storage_key: Set(video.storage_key.clone()),
+        content_type: Set(video.content_type.clone()),
+        size_bytes: Set(video.size_bytes),
+        duration_ms: Set(Some(duration_ms)),
+        width: Set(Some(540)),
+        height: Set(Some(960)),
+        render_version: Set(version),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let columns = [assets::Column::SizeBytes, assets::Column::DurationMs, assets::Column::UpdatedAt];
+    let asset = crate::media::assets::upsert_by_key(&tx, row, &columns).await?;
+    let source = format!("preview:{slot_id}:v{version}");
+    let bytes = crate::usage::llm_usage::entry(
+        &tx,
+        Some(slot.project_id),
+        "storage_bytes",
+        video.size_bytes,
+        source.clone(),
+        format!("{source}:storage_bytes"),
+    );
+    crate::usage::llm_usage::meter_once(&tx, [bytes]).await?;
+    tx.commit().await?;
+    Ok(asset)
+}
+
+/// Assets of previews are of this kind; `render_version` holds the content version.
+pub const PREVIEW_KIND: &str = "preview";
+
+/// The stored preview of the slot's current content, if one was made.
+pub async fn current_preview(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    slot: &slots::Model,
+) -> Result<Option<assets::Model>, DomainError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let tx = scope.begin(db).await?;
+    Ok(tx
+        .find::<assets::Entity>()
+        .filter(assets::Column::SlotId.eq(slot.id))
+        .filter(assets::Column::Kind.eq(PREVIEW_KIND))
+        .filter(assets::Column::RenderVersion.eq(slot.version))
+        .one(&*tx)
+        .await?)
+}
+
+/// What a render or preview of `slot` reads, in one transaction.
+async fn source_in(tx: &TenantTxn, slot: slots::Model) -> Result<RenderSource, DomainError> {
+    let project = project_in(tx, slot.project_id).await?;
     let asset = async |id: Option<Uuid>| match id {
-        Some(id) => tx.find_by_id::<assets::Entity>(id).one(&*tx).await,
+        Some(id) => tx.find_by_id::<assets::Entity>(id).one(&**tx).await,
         None => Ok(None),
     };
     let background = asset(slot.background_asset_id).await?;
     let clip = asset(slot.clip_asset_id).await?;
+    let style = super::style::VideoStyle::of(&project.video_style);
+    let music_track = match style.music {
+        super::style::Music::Track => asset(style.music_track).await?,
+        _ => None,
+    };
     let shots = super::shots::of_slot(&slot.script, &slot.shots);
     // The slot's own media comes first; without it, the library is searched.
     let footage = match (&background, &clip) {
         (None, None) => super::footage::find(&tx, &shots).await?,
         _ => vec![None; shots.len()],
     };
-    Ok(Some(RenderSource {
+    Ok(RenderSource {
         shots,
         footage,
         max_video_seconds: Budgets::of(&project).max_video_seconds(),
-        style: super::style::VideoStyle::of(&project.video_style),
+        style,
+        music_track,
         language: project.language.clone(),
         background,
         clip,
         slot,
-    }))
+    })
 }
 
 /// A file a render stored.

@@ -29,6 +29,9 @@ pub enum Music {
     Generated,
     /// The voice alone.
     None,
+    /// The project's own track (`music_track`, an uploaded MP3 or WAV),
+    /// looped to the video's length, levelled, faded and ducked the same way.
+    Track,
 }
 
 /// How fast the voice speaks.
@@ -52,12 +55,37 @@ impl VoicePace {
     }
 }
 
+/// How high the voice sounds: Piper's one English voice (and espeak-ng's)
+/// shifted, its formants kept so it stays natural, its timing unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VoicePitch {
+    Lower,
+    #[default]
+    Natural,
+    Higher,
+}
+
+impl VoicePitch {
+    /// The frequency ratio the voice is shifted by (1 for none).
+    pub fn ratio(self) -> f64 {
+        match self {
+            VoicePitch::Lower => 0.89,
+            VoicePitch::Natural => 1.0,
+            VoicePitch::Higher => 1.12,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct VideoStyle {
     pub captions: CaptionPreset,
     pub music: Music,
+    /// The uploaded MP3 or WAV played when `music` is `track`.
+    pub music_track: Option<uuid::Uuid>,
     pub voice_pace: VoicePace,
+    pub voice_pitch: VoicePitch,
 }
 
 impl VideoStyle {
@@ -80,5 +108,6 @@ mod tests {
         assert_eq!(VideoStyle::of(&json!({"music": "none"})).music, Music::None);
         assert_eq!(VideoStyle::of(&json!({"voice_pace": "brisk"})).voice_pace.length_scale(), 0.88);
         assert_eq!(VideoStyle::of(&json!("garbage")), VideoStyle::default());
+        assert_eq!(VideoStyle::of(&json!({"voice_pitch": "lower"})).voice_pitch.ratio(), 0.89);
     }
 }

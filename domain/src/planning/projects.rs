@@ -173,6 +173,15 @@ pub async fn update(
         project.autopilot = Set(autopilot);
     }
     if let Some(style) = changes.video_style {
+        if style.music == crate::media::style::Music::Track {
+            let track = match style.music_track {
+                Some(id) => tx.find_by_id::<entities::assets::Entity>(id).one(&*tx).await?,
+                None => None,
+            };
+            if !track.is_some_and(|a| a.kind == "upload" && a.content_type.starts_with("audio/")) {
+                return Err(DomainError::invalid("video_style", "music from a track needs an uploaded MP3 or WAV"));
+            }
+        }
         project.video_style = Set(serde_json::json!(style));
     }
     if let Some(gates) = changes.gates {

@@ -187,16 +187,40 @@ describe("ProjectPage", () => {
     await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
     await screen.findByText("Saved");
     expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({
-      video_style: { captions: "clean", music: "generated", voice_pace: "brisk" },
+      video_style: { captions: "clean", music: "generated", music_track: null, voice_pace: "brisk", voice_pitch: "natural" },
+    });
+  });
+
+  it("uploads the project's own music track and saves it with a lower voice", async () => {
+    let named: string | null = null;
+    const calls = api({
+      "POST /api/orgs/org-1/uploads": (_: unknown, url: URL) => {
+        named = url.searchParams.get("name");
+        return { id: "track-1", kind: "upload", content_type: "audio/wav", size_bytes: 9, name: "theme.wav", tags: [] };
+      },
+      [`PATCH ${PROJECT}`]: (body: object) => ({ ...aProject(), ...body }),
+    });
+    renderProject("admin");
+    await userEvent.selectOptions(await screen.findByLabelText("Music"), "track");
+    await userEvent.selectOptions(screen.getByLabelText("Voice pitch"), "lower");
+    // The fake API reads bodies as JSON, so the "sound" is a JSON string.
+    await userEvent.upload(screen.getByLabelText("Music track"), new File(['"wav"'], "theme.wav", { type: "audio/wav" }));
+    expect(await screen.findByText(/Uploaded theme.wav/)).toBeInTheDocument();
+    expect(named).toBe("theme.wav");
+    await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    await screen.findByText("Saved");
+    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({
+      video_style: { captions: "bold", music: "track", music_track: "track-1", voice_pace: "normal", voice_pitch: "lower" },
     });
   });
 
   it("shows a viewer the video style as words", async () => {
-    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none", voice_pace: "relaxed" } }) });
+    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none", voice_pace: "relaxed", voice_pitch: "higher" } }) });
     renderProject("viewer");
     expect(await screen.findByText("Boxed: white words on a dark box, the spoken word in yellow")).toBeInTheDocument();
     expect(screen.getByText("No music, the voice alone")).toBeInTheDocument();
     expect(screen.getByText("Relaxed")).toBeInTheDocument();
+    expect(screen.getByText("Higher")).toBeInTheDocument();
   });
 
   it("shows the API's refusal next to the field it names", async () => {

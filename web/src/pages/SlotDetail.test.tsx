@@ -30,6 +30,7 @@ function slot(overrides: Partial<Schemas["SlotView"]> = {}): Schemas["SlotView"]
     version: 3,
     prompt_versions: {},
     render_version: 0,
+    shots: [{ text: "Start with the pan you use most.", visual: "footage", search: ["pan"] }],
     ...overrides,
   };
 }
@@ -225,9 +226,50 @@ describe("SlotDetail content", () => {
     await waitFor(() => expect(calls.find((c) => c.path === `${SLOT}/reject`)?.body).toEqual({ reason: "off brand" }));
   });
 
-  it("uploads a background as raw bytes and chooses it", async () => {
+  it("shows the scenes and saves edited ones, whose words become the script", async () => {
+    const shots = [
+      { text: "Start with the pan you use most.", visual: "footage", search: ["pan"] },
+      { text: "Then give the rest away.", visual: "text_card", search: [] },
+    ];
     const calls = fakeSlot({
-      "POST /api/orgs/org-1/uploads": { ...video, id: "upload-1", kind: "upload", content_type: "image/png" },
+      [`GET ${SLOT}`]: slot({ script: "Start with the pan you use most. Then give the rest away.", shots: shots as never }),
+      [`PATCH ${SLOT}`]: slot(),
+    });
+    renderSlot();
+    const card = (await screen.findByRole("heading", { name: "Scenes" })).closest("div")!.parentElement!;
+    expect(within(card).getByText(/Scene 2 · Text card/)).toBeInTheDocument();
+    expect(within(card).getByText(/finds “pan”/)).toBeInTheDocument();
+    await userEvent.click(within(card).getByRole("button", { name: "Edit scenes" }));
+    await userEvent.selectOptions(screen.getByLabelText("Scene 1 shows"), "still");
+    const search = screen.getByLabelText("Scene 1 search words");
+    await userEvent.clear(search);
+    await userEvent.type(search, "frying  pan");
+    await userEvent.click(screen.getByRole("button", { name: "Remove scene 2" }));
+    const words = screen.getByLabelText("Scene 1 words");
+    await userEvent.clear(words);
+    await userEvent.type(words, "One good pan is all you need.");
+    await userEvent.click(screen.getByRole("button", { name: "Save scenes" }));
+    await waitFor(() =>
+      expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({
+        shots: [{ text: "One good pan is all you need.", visual: "still", search: ["frying", "pan"] }],
+      }),
+    );
+  });
+
+  it("shows a highlight's scenes without offering to edit them", async () => {
+    fakeSlot({ [`GET ${SLOT}`]: slot({ clip_asset_id: "clip-1" }) });
+    renderSlot();
+    await screen.findByRole("heading", { name: "Scenes" });
+    expect(screen.queryByRole("button", { name: "Edit scenes" })).not.toBeInTheDocument();
+  });
+
+  it("uploads a background as raw bytes, named by its file, and chooses it", async () => {
+    let named: string | null = null;
+    const calls = fakeSlot({
+      "POST /api/orgs/org-1/uploads": (_: unknown, url: URL) => {
+        named = url.searchParams.get("name");
+        return { ...video, id: "upload-1", kind: "upload", content_type: "image/png" };
+      },
       [`PUT ${SLOT}/background`]: slot({ background_asset_id: "upload-1" }),
     });
     renderSlot();
@@ -236,6 +278,7 @@ describe("SlotDetail content", () => {
     await userEvent.upload(await screen.findByLabelText("Background image or clip"), file);
     await waitFor(() => expect(calls.find((c) => c.method === "PUT")?.body).toEqual({ asset_id: "upload-1" }));
     expect(calls.find((c) => c.path === "/api/orgs/org-1/uploads")?.body).toBe("png bytes");
+    expect(named).toBe("bg.png");
   });
 });
 

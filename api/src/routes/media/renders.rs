@@ -27,7 +27,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(show_render, start_render, cancel_render)).routes(routes!(set_background))
+    OpenApiRouter::new()
+        .routes(routes!(show_render, start_render, cancel_render))
+        .routes(routes!(show_preview, start_preview))
+        .routes(routes!(set_background))
 }
 
 /// The render of a slot as a progress bar and player need it.
@@ -88,6 +91,89 @@ async fn render_view(state: &AppState, ctx: &OrgCtx, slot: slots::Model) -> Resu
         cover_timestamp_ms,
         run,
     })
+}
+
+/// Where the preview of a slot's current content is.
+#[derive(Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PreviewStatus {
+    /// None made (or the content changed since the last one).
+    None,
+    Rendering,
+    Ready,
+    Failed,
+}
+
+/// The 540x960 preview of a slot's current content.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PreviewView {
+    slot_id: Uuid,
+    /// The slot's content version the preview shows.
+    version: i32,
+    status: PreviewStatus,
+    /// 0 to 1 while rendering, from the preview's last heartbeat.
+    progress: Option<f64>,
+    video: Option<AssetView>,
+    /// The preview's run, once one started.
+    run: Option<RunView>,
+}
+
+async fn preview_view(state: &AppState, ctx: &OrgCtx, slot: &slots::Model) -> Result<PreviewView, ApiError> {
+    let scope = ctx.authorize(Action::Read)?;
+    let view = |status, progress, video, run| PreviewView {
+        slot_id: slot.id,
+        version: slot.version,
+        status,
+        progress,
+        video,
+        run,
+    };
+    if let Some(asset) = domain::media::rendering::current_preview(&state.db, &scope, slot).await? {
+        return Ok(view(PreviewStatus::Ready, Some(1.0), Some(asset_view(state, asset).await?), None));
+    }
+    let workflow_id = temporal::ids::slot_preview_workflow_id(slot.org_id, slot.id, slot.version);
+    let (run, progress) = runs::describe_render(state, &workflow_id).await;
+    let status = match run.status.as_str() {
+        "running" => PreviewStatus::Rendering,
+        "failed" | "terminated" | "timedout" | "canceled" => PreviewStatus::Failed,
+        _ => PreviewStatus::None,
+    };
+    let progress = (status == PreviewStatus::Rendering).then(|| progress.unwrap_or(0.0));
+    let run = (status != PreviewStatus::None).then_some(run);
+    Ok(view(status, progress, None, run))
+}
+
+/// The preview of the slot's current content: its status, progress while
+/// it renders, and the video once ready.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/slots/{slot_id}/preview", tag = "renders", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 200, body = PreviewView), ErrorResponses))]
+async fn show_preview(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id }): ApiPath<SlotPath>,
+) -> Result<ApiJson<PreviewView>, ApiError> {
+    let slot = domain::planning::slots::get(&state.db, &ctx.authorize(Action::Read)?, slot_id).await?;
+    Ok(ApiJson(preview_view(&state, &ctx, &slot).await?))
+}
+
+/// Makes a fast 540x960 preview of the slot's current content (editor and
+/// up), with the final render's scenes, captions, voice and music; any
+/// slot with a script, before or after approval. Asking again for the
+/// same content joins the running preview or answers with the one made.
+#[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/preview", tag = "renders", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), responses((status = 202, body = PreviewView), ErrorResponses))]
+async fn start_preview(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiPath(SlotPath { slot_id }): ApiPath<SlotPath>,
+) -> Result<(StatusCode, ApiJson<PreviewView>), ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    let slot = domain::planning::slots::get(&state.db, &scope, slot_id).await?;
+    domain::media::rendering::check_previewable(&slot)?;
+    if domain::media::rendering::current_preview(&state.db, &scope, &slot).await?.is_none() {
+        runs::start_preview(&state, &slot).await?;
+    }
+    Ok((StatusCode::ACCEPTED, ApiJson(preview_view(&state, &ctx, &slot).await?)))
 }
 
 /// The slot's render: status, progress while it runs, and the video and

@@ -30,8 +30,15 @@ const VOICE_PACES: Record<Schemas["VoicePace"], string> = {
   brisk: "Brisk",
 };
 
+const VOICE_PITCHES: Record<Schemas["VoicePitch"], string> = {
+  lower: "Lower",
+  natural: "Natural",
+  higher: "Higher",
+};
+
 const MUSIC: Record<Schemas["Music"], string> = {
   generated: "A soft generated bed, quieter while the voice speaks",
+  track: "Your own track (MP3 or WAV), quieter while the voice speaks",
   none: "No music, the voice alone",
 };
 
@@ -50,7 +57,9 @@ interface SettingsForm {
   post_mode: string;
   captions: Schemas["CaptionPreset"];
   music: Schemas["Music"];
+  music_track: string | null;
   voice_pace: Schemas["VoicePace"];
+  voice_pitch: Schemas["VoicePitch"];
   tiktok_account_id: string;
   llm_budget_dollars: string;
   monthly_video_seconds: string;
@@ -79,7 +88,9 @@ function formOf(project: Project): SettingsForm {
     post_mode: project.post_mode,
     captions: project.video_style.captions,
     music: project.video_style.music,
+    music_track: project.video_style.music_track ?? null,
     voice_pace: project.video_style.voice_pace,
+    voice_pitch: project.video_style.voice_pitch,
     tiktok_account_id: project.tiktok_account_id ?? "",
     llm_budget_dollars: llm == null ? "" : String(llm / 1_000_000),
     monthly_video_seconds: limitText(project.budgets.monthly_video_seconds),
@@ -117,8 +128,15 @@ function changesOf(project: Project, form: SettingsForm): Schemas["ProjectPatch"
     patch.budgets = budgets;
   }
   const style = project.video_style;
-  if (form.captions !== style.captions || form.music !== style.music || form.voice_pace !== style.voice_pace) {
-    patch.video_style = { captions: form.captions, music: form.music, voice_pace: form.voice_pace };
+  const chosen = {
+    captions: form.captions,
+    music: form.music,
+    music_track: form.music_track,
+    voice_pace: form.voice_pace,
+    voice_pitch: form.voice_pitch,
+  };
+  if ((Object.keys(chosen) as (keyof typeof chosen)[]).some((key) => chosen[key] !== (style[key] ?? null))) {
+    patch.video_style = chosen;
   }
   const account = form.tiktok_account_id || null;
   if (account !== (project.tiktok_account_id ?? null)) patch.tiktok_account_id = account;
@@ -145,6 +163,56 @@ export function ProjectSettings({ project }: { project: Project }) {
         <SettingsSummary project={project} accounts={accounts.data} />
       )}
     </Card>
+  );
+}
+
+/** Uploads the project's music track; the project keeps the upload's id. */
+function MusicTrackField({
+  track,
+  onUploaded,
+  error,
+}: {
+  track: string | null;
+  onUploaded: (assetId: string) => void;
+  error?: string;
+}) {
+  const { orgId } = useOrg();
+  const upload = useMutation({
+    mutationFn: (file: File) =>
+      call(
+        client.POST("/api/orgs/{org_id}/uploads", {
+          params: { path: { org_id: orgId }, query: { name: file.name } },
+          // The API takes the raw bytes, typed by their content type.
+          body: file as never,
+          bodySerializer: (body) => body,
+          headers: { "content-type": file.type || "application/octet-stream" },
+        }),
+      ),
+    onSuccess: (asset) => onUploaded(asset.id),
+  });
+  return (
+    <div className="space-y-1">
+      <Field
+        label="Music track"
+        hint={track ? "A track is chosen; upload another to replace it." : "MP3 or WAV; it loops to the video's length."}
+        error={error}
+      >
+        {(id) => (
+          <Input
+            id={id}
+            type="file"
+            accept="audio/mpeg,audio/wav"
+            disabled={upload.isPending}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) upload.mutate(file);
+            }}
+          />
+        )}
+      </Field>
+      {upload.isSuccess && <p className="text-xs text-slate-600">Uploaded {upload.data.name ?? "the track"}; save to use it.</p>}
+      {upload.error && <ErrorMessage error={upload.error} />}
+    </div>
   );
 }
 
@@ -291,6 +359,21 @@ function SettingsEditor({ project, accounts }: { project: Project; accounts: Acc
               </Select>
             )}
           </Field>
+          <Field label="Voice pitch" hint="Shifted with the voice's character kept; its timing does not change">
+            {(id) => (
+              <Select
+                id={id}
+                value={form.voice_pitch}
+                onChange={(e) => update({ voice_pitch: e.target.value as Schemas["VoicePitch"] })}
+              >
+                {Object.entries(VOICE_PITCHES).map(([pitch, label]) => (
+                  <option key={pitch} value={pitch}>
+                    {label}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
           <Field label="Music">
             {(id) => (
               <Select id={id} value={form.music} onChange={(e) => update({ music: e.target.value as Schemas["Music"] })}>
@@ -302,6 +385,9 @@ function SettingsEditor({ project, accounts }: { project: Project; accounts: Acc
               </Select>
             )}
           </Field>
+          {form.music === "track" && (
+            <MusicTrackField track={form.music_track} onUploaded={(id) => update({ music_track: id })} error={error("video_style")} />
+          )}
         </div>
       </fieldset>
 
@@ -385,6 +471,7 @@ function SettingsSummary({ project, accounts }: { project: Project; accounts: Ac
     ["Captions", CAPTION_PRESETS[project.video_style.captions]],
     ["Music", MUSIC[project.video_style.music]],
     ["Voice pace", VOICE_PACES[project.video_style.voice_pace]],
+    ["Voice pitch", VOICE_PITCHES[project.video_style.voice_pitch]],
     ["TikTok account", !project.tiktok_account_id ? "None" : accounts ? (account?.display_name ?? "An account no longer listed") : "…"],
     ["Monthly LLM budget", limit(project.budgets.monthly_llm_micros, formatDollars)],
     ["Monthly video seconds", limit(project.budgets.monthly_video_seconds)],

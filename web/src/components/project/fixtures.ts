@@ -17,7 +17,7 @@ export function aProject(overrides: Partial<Schemas["ProjectView"]> = {}): Schem
     brand_voice: "Warm and precise.",
     tiktok_account_id: null,
     post_mode: "direct",
-    video_style: { captions: "bold", music: "generated", voice_pace: "normal" },
+    video_style: { captions: "bold", music: "generated", voice_pace: "normal", voice_pitch: "natural" },
     created_at: "2026-11-01T10:00:00Z",
     ...overrides,
   };

@@ -22,7 +22,8 @@ export function BackgroundCard({ slot }: { slot: Slot }) {
     const asset = file
       ? await call(
           client.POST("/api/orgs/{org_id}/uploads", {
-            params: { path: { org_id: orgId } },
+            // Named by its file, so scenes of other slots can find it in the library.
+            params: { path: { org_id: orgId }, query: { name: file.name } },
             // The API takes the raw bytes, typed by their content type.
             body: file as never,
             bodySerializer: (body) => body,
