@@ -66,6 +66,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
     ("DELETE", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::EditContent)),
     ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),

@@ -521,3 +521,50 @@ async fn edited_scenes_rewrite_the_script_and_find_their_stills_in_the_library_b
     assert!(g > 150 && r < 80 && b < 110, "the beach scene shows the green still: rgb({r}, {g}, {b})");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_draft_gets_a_fast_low_resolution_preview_of_its_current_content() {
+    let app = TestApp::spawn().await;
+    let slot = approved_slot(&app, "Salt the water like the sea. That is the whole trick.", json!({})).await;
+    // Back to draft: previews are for content not yet approved, too.
+    let res = app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(json!({"hook": "Salt it properly"}))).await;
+    let edited = json_body(res).await;
+    assert_eq!(edited["status"], "draft");
+    let version = edited["version"].as_i64().unwrap();
+    let view = json_body(app.get(&slot.path("/preview"), &slot.owner).await).await;
+    assert_eq!((view["status"].as_str(), view["version"].as_i64()), (Some("none"), Some(version)), "{view}");
+
+    let res = app.post_json(&slot.path("/preview"), &slot.owner, json!({})).await;
+    assert_eq!(res.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let ready = loop {
+        let view = json_body(app.get(&slot.path("/preview"), &slot.owner).await).await;
+        if view["status"] == "ready" {
+            break view;
+        }
+        assert!(matches!(view["status"].as_str(), Some("rendering" | "none")), "{view}");
+        assert!(Instant::now() < deadline, "the preview never got ready: {view}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let dir = crate::helpers::temp_dir("preview");
+    std::fs::create_dir_all(&dir).unwrap();
+    let video = dir.join("preview.mp4");
+    download(&app, ready["video"]["url"].as_str().unwrap(), &video).await;
+    let probe = ffprobe(&video).await;
+    let stream = probe["streams"].as_array().unwrap().iter().find(|s| s["codec_name"] == "h264").unwrap().clone();
+    assert_eq!((stream["width"].as_i64(), stream["height"].as_i64()), (Some(540), Some(960)), "{probe}");
+    // The slot itself did not move: still a draft, no render started, no video seconds used.
+    let shown = json_body(app.get(&slot.path(""), &slot.owner).await).await;
+    assert_eq!((shown["status"].as_str(), shown["render_version"].as_i64()), (Some("draft"), Some(0)));
+    assert_eq!(ledger_total(&app, "video_seconds").await, 0);
+    // Asking again for the same content answers with the same preview; new content needs a new one.
+    let again = json_body(app.post_json(&slot.path("/preview"), &slot.owner, json!({})).await).await;
+    assert_eq!((again["status"].as_str(), &again["video"]["id"]), (Some("ready"), &ready["video"]["id"]));
+    app.call("PATCH", &slot.path(""), Some(&slot.owner), Some(json!({"hook": "Salt it like the sea"}))).await;
+    let stale = json_body(app.get(&slot.path("/preview"), &slot.owner).await).await;
+    assert_eq!(stale["status"], "none", "{stale}");
+    // A viewer may watch but not make one.
+    let viewer = app.member(slot.org, &slot.owner, "viewer").await;
+    assert_error(app.post_json(&slot.path("/preview"), &viewer, json!({})).await, 403, "forbidden").await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

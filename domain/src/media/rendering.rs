@@ -209,7 +209,7 @@ async fn source_in(tx: &TenantTxn, slot: slots::Model) -> Result<RenderSource, D
     let shots = super::shots::of_slot(&slot.script, &slot.shots);
     // The slot's own media comes first; without it, the library is searched.
     let footage = match (&background, &clip) {
-        (None, None) => super::footage::find(&tx, &shots).await?,
+        (None, None) => super::footage::find(tx, &shots).await?,
         _ => vec![None; shots.len()],
     };
     Ok(RenderSource {

@@ -1043,6 +1043,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_id}/slots/{slot_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The preview of the slot's current content: its status, progress while
+         *     it renders, and the video once ready.
+         */
+        get: operations["renders_show_preview"];
+        put?: never;
+        /**
+         * Makes a fast 540x960 preview of the slot's current content (editor and
+         *     up), with the final render's scenes, captions, voice and music; any
+         *     slot with a script, before or after approval. Asking again for the
+         *     same content joins the running preview or answers with the one made.
+         */
+        post: operations["renders_start_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_id}/slots/{slot_id}/publish": {
         parameters: {
             query?: never;
@@ -1519,8 +1545,12 @@ export interface components {
              *     source) or clip (a highlight cut from one).
              */
             kind: string;
+            /** @description An upload's file name, when its uploader gave one. */
+            name?: string | null;
             /** Format: int64 */
             size_bytes: number;
+            /** @description The tags scenes find an upload by. */
+            tags: string[];
             /** @description A link to the bytes, valid for an hour; supports Range requests. */
             url: string;
             /** Format: date-time */
@@ -1873,7 +1903,7 @@ export interface components {
          * @description What plays under the voice.
          * @enum {string}
          */
-        Music: "generated" | "none";
+        Music: "generated" | "none" | "track";
         NewImportInput: {
             /** Format: uuid */
             project_id: string;
@@ -2080,6 +2110,29 @@ export interface components {
             slot_id: string;
             /** Format: int64 */
             views: number;
+        };
+        /**
+         * @description Where the preview of a slot's current content is.
+         * @enum {string}
+         */
+        PreviewStatus: "none" | "rendering" | "ready" | "failed";
+        /** @description The 540x960 preview of a slot's current content. */
+        PreviewView: {
+            /**
+             * Format: double
+             * @description 0 to 1 while rendering, from the preview's last heartbeat.
+             */
+            progress?: number | null;
+            run?: null | components["schemas"]["RunView"];
+            /** Format: uuid */
+            slot_id: string;
+            status: components["schemas"]["PreviewStatus"];
+            /**
+             * Format: int32
+             * @description The slot's content version the preview shows.
+             */
+            version: number;
+            video?: null | components["schemas"]["AssetView"];
         };
         /** @description A new project; everything but the name has a default. */
         ProjectInput: {
@@ -2375,6 +2428,14 @@ export interface components {
             last_seen_at: string;
             user_agent: string;
         };
+        /** @description One scene of a slot's video. */
+        Shot: {
+            /** @description Up to four words to find footage or images by. */
+            search?: string[];
+            /** @description The words of the script this scene covers. */
+            text: string;
+            visual: components["schemas"]["VisualKind"];
+        };
         SlotEditInput: {
             /** @description 1 to 2200 characters. */
             caption?: string | null;
@@ -2385,6 +2446,11 @@ export interface components {
             hook?: string | null;
             /** @description 20 to 2000 characters. */
             script?: string | null;
+            /**
+             * @description The scenes (1 to 12); their words become the script. With `script`
+             *     too, both must say the same words.
+             */
+            shots?: components["schemas"]["Shot"][] | null;
         };
         /**
          * @description draft -> approved -> rendering -> rendered -> publish_approved ->
@@ -2439,6 +2505,11 @@ export interface components {
             /** Format: date-time */
             scheduled_at: string;
             script: string;
+            /**
+             * @description The script cut into scenes, each with its visual and search words
+             *     (derived from the script for slots drafted before shot lists).
+             */
+            shots: components["schemas"]["Shot"][];
             /** Format: int32 */
             slot_index: number;
             status: components["schemas"]["SlotStatus"];
@@ -2538,8 +2609,16 @@ export interface components {
             captions: components["schemas"]["CaptionPreset"];
             /** @default generated */
             music: components["schemas"]["Music"];
+            /**
+             * Format: uuid
+             * @description The uploaded MP3 or WAV played when `music` is `track`.
+             * @default null
+             */
+            music_track: string | null;
             /** @default normal */
             voice_pace: components["schemas"]["VoicePace"];
+            /** @default natural */
+            voice_pitch: components["schemas"]["VoicePitch"];
         };
         VideoView: {
             caption: string;
@@ -2566,10 +2645,21 @@ export interface components {
             video: components["schemas"]["AssetView"];
         };
         /**
+         * @description What a scene shows behind the captions.
+         * @enum {string}
+         */
+        VisualKind: "footage" | "still" | "gradient" | "text_card";
+        /**
          * @description How fast the voice speaks.
          * @enum {string}
          */
         VoicePace: "relaxed" | "normal" | "brisk";
+        /**
+         * @description How high the voice sounds: Piper's one English voice (and espeak-ng's)
+         *     shifted, its formants kept so it stays natural, its timing unchanged.
+         * @enum {string}
+         */
+        VoicePitch: "lower" | "natural" | "higher";
         /** @description A word and when it is said. */
         WordView: {
             /** Format: int64 */
@@ -12146,6 +12236,284 @@ export interface operations {
             };
         };
     };
+    renders_show_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                slot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    renders_start_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                slot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     pipeline_publish: {
         parameters: {
             query?: never;
@@ -14240,7 +14608,12 @@ export interface operations {
     };
     media_upload: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The file's name (at most 200 characters; directories are dropped). */
+                name?: string;
+                /** @description Comma-separated tags, at most 10 of at most 30 characters. */
+                tags?: string;
+            };
             header?: never;
             path: {
                 org_id: string;

@@ -40,6 +40,7 @@ function imp(id: string, extra: Partial<Import> = {}): Import {
 
 const SOURCE: Schemas["AssetView"] = {
   id: "asset-1",
+  tags: [],
   kind: "video",
   content_type: "video/mp4",
   size_bytes: 50_000_000,

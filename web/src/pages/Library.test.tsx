@@ -9,6 +9,7 @@ import { Library, VIDEOS_PAGE } from "./Library";
 function asset(kind: string, url: string, direct_url: string | null): Schemas["AssetView"] {
   return {
     id: `${kind}-${url}`,
+    tags: [],
     kind,
     content_type: kind === "video" ? "video/mp4" : "image/jpeg",
     size_bytes: 1000,

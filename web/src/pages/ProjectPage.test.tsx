@@ -215,7 +215,7 @@ describe("ProjectPage", () => {
   });
 
   it("shows a viewer the video style as words", async () => {
-    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none", voice_pace: "relaxed", voice_pitch: "higher" } }) });
+    api({ [`GET ${PROJECT}`]: aProject({ video_style: { captions: "boxed", music: "none", music_track: null, voice_pace: "relaxed", voice_pitch: "higher" } }) });
     renderProject("viewer");
     expect(await screen.findByText("Boxed: white words on a dark box, the spoken word in yellow")).toBeInTheDocument();
     expect(screen.getByText("No music, the voice alone")).toBeInTheDocument();

@@ -30,7 +30,7 @@ function slot(overrides: Partial<Schemas["SlotView"]> = {}): Schemas["SlotView"]
     version: 3,
     prompt_versions: {},
     render_version: 0,
-    shots: [{ text: "Start with the pan you use most.", visual: "footage", search: ["pan"] }],
+    shots: [],
     ...overrides,
   };
 }
@@ -64,6 +64,7 @@ function gate(overrides: Partial<Schemas["GateView"]> = {}): Schemas["GateView"]
 
 const video: Schemas["AssetView"] = {
   id: "video-1",
+  tags: [],
   kind: "video",
   content_type: "video/mp4",
   size_bytes: 3_460_000,
@@ -80,6 +81,7 @@ function fakeSlot(routes: Record<string, unknown> = {}) {
     [`GET ${SLOT}`]: slot(),
     [`GET ${SLOT}/render`]: render(),
     [`GET ${SLOT}/pipeline`]: pipeline(),
+    [`GET ${SLOT}/preview`]: { slot_id: "slot-1", version: 3, status: "none" },
     ...routes,
   });
 }
@@ -256,8 +258,30 @@ describe("SlotDetail content", () => {
     );
   });
 
+  it("makes a preview of a draft and plays it once ready", async () => {
+    let asked = 0;
+    const ready = {
+      slot_id: "slot-1",
+      version: 3,
+      status: "ready",
+      progress: 1,
+      video: { ...video, id: "preview-1", kind: "preview", url: "/preview.mp4", direct_url: null },
+    };
+    const calls = fakeSlot({
+      [`GET ${SLOT}/preview`]: () => (asked++ < 1 ? { slot_id: "slot-1", version: 3, status: "none" } : asked < 3 ? { slot_id: "slot-1", version: 3, status: "rendering", progress: 0.4 } : ready),
+      [`POST ${SLOT}/preview`]: { slot_id: "slot-1", version: 3, status: "rendering", progress: 0 },
+    });
+    renderSlot();
+    await userEvent.click(await screen.findByRole("button", { name: "Make a preview" }));
+    expect(await screen.findByLabelText("Preview video", {}, { timeout: 5000 })).toHaveAttribute("src", "/preview.mp4");
+    expect(calls.filter((c) => c.method === "POST" && c.path.endsWith("/preview"))).toHaveLength(1);
+    expect(screen.queryByRole("button", { name: "Make a preview" })).not.toBeInTheDocument();
+  });
+
   it("shows a highlight's scenes without offering to edit them", async () => {
-    fakeSlot({ [`GET ${SLOT}`]: slot({ clip_asset_id: "clip-1" }) });
+    fakeSlot({
+      [`GET ${SLOT}`]: slot({ clip_asset_id: "clip-1", shots: [{ text: "Said in the clip.", visual: "footage", search: [] }] }),
+    });
     renderSlot();
     await screen.findByRole("heading", { name: "Scenes" });
     expect(screen.queryByRole("button", { name: "Edit scenes" })).not.toBeInTheDocument();

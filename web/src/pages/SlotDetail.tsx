@@ -4,6 +4,7 @@ import { useParams } from "react-router";
 import { BackgroundCard } from "../components/slot/BackgroundCard";
 import { ContentCard } from "../components/slot/ContentCard";
 import { PipelineCard } from "../components/slot/PipelineCard";
+import { PreviewCard } from "../components/slot/PreviewCard";
 import { PublishedCard } from "../components/slot/PublishedCard";
 import { PublishGate } from "../components/slot/PublishGate";
 import { ScenesCard } from "../components/slot/ScenesCard";
@@ -75,6 +76,7 @@ export function SlotDetail() {
             onImproveStarted={setImprovingFrom}
           />
           <ScenesCard slot={slot.data} />
+          <PreviewCard slot={slot.data} />
           {canEdit && <BackgroundCard slot={slot.data} />}
         </div>
         <div className="min-w-0 space-y-4">

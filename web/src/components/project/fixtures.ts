@@ -17,7 +17,7 @@ export function aProject(overrides: Partial<Schemas["ProjectView"]> = {}): Schem
     brand_voice: "Warm and precise.",
     tiktok_account_id: null,
     post_mode: "direct",
-    video_style: { captions: "bold", music: "generated", voice_pace: "normal", voice_pitch: "natural" },
+    video_style: { captions: "bold", music: "generated", music_track: null, voice_pace: "normal", voice_pitch: "natural" },
     created_at: "2026-11-01T10:00:00Z",
     ...overrides,
   };
@@ -48,6 +48,7 @@ export function aSlot(day: number, index: number, overrides: Partial<Schemas["Sl
   return {
     id: `slot-${day}-${index}`,
     plan_id: "plan-1",
+    shots: [],
     day_index: day,
     slot_index: index,
     scheduled_at: `2026-12-${String(day + 1).padStart(2, "0")}T${hour}:00:00Z`,

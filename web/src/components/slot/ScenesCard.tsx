@@ -51,7 +51,7 @@ export function ScenesCard({ slot }: { slot: Slot }) {
             <li key={i} className="rounded border border-slate-200 px-3 py-2">
               <p className="text-xs font-medium text-slate-500">
                 Scene {i + 1} · {labelOf(shot.visual)}
-                {shot.search.length > 0 && <> · finds “{shot.search.join(" ")}”</>}
+                {(shot.search ?? []).length > 0 && <> · finds “{(shot.search ?? []).join(" ")}”</>}
               </p>
               <p>{shot.text}</p>
             </li>
@@ -64,7 +64,7 @@ export function ScenesCard({ slot }: { slot: Slot }) {
 
 function ScenesEditor({ slot, onDone }: { slot: Slot; onDone: () => void }) {
   const { orgId } = useOrg();
-  const [scenes, setScenes] = useState(slot.shots.map((s) => ({ ...s, searchText: s.search.join(" ") })));
+  const [scenes, setScenes] = useState(slot.shots.map((s) => ({ ...s, searchText: (s.search ?? []).join(" ") })));
   const save = useSlotMutation(
     slot.id,
     () =>
