@@ -11,6 +11,7 @@
 // in E2E_OUTPUT_DIR.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -192,10 +193,43 @@ try {
   await shot(page, "05-calendar");
   const calendarUrl = page.url();
 
-  step = "approve a slot";
+  step = "add an image to the library";
+  // Uploaded as another slot's background, named by its file: the library
+  // finds it by that name for the first slot's scene.
+  const still = join(OUT, "pasta-pot.png");
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "smptehdbars=s=1280x720", "-frames:v", "1", still]);
+  await slotLinks.nth(1).click();
+  await page.waitForURL(/\/slots\/[0-9a-f-]{36}$/);
+  await page.getByLabel("Background image or clip").setInputFiles(still);
+  await page.getByText("An uploaded image or clip plays behind the captions.").waitFor();
+  rmSync(still);
+  await page.goto(calendarUrl);
+  await settled(page);
+
+  step = "edit the scenes";
   await slotLinks.first().click();
   await page.waitForURL(/\/slots\/[0-9a-f-]{36}$/);
   const slotUrl = page.url();
+  await page.getByRole("button", { name: "Edit scenes" }).click();
+  await page.getByLabel("Scene 1 shows").selectOption("still");
+  await page.getByLabel("Scene 1 search words").fill("pasta pot");
+  await page.getByLabel("Scene 2 shows").selectOption("text_card");
+  await page.getByRole("button", { name: "Save scenes" }).click();
+  await page.getByText(/Scene 1 · Still image · finds “pasta pot”/).waitFor();
+  await shot(page, "06c-scenes");
+
+  step = "preview the slot";
+  await page.getByRole("button", { name: "Make a preview" }).click();
+  const preview = page.getByLabel("Preview video");
+  await preview.waitFor({ timeout: 120_000 });
+  const previewSize = await preview.evaluate(async (v) => {
+    if (v.readyState < 1) await new Promise((r) => v.addEventListener("loadedmetadata", r, { once: true }));
+    return [v.videoWidth, v.videoHeight];
+  });
+  assert.deepEqual(previewSize, [540, 960], "a 540x960 preview");
+  await shot(page, "06d-preview");
+
+  step = "approve a slot";
   await page.getByRole("button", { name: "Approve", exact: true }).click();
   await page.getByRole("button", { name: "Unapprove" }).waitFor();
 
@@ -220,6 +254,8 @@ try {
   // with the word being said highlighted.
   await frame(video, 0.6, "06a-frame-hook-card");
   await frame(video, playback.duration * 0.55, "06b-frame-captions");
+  // The first scene shows the library's image, past the hook card.
+  await frame(video, 2.0, "06e-frame-library-still");
 
   step = "publish gate";
   const privacy = page.getByRole("group", { name: "Who can view this video" });

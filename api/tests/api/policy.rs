@@ -66,6 +66,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
     ("DELETE", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/uploads", Access::Org(Action::Read)),
+    ("PATCH", "/api/orgs/{org_id}/assets/{asset_id}", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::EditContent)),
     ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background", Access::Org(Action::EditContent)),
@@ -150,6 +152,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/improve") => json!({"instruction": "shorter"}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/reject") => json!({"reason": "off brand"}),
         ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background") => json!({"asset_id": null}),
+        ("PATCH", "/api/orgs/{org_id}/assets/{asset_id}") => json!({"tags": [format!("tag{n}")]}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/publish") => {
             json!({"privacy_level": "SELF_ONLY", "consent": true})
         }

@@ -451,7 +451,8 @@ async fn edited_scenes_rewrite_the_script_and_find_their_stills_in_the_library_b
     let dir = crate::helpers::temp_dir("library");
     std::fs::create_dir_all(&dir).unwrap();
     // The library: a blue still found by its file name, a green one by its tags.
-    for (name, tags, colour) in [("knife-work.png", "kitchen", "0x1133ee"), ("holiday.png", "beach, sea", "0x11cc33")] {
+    let mut uploaded = Vec::new();
+    for (name, tags, colour) in [("knife-work.png", "kitchen", "0x1133ee"), ("holiday.png", "sea", "0x11cc33")] {
         let res = app
             .http
             .post(app.url(&format!("/api/orgs/{}/uploads?name={name}&tags={tags}", slot.org)))
@@ -463,8 +464,18 @@ async fn edited_scenes_rewrite_the_script_and_find_their_stills_in_the_library_b
             .unwrap();
         let asset = json_body(res).await;
         assert_eq!(asset["name"], name, "{asset}");
-        assert!(asset["tags"].as_array().unwrap().len() == tags.split(',').count(), "{asset}");
+        assert_eq!(asset["tags"], json!([tags]), "{asset}");
+        uploaded.push(asset["id"].as_str().unwrap().to_owned());
     }
+    // The library lists them newest first; tags are changed afterwards.
+    let library = json_body(app.get(&format!("/api/orgs/{}/uploads", slot.org), &slot.owner).await).await;
+    let names: Vec<&str> = library.as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, ["holiday.png", "knife-work.png"], "{library}");
+    let asset_path = format!("/api/orgs/{}/assets/{}", slot.org, uploaded[1]);
+    let res = app.call("PATCH", &asset_path, Some(&slot.owner), Some(json!({"tags": ["Beach", "sea"]}))).await;
+    assert_eq!(json_body(res).await["tags"], json!(["beach", "sea"]));
+    let res = app.call("PATCH", &asset_path, Some(&slot.owner), Some(json!({"tags": ["a,b"]}))).await;
+    assert_error(res, 422, "validation_failed").await;
     let bad_tags = app
         .http
         .post(app.url(&format!(

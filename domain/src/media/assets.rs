@@ -343,6 +343,58 @@ pub async fn for_render(
         .await?)
 }
 
+/// The org's uploads, newest first, `limit` of them after `after`.
+pub async fn uploads(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    after: Option<crate::paging::Newest>,
+    limit: u64,
+) -> Result<crate::paging::Page<assets::Model, crate::paging::Newest>, DomainError> {
+    use crate::paging::{Newest, PAGE_MAX, Page, more};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let tx = scope.begin(db).await?;
+    let mut query = tx.find::<assets::Entity>().filter(assets::Column::Kind.eq("upload"));
+    if let Some(after) = after {
+        query = query.filter(after.after(assets::Column::CreatedAt, assets::Column::Id));
+    }
+    let limit = limit.min(PAGE_MAX);
+    let mut items = query
+        .order_by_desc(assets::Column::CreatedAt)
+        .order_by_desc(assets::Column::Id)
+        .limit(limit + 1)
+        .all(&*tx)
+        .await?;
+    let next = more(&mut items, limit).map(|a| Newest { at: a.created_at, id: a.id });
+    Ok(Page { items, next })
+}
+
+/// Renames or retags an upload: what scenes find it by.
+pub async fn relabel(
+    db: &DatabaseConnection,
+    scope: &OrgScope,
+    id: Uuid,
+    name: Option<&str>,
+    tags: Option<&str>,
+) -> Result<assets::Model, DomainError> {
+    let tx = scope.begin(db).await?;
+    let asset = tx.find_by_id::<assets::Entity>(id).one(&*tx).await?.ok_or(DomainError::NotFound("asset"))?;
+    if asset.kind != "upload" {
+        return Err(DomainError::invalid("asset_id", "only uploads have a name and tags"));
+    }
+    let label = Label::parse(name, tags)?;
+    let mut row: assets::ActiveModel = asset.clone().into();
+    if name.is_some() {
+        row.name = Set(label.name);
+    }
+    if tags.is_some() {
+        row.tags = Set(serde_json::json!(label.tags));
+    }
+    row.updated_at = Set(Utc::now().fixed_offset());
+    let asset = row.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(asset)
+}
+
 pub async fn get(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> Result<assets::Model, DomainError> {
     let tx = scope.begin(db).await?;
     tx.find_by_id::<assets::Entity>(id).one(&*tx).await?.ok_or(DomainError::NotFound("asset"))

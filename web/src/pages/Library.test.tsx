@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Schemas } from "../lib/api";
@@ -166,5 +166,56 @@ describe("Library: clips from imports", () => {
     fakeApi({ "GET /api/orgs/org-1/videos": [], "GET /api/orgs/org-1/clips": [] });
     renderLibrary();
     expect(await screen.findByText("No clips yet")).toBeInTheDocument();
+  });
+});
+
+describe("Library: your media", () => {
+  const upload = (name: string, tags: string[]): Schemas["AssetView"] => ({
+    ...asset("upload", `/${name}`, null),
+    id: `upload-${name}`,
+    content_type: "image/png",
+    name,
+    tags,
+  });
+
+  it("uploads a file with its name and tags, and retags an upload", async () => {
+    let sent = new URLSearchParams();
+    const calls = fakeApi({
+      "GET /api/orgs/org-1/videos": [],
+      "GET /api/orgs/org-1/clips": [],
+      "GET /api/orgs/org-1/uploads": [upload("pot.png", ["pasta"])],
+      "POST /api/orgs/org-1/uploads": (_: unknown, url: URL) => {
+        sent = url.searchParams;
+        return upload("board.png", ["kitchen", "wood"]);
+      },
+      "PATCH /api/orgs/org-1/assets/upload-pot.png": upload("pot.png", ["pasta", "pot"]),
+    });
+    renderPage(<Library />, { url: "/orgs/org-1/library", path: "/orgs/:orgId/library", role: "editor" });
+    const card = await screen.findByRole("listitem", { name: "Upload: pot.png" });
+    const tags = within(card).getByLabelText("Tags of pot.png");
+    expect(tags).toHaveValue("pasta");
+    await userEvent.clear(tags);
+    await userEvent.type(tags, "pasta, pot");
+    await userEvent.click(within(card).getByRole("button", { name: "Save tags" }));
+    await waitFor(() => expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ tags: ["pasta", "pot"] }));
+
+    // The fake API reads bodies as JSON, so the "image" is a JSON string.
+    await userEvent.upload(screen.getByLabelText("File"), new File(['"png"'], "board.png", { type: "image/png" }));
+    await userEvent.type(screen.getByLabelText("Tags"), "kitchen, wood");
+    await userEvent.click(screen.getByRole("button", { name: "Upload" }));
+    await waitFor(() => expect(sent.get("tags")).toBe("kitchen,wood"));
+    expect(sent.get("name")).toBe("board.png");
+  });
+
+  it("shows a viewer the tags without a way to change them", async () => {
+    fakeApi({
+      "GET /api/orgs/org-1/videos": [],
+      "GET /api/orgs/org-1/clips": [],
+      "GET /api/orgs/org-1/uploads": [upload("pot.png", ["pasta", "pot"])],
+    });
+    renderLibrary();
+    const card = await screen.findByRole("listitem", { name: "Upload: pot.png" });
+    expect(within(card).getByText("pasta, pot")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Upload" })).not.toBeInTheDocument();
   });
 });

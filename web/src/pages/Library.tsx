@@ -1,5 +1,6 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { ClipsSection } from "../components/media/ClipsSection";
+import { UploadsSection } from "../components/media/UploadsSection";
 import { VideoCard } from "../components/media/VideoCard";
 import { Button } from "../components/ui/button";
 import { Empty, ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
@@ -54,6 +55,7 @@ export function Library() {
         )}
       </section>
       <ClipsSection />
+      <UploadsSection />
     </div>
   );
 }

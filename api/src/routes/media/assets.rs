@@ -36,7 +36,10 @@ use uuid::Uuid;
 const LINK_TTL_SECS: i64 = 3600;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(upload)).routes(routes!(show_asset)).routes(routes!(media))
+    OpenApiRouter::new()
+        .routes(routes!(upload, list_uploads))
+        .routes(routes!(show_asset, relabel_asset))
+        .routes(routes!(media))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -365,6 +368,73 @@ async fn show_asset(
 ) -> Result<ApiJson<AssetView>, ApiError> {
     let asset = assets::get(&state.db, &ctx.authorize(Action::Read)?, asset_id).await?;
     Ok(ApiJson(asset_view(&state, asset).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RelabelInput {
+    /// The upload's name (at most 200 characters); absent leaves it.
+    name: Option<String>,
+    /// The upload's tags, replacing the old ones (at most 10 of at most 30 characters).
+    #[schema(max_items = 10)]
+    tags: Option<Vec<String>>,
+}
+
+/// Renames or retags an upload (editor and up): what the scenes of every
+/// slot find it by.
+#[utoipa::path(patch, path = "/api/orgs/{org_id}/assets/{asset_id}", tag = "media", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), ("asset_id" = Uuid, Path)), request_body = RelabelInput,
+    responses((status = 200, body = AssetView), ErrorResponses))]
+async fn relabel_asset(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    crate::extract::ApiPath(AssetPath { asset_id }): crate::extract::ApiPath<AssetPath>,
+    ApiJson(body): ApiJson<RelabelInput>,
+) -> Result<ApiJson<AssetView>, ApiError> {
+    let scope = ctx.authorize(Action::EditContent)?;
+    if body.tags.as_ref().is_some_and(|tags| tags.iter().any(|t| t.contains(','))) {
+        return Err(ApiError::Validation { field: "tags", message: "a tag cannot hold a comma".into() });
+    }
+    let tags = body.tags.map(|tags| tags.join(","));
+    let asset = assets::relabel(&state.db, &scope, asset_id, body.name.as_deref(), tags.as_deref()).await?;
+    Ok(ApiJson(asset_view(&state, asset).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UploadsQuery {
+    /// At most this many (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u64>,
+    /// The `X-Next-Cursor` of the previous page; without it, the first page.
+    cursor: Option<String>,
+}
+
+const UPLOADS_CURSOR: &str = "uploads";
+
+/// The org's uploads (its media library), newest first, a page at a time,
+/// with their names and tags. When more follow, `X-Next-Cursor` holds the
+/// next page's cursor.
+#[utoipa::path(get, path = "/api/orgs/{org_id}/uploads", tag = "media", security(("bearer" = [])),
+    params(("org_id" = Uuid, Path), UploadsQuery),
+    responses((status = 200, body = Vec<AssetView>, headers(
+        ("x-next-cursor" = String, description = "The cursor of the next page; absent on the last page")
+    )), ErrorResponses))]
+async fn list_uploads(
+    State(state): State<AppState>,
+    ctx: OrgCtx,
+    ApiQuery(query): ApiQuery<UploadsQuery>,
+) -> Result<(HeaderMap, ApiJson<Vec<AssetView>>), ApiError> {
+    use crate::routes::paging::{newest_cursor, next_cursor_headers, page_limit};
+    let scope = ctx.authorize(Action::Read)?;
+    let limit = page_limit(query.limit, 50)?;
+    let after = newest_cursor(UPLOADS_CURSOR, query.cursor.as_deref())?;
+    let page = assets::uploads(&state.db, &scope, after, limit).await?;
+    let mut views = Vec::with_capacity(page.items.len());
+    for asset in page.items {
+        views.push(asset_view(&state, asset).await?);
+    }
+    Ok((next_cursor_headers(UPLOADS_CURSOR, page.next)?, ApiJson(views)))
 }
 
 #[derive(Deserialize, IntoParams)]
