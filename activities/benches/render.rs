@@ -158,8 +158,13 @@ async fn main() {
     std::fs::write(&timeline_file, timeline(&voiced, &music).to_string()).unwrap();
     let (python, script) = moviepy();
 
-    let (mut ours, mut bare, mut peer) = (Vec::new(), Vec::new(), Vec::new());
+    let preview_request = RenderRequest { quality: ffmpeg::Quality::Preview, ..request.clone() };
+    let (mut ours, mut bare, mut peer, mut preview) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in 0..RUNS {
+        let started = Instant::now();
+        compose(&preview_request, &voiced, &dir.join(format!("preview-{run}")), &mut |_| {}).await.unwrap();
+        preview.push(started.elapsed());
+
         let started = Instant::now();
         let rendered = compose(&request, &voiced, &dir.join(format!("ours-{run}")), &mut |_| {}).await.unwrap();
         ours.push(started.elapsed());
@@ -188,7 +193,7 @@ async fn main() {
         let made = ffmpeg::probe(&out).await.unwrap();
         assert!((made.duration_secs - video_secs).abs() < 0.5, "MoviePy made {} s", made.duration_secs);
     }
-    let (ours, bare, peer) = (median(ours), median(bare), median(peer));
+    let (ours, bare, peer, preview) = (median(ours), median(bare), median(peer), median(preview));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "render of a {video_secs:.1} s 1080x1920 video: {} scenes, hook card, word-by-word captions, ducked music; \
@@ -205,6 +210,11 @@ async fn main() {
     );
     println!("  ours / reference command {:.3} (target <= 1.10)", ours / bare);
     println!("  MoviePy / ours {:.2} (target >= 4)", peer / ours);
+    println!(
+        "  540x960 preview {preview:.2} s: {:.2}x realtime, final / preview {:.2}",
+        video_secs / preview,
+        ours / preview
+    );
     let figures = json!({
         "video_secs": video_secs,
         "scenes": planned.len(),
@@ -214,6 +224,8 @@ async fn main() {
         "realtime_factor": video_secs / ours,
         "ours_over_reference": ours / bare,
         "moviepy_over_ours": peer / ours,
+        "preview_secs": preview,
+        "final_over_preview": ours / preview,
     });
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-output/bench");
     std::fs::create_dir_all(&out).unwrap();

@@ -76,10 +76,7 @@ impl RenderActivitiesImpl {
                 tracing::info!(slot_id = %input.slot_id, version = input.version, "render superseded; nothing to do");
                 return Ok(RenderSlotOutput::Superseded);
             };
-            let work = self.work_dir.join(input.slot_id.to_string()).join(format!("v{}", input.version));
-            // A retry starts from a clean directory: nothing of a killed attempt is reused.
-            let _ = tokio::fs::remove_dir_all(&work).await;
-            tokio::fs::create_dir_all(&work).await.map_err(|e| retryable("preparing the work directory", e))?;
+            let work = self.fresh_work_dir(input.slot_id, &format!("v{}", input.version)).await?;
             let started = std::time::Instant::now();
             let outcome = tokio::select! {
                 outcome = self.render_and_store(&ctx, &input, source, &work) => {
@@ -123,10 +120,8 @@ impl RenderActivitiesImpl {
             else {
                 return Ok(PreviewSlotOutput::Superseded);
             };
-            let work = self.work_dir.join(input.slot_id.to_string()).join(format!("preview-v{}", input.version));
-            let _ = tokio::fs::remove_dir_all(&work).await;
-            tokio::fs::create_dir_all(&work).await.map_err(|e| retryable("preparing the work directory", e))?;
-            let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
+            let work = self.fresh_work_dir(input.slot_id, &format!("preview-v{}", input.version)).await?;
+            let (progress_tx, progress_rx) = tokio::sync::watch::channel(0.0f64);
             let previewing = async {
                 let request = self.request_for(&source, &work, Quality::Preview).await?;
                 let mut on_progress = |fraction| {
@@ -134,16 +129,8 @@ impl RenderActivitiesImpl {
                 };
                 super::render(&*self.tts, &request, &work.join("out"), &mut on_progress).await.map_err(from_render)
             };
-            let heartbeats = async {
-                loop {
-                    let fraction = *progress_rx.borrow_and_update();
-                    ctx.record_heartbeat(RenderProgress { fraction }).await.ok();
-                    tokio::time::sleep(HEARTBEAT_EVERY).await;
-                }
-            };
             let rendered = tokio::select! {
-                rendered = previewing => rendered,
-                never = heartbeats => never,
+                rendered = heartbeating(&ctx, progress_rx, previewing) => rendered,
                 () = ctx.cancelled() => Err(ActivityError::cancelled()),
             };
             let outcome = match rendered {
@@ -195,19 +182,17 @@ impl RenderActivitiesImpl {
             None => None,
         };
         let scope = scope_for(ctx, input.org_id)?;
-        let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0.0f64);
+        let (progress_tx, progress_rx) = tokio::sync::watch::channel(0.0f64);
         let out_dir = work.join("out");
         let mut on_progress = |fraction| {
             progress_tx.send_replace(fraction);
         };
-        let project = domain::planning::projects::get(&self.db, &scope, source.slot.project_id)
-            .await
-            .map_err(|e| from_domain("loading the project", e))?;
+        let project = &source.project;
         let mut held = Vec::new();
         let rendering = async {
             if let Some(clip) = &clip {
                 let seconds = super::ffmpeg::probe(clip).await.map_err(from_render)?.duration_secs.min(max_secs);
-                held.push(self.reserve(&scope, Meter::VideoSeconds, &project, seconds.ceil() as i64).await?);
+                held.push(self.reserve(&scope, Meter::VideoSeconds, project, seconds.ceil() as i64).await?);
                 return super::from_clip(clip, max_secs, &out_dir).await.map_err(from_render);
             }
             let request = self.request_for(&source, work, Quality::Final).await?;
@@ -216,22 +201,10 @@ impl RenderActivitiesImpl {
             // The video's length is known now, before the encode (the CPU
             // the budget protects): its seconds are taken from the budget.
             let seconds = voiced.duration_secs.ceil() as i64;
-            held.push(self.reserve(&scope, Meter::VideoSeconds, &project, seconds).await?);
+            held.push(self.reserve(&scope, Meter::VideoSeconds, project, seconds).await?);
             compose(&request, &voiced, &out_dir, &mut on_progress).await.map_err(from_render)
         };
-        // Heartbeats flow on their own clock, so a long TTS step or a quiet
-        // FFmpeg never looks like a dead worker.
-        let heartbeats = async {
-            loop {
-                let fraction = *progress_rx.borrow_and_update();
-                ctx.record_heartbeat(RenderProgress { fraction }).await.ok();
-                tokio::time::sleep(HEARTBEAT_EVERY).await;
-            }
-        };
-        let rendered = tokio::select! {
-            rendered = rendering => rendered,
-            never = heartbeats => never,
-        };
+        let rendered = heartbeating(ctx, progress_rx, rendering).await;
         let rendered = match rendered {
             Ok(rendered) => rendered,
             Err(e) => {
@@ -241,7 +214,7 @@ impl RenderActivitiesImpl {
         };
         // Storage is the org's: the files' real size is taken before they are stored.
         let bytes = file_size(&rendered.video).await + file_size(&rendered.thumbnail).await;
-        match self.reserve(&scope, Meter::StorageBytes, &project, bytes).await {
+        match self.reserve(&scope, Meter::StorageBytes, project, bytes).await {
             Ok(reservation) => held.push(reservation),
             Err(e) => {
                 self.release(&scope, &held).await;
@@ -297,6 +270,15 @@ impl RenderActivitiesImpl {
                 tracing::warn!(error = %e, "releasing a render reservation failed; it expires by itself");
             }
         }
+    }
+
+    /// An empty scratch directory `{work_dir}/{slot}/{name}`: a retry starts
+    /// clean, nothing of a killed attempt is reused.
+    async fn fresh_work_dir(&self, slot_id: uuid::Uuid, name: &str) -> Result<PathBuf, ActivityError> {
+        let work = self.work_dir.join(slot_id.to_string()).join(name);
+        let _ = tokio::fs::remove_dir_all(&work).await;
+        tokio::fs::create_dir_all(&work).await.map_err(|e| retryable("preparing the work directory", e))?;
+        Ok(work)
     }
 
     /// What to render of `source`: its script, hook and style, the scenes'
@@ -399,6 +381,27 @@ impl RenderActivitiesImpl {
             content_type: content_type.into(),
             size_bytes: size as i64,
         })
+    }
+}
+
+/// Runs `work` while its latest fraction done (`progress`) is sent as a
+/// heartbeat every second, on its own clock, so a long TTS step or a quiet
+/// FFmpeg never looks like a dead worker.
+async fn heartbeating<T>(
+    ctx: &ActivityContext,
+    mut progress: tokio::sync::watch::Receiver<f64>,
+    work: impl std::future::Future<Output = Result<T, ActivityError>>,
+) -> Result<T, ActivityError> {
+    let heartbeats = async {
+        loop {
+            let fraction = *progress.borrow_and_update();
+            ctx.record_heartbeat(RenderProgress { fraction }).await.ok();
+            tokio::time::sleep(HEARTBEAT_EVERY).await;
+        }
+    };
+    tokio::select! {
+        done = work => done,
+        never = heartbeats => never,
     }
 }
 

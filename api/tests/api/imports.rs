@@ -662,6 +662,39 @@ async fn a_long_talk_yields_highlights_on_word_boundaries_that_quote_what_was_sa
     let res = app.post_json(&format!("/api/orgs/{eve_org}/imports/{id}/slots"), &eve, json!({"plan_id": plan})).await;
     assert_error(res, 404, "not_found").await;
     assert_eq!(json_body(app.get(&format!("/api/orgs/{eve_org}/clips"), &eve).await).await, json!([]));
+
+    // The imported video is footage for other slots: a scene asking for a
+    // word said in it shows the video from where it is said.
+    let script = drafted[0]["script"].as_str().unwrap();
+    let shots = json!([{"text": script, "visual": "footage", "search": ["board"]}]);
+    let res = app.call("PATCH", &first_slot, Some(&imports.user), Some(json!({"shots": shots}))).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(app.approve(&first_slot, &imports.user).await.status(), 200);
+    assert_eq!(app.post_json(&format!("{first_slot}/render"), &imports.user, json!({})).await.status(), 202);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let render = loop {
+        let render = json_body(app.get(&format!("{first_slot}/render"), &imports.user).await).await;
+        if render["status"] != "rendering" {
+            break render;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the render never ended: {render}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(render["status"], "rendered", "{render}");
+    let video = clips_dir().join("footage-render.mp4");
+    let bytes = app.http.get(render["video"]["url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    std::fs::write(&video, bytes).unwrap();
+    // The top band past the hook card: the import's test pattern, not a smooth gradient.
+    let band = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-ss", "2.5", "-i"])
+        .arg(&video)
+        .args(["-frames:v", "1", "-vf", "crop=1080:250:0:0", "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .output()
+        .unwrap()
+        .stdout;
+    let mean = band.iter().map(|&p| f64::from(p)).sum::<f64>() / band.len() as f64;
+    let spread = (band.iter().map(|&p| (f64::from(p) - mean).powi(2)).sum::<f64>() / band.len() as f64).sqrt();
+    assert!(spread > 50.0, "footage from the import (a gradient spreads about 20): {spread}");
 }
 
 #[tokio::test]

@@ -74,6 +74,8 @@ pub struct RenderSource {
     pub footage: Vec<Option<super::footage::Footage>>,
     /// The project's music track, when its style plays one.
     pub music_track: Option<assets::Model>,
+    /// The slot's project (its budgets are the render's).
+    pub project: projects::Model,
 }
 
 /// The slot as the render of `version` sees it; `None` when that render was
@@ -121,6 +123,26 @@ pub fn check_previewable(slot: &slots::Model) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The row of a file a render or preview of `slot` stored; what it knows
+/// of the file's size and timing is set by the caller.
+fn file_row(tx: &TenantTxn, slot: &slots::Model, kind: &str, file: &RenderedFile, version: i32) -> assets::ActiveModel {
+    let now = Utc::now().fixed_offset();
+    assets::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(tx.org_id()),
+        project_id: Set(Some(slot.project_id)),
+        slot_id: Set(Some(slot.id)),
+        kind: Set(kind.into()),
+        storage_key: Set(file.storage_key.clone()),
+        content_type: Set(file.content_type.clone()),
+        size_bytes: Set(file.size_bytes),
+        render_version: Set(version),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Storage path (below the org prefix) of a content version's preview.
 pub fn preview_path(slot_id: Uuid, version: i32) -> String {
     format!("slots/{slot_id}/preview/v{version}/video.mp4")
@@ -138,23 +160,11 @@ pub async fn record_preview(
 ) -> Result<assets::Model, DomainError> {
     let tx = scope.begin(db).await?;
     let slot = slot_in(&tx, slot_id).await?;
-    let now = Utc::now().fixed_offset();
     let row = assets::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(tx.org_id()),
-        project_id: Set(Some(slot.project_id)),
-        slot_id: Set(Some(slot.id)),
-        kind: Set(PREVIEW_KIND.into()),
-        storage_key: Set(video.storage_key.clone()),
-        content_type: Set(video.content_type.clone()),
-        size_bytes: Set(video.size_bytes),
         duration_ms: Set(Some(duration_ms)),
         width: Set(Some(540)),
         height: Set(Some(960)),
-        render_version: Set(version),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+        ..file_row(&tx, &slot, PREVIEW_KIND, &video, version)
     };
     let columns = [assets::Column::SizeBytes, assets::Column::DurationMs, assets::Column::UpdatedAt];
     let asset = crate::media::assets::upsert_by_key(&tx, row, &columns).await?;
@@ -222,6 +232,7 @@ async fn source_in(tx: &TenantTxn, slot: slots::Model) -> Result<RenderSource, D
         background,
         clip,
         slot,
+        project,
     })
 }
 
@@ -267,22 +278,11 @@ pub async fn complete(
     for (kind, file) in [("video", &result.video), ("thumbnail", &result.thumbnail)] {
         let is_video = kind == "video";
         let row = assets::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(tx.org_id()),
-            project_id: Set(Some(slot.project_id)),
-            slot_id: Set(Some(slot.id)),
-            kind: Set(kind.into()),
-            storage_key: Set(file.storage_key.clone()),
-            content_type: Set(file.content_type.clone()),
-            size_bytes: Set(file.size_bytes),
             duration_ms: Set(is_video.then_some(result.duration_ms)),
             width: Set(Some(1080)),
             height: Set(Some(1920)),
-            render_version: Set(version),
             cover_timestamp_ms: Set(is_video.then_some(result.cover_timestamp_ms)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+            ..file_row(&tx, &slot, kind, file, version)
         };
         let asset = crate::media::assets::upsert_by_key(
             &tx,

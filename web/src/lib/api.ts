@@ -239,6 +239,15 @@ export async function call<T>(
   );
 }
 
+/** A page of a cursor-paged list: its items, and the next page's cursor (the `X-Next-Cursor` header). */
+export async function cursorPage<T>(
+  pending: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<{ items: T; next: string | null }> {
+  const items = await call(pending);
+  // The cursor of the next page is a header, so the body stays the list.
+  return { items, next: (await pending).response.headers.get("x-next-cursor") };
+}
+
 export interface Readiness {
   ready: boolean;
   failed: string[];

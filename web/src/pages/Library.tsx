@@ -4,7 +4,7 @@ import { UploadsSection } from "../components/media/UploadsSection";
 import { VideoCard } from "../components/media/VideoCard";
 import { Button } from "../components/ui/button";
 import { Empty, ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
-import { call, client } from "../lib/api";
+import { client, cursorPage } from "../lib/api";
 import { useOrg } from "../lib/session";
 
 /** Videos per page; "Load more videos" asks for the next one. */
@@ -15,14 +15,12 @@ export function Library() {
   const { orgId } = useOrg();
   const videos = useInfiniteQuery({
     queryKey: ["org", orgId, "videos"],
-    queryFn: async ({ pageParam }) => {
-      const pending = client.GET("/api/orgs/{org_id}/videos", {
-        params: { path: { org_id: orgId }, query: { limit: VIDEOS_PAGE, cursor: pageParam ?? undefined } },
-      });
-      const items = await call(pending);
-      // The cursor of the next page is a header, so the body stays the list.
-      return { items, next: (await pending).response.headers.get("x-next-cursor") };
-    },
+    queryFn: ({ pageParam }) =>
+      cursorPage(
+        client.GET("/api/orgs/{org_id}/videos", {
+          params: { path: { org_id: orgId }, query: { limit: VIDEOS_PAGE, cursor: pageParam ?? undefined } },
+        }),
+      ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next ?? undefined,
   });

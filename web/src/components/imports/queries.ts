@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQueryClient, type InfiniteData, type QueryClient } from "@tanstack/react-query";
-import { ApiError, call, client } from "../../lib/api";
+import { ApiError, call, client, cursorPage } from "../../lib/api";
 import { useOrg } from "../../lib/session";
 import { isRunning, type Import } from "./format";
 
@@ -27,13 +27,12 @@ export function useImports() {
   const { orgId } = useOrg();
   return useInfiniteQuery({
     queryKey: importsKey(orgId),
-    queryFn: async ({ pageParam }): Promise<ImportsPage> => {
-      const pending = client.GET("/api/orgs/{org_id}/imports", {
-        params: { path: { org_id: orgId }, query: { limit: IMPORTS_PAGE, cursor: pageParam ?? undefined } },
-      });
-      const items = await call(pending);
-      return { items, next: (await pending).response.headers.get("x-next-cursor") };
-    },
+    queryFn: ({ pageParam }): Promise<ImportsPage> =>
+      cursorPage(
+        client.GET("/api/orgs/{org_id}/imports", {
+          params: { path: { org_id: orgId }, query: { limit: IMPORTS_PAGE, cursor: pageParam ?? undefined } },
+        }),
+      ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next ?? undefined,
     refetchInterval: (query) =>

@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
-import { call, client, type Schemas } from "../../lib/api";
+import { client, cursorPage, type Schemas } from "../../lib/api";
 import { useOrg } from "../../lib/session";
 import { formatClock } from "../imports/format";
 import { Button } from "../ui/button";
@@ -15,13 +15,12 @@ export function ClipsSection() {
   const { orgId } = useOrg();
   const clips = useInfiniteQuery({
     queryKey: ["org", orgId, "clips"],
-    queryFn: async ({ pageParam }) => {
-      const pending = client.GET("/api/orgs/{org_id}/clips", {
-        params: { path: { org_id: orgId }, query: { limit: CLIPS_PAGE, cursor: pageParam ?? undefined } },
-      });
-      const items = await call(pending);
-      return { items, next: (await pending).response.headers.get("x-next-cursor") };
-    },
+    queryFn: ({ pageParam }) =>
+      cursorPage(
+        client.GET("/api/orgs/{org_id}/clips", {
+          params: { path: { org_id: orgId }, query: { limit: CLIPS_PAGE, cursor: pageParam ?? undefined } },
+        }),
+      ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next ?? undefined,
   });

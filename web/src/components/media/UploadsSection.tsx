@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { call, client, type Schemas } from "../../lib/api";
+import { call, client, cursorPage, type Schemas } from "../../lib/api";
 import { useOrg } from "../../lib/session";
 import { formatBytes } from "../slot/format";
 import { Button } from "../ui/button";
@@ -31,13 +31,12 @@ export function UploadsSection() {
   const key = ["org", org.orgId, "uploads"];
   const uploads = useInfiniteQuery({
     queryKey: key,
-    queryFn: async ({ pageParam }) => {
-      const pending = client.GET("/api/orgs/{org_id}/uploads", {
-        params: { path: { org_id: org.orgId }, query: { limit: UPLOADS_PAGE, cursor: pageParam ?? undefined } },
-      });
-      const items = await call(pending);
-      return { items, next: (await pending).response.headers.get("x-next-cursor") };
-    },
+    queryFn: ({ pageParam }) =>
+      cursorPage(
+        client.GET("/api/orgs/{org_id}/uploads", {
+          params: { path: { org_id: org.orgId }, query: { limit: UPLOADS_PAGE, cursor: pageParam ?? undefined } },
+        }),
+      ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.next ?? undefined,
   });
