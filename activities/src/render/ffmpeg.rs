@@ -137,7 +137,8 @@ pub struct Composition<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quality {
     Final,
-    /// 540x960 with the fastest encode: the same timeline, seen before the
+    /// 540x960 throughout (every scene drawn at that size, captions burned
+    /// at it) with the fastest encode: the same timeline, seen before the
     /// final render.
     Preview,
 }
@@ -210,7 +211,9 @@ fn exited(what: &str, status: std::process::ExitStatus, stderr: &str) -> RenderE
 /// encoded for TikTok into `output`, with machine-readable progress on stdout.
 pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
     let duration = format!("{:.3}", c.duration_secs);
-    let fill = format!("scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=increase,crop={WIDTH}:{HEIGHT},setsar=1");
+    // Every scene is drawn at the output's size: a preview does a quarter of the work throughout.
+    let (width, height) = c.quality.size();
+    let fill = format!("scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},setsar=1");
     let mut args: Vec<OsString> =
         ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"].map(Into::into).to_vec();
     args.extend(["-progress".into(), "pipe:1".into()]);
@@ -223,26 +226,27 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
     for (n, (scene, visual)) in shown.iter().enumerate() {
         let frames = scenes::frames(scene, FPS);
         let chain = match visual {
-            Visual::Color(color) => format!("color=c={color}:s={WIDTH}x{HEIGHT}:r={FPS},trim=end_frame={frames}"),
+            Visual::Color(color) => format!("color=c={color}:s={width}x{height}:r={FPS},trim=end_frame={frames}"),
             Visual::Gradient | Visual::TextCard => format!(
                 // Drawn at a quarter of the size, scaled up once per frame.
-                "{},trim=end_frame={frames},scale={WIDTH}:{HEIGHT}:flags=bicubic",
+                "{},trim=end_frame={frames},scale={width}:{height}:flags=bicubic",
                 scenes::gradient_source(n, c.seed, FPS)
             ),
             Visual::Still(image) => {
                 args.extend(input_args(&image.path, image.kind));
                 inputs += 1;
-                let (w, h) = PAN_CANVAS;
+                // The canvas keeps its proportion to the frame, in even pixels.
+                let (w, h) = (PAN_CANVAS.0 * width / WIDTH / 2 * 2, PAN_CANVAS.1 * height / HEIGHT / 2 * 2);
                 let secs = frames as f64 / f64::from(FPS);
                 // Scaled once, repeated, then moved: a per-frame crop (pan) or
                 // a zoom over the small canvas, never over the original image.
                 let motion = if n.is_multiple_of(2) {
                     format!(
-                        "zoompan=z='1+0.1*on/{frames}':x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d=1:s={WIDTH}x{HEIGHT}:fps={FPS}"
+                        "zoompan=z='1+0.1*on/{frames}':x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d=1:s={width}x{height}:fps={FPS}"
                     )
                 } else {
                     format!(
-                        "crop={WIDTH}:{HEIGHT}:x='(in_w-out_w)*min(t/{secs:.3},1)':y='(in_h-out_h)*min(t/{secs:.3},1)'"
+                        "crop={width}:{height}:x='(in_w-out_w)*min(t/{secs:.3},1)':y='(in_h-out_h)*min(t/{secs:.3},1)'"
                     )
                 };
                 format!(
@@ -272,10 +276,6 @@ pub fn compose_args(c: &Composition<'_>, output: &Path) -> Vec<OsString> {
             ",subtitles=filename='{}':fontsdir=/usr/share/fonts/truetype/dejavu",
             filter_path(subtitles)
         ));
-    }
-    if c.quality == Quality::Preview {
-        let (w, h) = Quality::Preview.size();
-        graph.push_str(&format!(",scale={w}:{h}:flags=bilinear"));
     }
     graph.push_str("[v]");
     // Shifted with its formants kept, so a lower or higher voice still sounds like a person.

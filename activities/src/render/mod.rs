@@ -404,15 +404,36 @@ mod tests {
 
         // The word being said is highlighted: its colour is on screen mid-word, not without captions.
         let cues = captions::group(captions::timed_words(&voiced.phrases, voiced.speech_secs));
-        let word = cues[cues.len() / 2..].iter().flat_map(|c| &c.words).find(|w| w.text.len() >= 5).unwrap();
+        // A word of a captioned scene (text cards show theirs in large type).
+        let on_card = |t: f64| [2, 5].iter().any(|&n| (timeline[n].0.start..timeline[n].0.end).contains(&t));
+        let word = cues[cues.len() / 2..]
+            .iter()
+            .flat_map(|c| &c.words)
+            .find(|w| w.text.len() >= 5 && !on_card(w.start))
+            .unwrap();
         let at = (word.start + word.end) / 2.0;
         let active = captions::active_rgb(domain::media::style::CaptionPreset::Bold);
         let highlighted = pixels_near(&ffmpeg::rgb_frame(&with.video, at).await.unwrap(), active);
         assert!(highlighted > 800, "{highlighted} highlighted pixels at {at} s");
         assert!(pixels_near(&ffmpeg::rgb_frame(&without.video, at).await.unwrap(), active) < 50);
+        // And the word highlighted then is the word being said.
+        let doc = std::fs::read_to_string(dir.join("with/captions.ass")).unwrap();
+        let clock = |t: &str| {
+            let parts: Vec<f64> = t.split(':').map(|p| p.parse().unwrap()).collect();
+            parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+        };
+        let shown_then: Vec<&str> = doc
+            .lines()
+            .filter(|l| l.starts_with("Dialogue:"))
+            .filter(|l| {
+                let fields: Vec<&str> = l.splitn(10, ',').collect();
+                (clock(fields[1])..clock(fields[2])).contains(&at)
+            })
+            .filter_map(|l| l.split("&H0000D7FF&}").nth(1)?.split('{').next())
+            .collect();
+        assert_eq!(shown_then, [word.text.as_str()], "the highlighted word at {at} s");
 
         // A text card shows its scene's words in large type, the captions give way.
-        let doc = std::fs::read_to_string(dir.join("with/captions.ass")).unwrap();
         let card = timeline[2].0;
         let in_card = |l: &&str, style: &str| {
             if !l.starts_with("Dialogue:") {

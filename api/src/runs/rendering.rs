@@ -43,6 +43,24 @@ pub async fn start_preview(state: &AppState, slot: &entities::slots::Model) -> R
     Ok(started(state, &workflow_id))
 }
 
+/// Why a preview run failed: the innermost failure's message (the
+/// activity's own error); `None` while it runs or when it did not fail.
+pub async fn preview_failure(state: &AppState, workflow_id: &str) -> Option<String> {
+    use temporalio_client::{WorkflowGetResultOptions, errors::WorkflowGetResultError};
+    let handle = state.temporal.get_workflow_handle::<PreviewSlotWorkflow>(workflow_id);
+    match handle.get_result(WorkflowGetResultOptions::default()).await {
+        Err(WorkflowGetResultError::Failed(failure)) => {
+            let mut innermost = &*failure;
+            while let Some(cause) = innermost.cause() {
+                innermost = cause;
+            }
+            Some(innermost.failure().message.clone())
+        }
+        Err(WorkflowGetResultError::TimedOut) => Some("the preview took too long".into()),
+        _ => None,
+    }
+}
+
 /// Asks a render run to stop; its activity kills FFmpeg and the workflow
 /// puts the slot back to approved.
 pub async fn cancel_render(state: &AppState, workflow_id: &str) -> Result<(), ApiError> {

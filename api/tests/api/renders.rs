@@ -577,5 +577,26 @@ async fn a_draft_gets_a_fast_low_resolution_preview_of_its_current_content() {
     // A viewer may watch but not make one.
     let viewer = app.member(slot.org, &slot.owner, "viewer").await;
     assert_error(app.post_json(&slot.path("/preview"), &viewer, json!({})).await, 403, "forbidden").await;
+    // A preview that fails says why: here a background whose header is a PNG's but whose pixels are not.
+    let broken = upload(
+        &app,
+        &slot,
+        "image/png",
+        [&b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x0a\0\0\0\x0a"[..], &[0; 40]].concat(),
+    )
+    .await;
+    let res = app.call("PUT", &slot.path("/background"), Some(&slot.owner), Some(json!({"asset_id": broken}))).await;
+    assert_eq!(res.status(), 200);
+    app.post_json(&slot.path("/preview"), &slot.owner, json!({})).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let failed = loop {
+        let view = json_body(app.get(&slot.path("/preview"), &slot.owner).await).await;
+        if view["status"] == "failed" {
+            break view;
+        }
+        assert!(Instant::now() < deadline, "the broken preview never failed: {view}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(failed["error"].as_str().is_some_and(|e| e.contains("ffmpeg")), "{failed}");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -2127,6 +2127,8 @@ export interface components {
         PreviewStatus: "none" | "rendering" | "ready" | "failed";
         /** @description The 540x960 preview of a slot's current content. */
         PreviewView: {
+            /** @description Why the last preview of this content failed. */
+            error?: string | null;
             /**
              * Format: double
              * @description 0 to 1 while rendering, from the preview's last heartbeat.

@@ -278,6 +278,15 @@ describe("SlotDetail content", () => {
     expect(screen.queryByRole("button", { name: "Make a preview" })).not.toBeInTheDocument();
   });
 
+  it("says why the last preview failed and offers another", async () => {
+    fakeSlot({
+      [`GET ${SLOT}/preview`]: { slot_id: "slot-1", version: 3, status: "failed", error: "ffmpeg failed: broken image" },
+    });
+    renderSlot();
+    expect(await screen.findByText(/The last preview failed: ffmpeg failed: broken image/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Make a preview" })).toBeInTheDocument();
+  });
+
   it("shows a highlight's scenes without offering to edit them", async () => {
     fakeSlot({
       [`GET ${SLOT}`]: slot({ clip_asset_id: "clip-1", shots: [{ text: "Said in the clip.", visual: "footage", search: [] }] }),

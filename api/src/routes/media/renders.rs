@@ -113,6 +113,8 @@ pub(crate) struct PreviewView {
     status: PreviewStatus,
     /// 0 to 1 while rendering, from the preview's last heartbeat.
     progress: Option<f64>,
+    /// Why the last preview of this content failed.
+    error: Option<String>,
     video: Option<AssetView>,
     /// The preview's run, once one started.
     run: Option<RunView>,
@@ -125,6 +127,7 @@ async fn preview_view(state: &AppState, ctx: &OrgCtx, slot: &slots::Model) -> Re
         version: slot.version,
         status,
         progress,
+        error: None,
         video,
         run,
     };
@@ -139,8 +142,12 @@ async fn preview_view(state: &AppState, ctx: &OrgCtx, slot: &slots::Model) -> Re
         _ => PreviewStatus::None,
     };
     let progress = (status == PreviewStatus::Rendering).then(|| progress.unwrap_or(0.0));
+    let error = match status {
+        PreviewStatus::Failed => runs::preview_failure(state, &run.workflow_id).await,
+        _ => None,
+    };
     let run = (status != PreviewStatus::None).then_some(run);
-    Ok(view(status, progress, None, run))
+    Ok(PreviewView { error, ..view(status, progress, None, run) })
 }
 
 /// The preview of the slot's current content: its status, progress while

@@ -51,7 +51,9 @@ export function PreviewCard({ slot }: { slot: Slot }) {
               A fast, low-resolution cut of this content with its scenes, captions, voice and music.
             </p>
           )}
-          {view.status === "failed" && <Notice tone="warn">The last preview failed; try again.</Notice>}
+          {view.status === "failed" && (
+            <Notice tone="warn">The last preview failed: {view.error ?? "the reason is in its run"}.</Notice>
+          )}
           {canMake && (
             <Button variant="outline" disabled={start.isPending} onClick={() => start.mutate()}>
               Make a preview
