@@ -191,9 +191,9 @@ impl RenderActivitiesImpl {
         let mut held = Vec::new();
         let rendering = async {
             if let Some(clip) = &clip {
-                let seconds = super::ffmpeg::probe(clip).await.map_err(from_render)?.duration_secs.min(max_secs);
+                let seconds = super::clip_length(clip, max_secs).await.map_err(from_render)?;
                 held.push(self.reserve(&scope, Meter::VideoSeconds, project, seconds.ceil() as i64).await?);
-                return super::from_clip(clip, max_secs, &out_dir).await.map_err(from_render);
+                return super::from_clip(clip, seconds, &out_dir).await.map_err(from_render);
             }
             let request = self.request_for(&source, work, Quality::Final).await?;
             let voiced = voice(&*self.tts, &request, &out_dir).await.map_err(from_render)?;

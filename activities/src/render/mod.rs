@@ -232,14 +232,20 @@ pub async fn compose(
     Ok(Rendered { video, thumbnail, duration_secs: probe.duration_secs, cover_timestamp_ms })
 }
 
+/// How much of a highlight's clip its render keeps: all of it, within the
+/// project's length limit.
+pub async fn clip_length(clip: &Path, max_secs: f64) -> Result<f64, RenderError> {
+    Ok(ffmpeg::probe_as(clip, Some(ffmpeg::MediaType::Mp4)).await?.duration_secs.min(max_secs))
+}
+
 /// The render of a slot made from a highlight: its clip is the video
 /// already (cut, reframed, loudness-normalised and captioned with the words
 /// said when the import was cut), so it is copied stream for stream, within
 /// the project's length limit, with the index up front, then checked like
-/// any render and given its thumbnail. No voice, no encode.
-pub async fn from_clip(clip: &Path, max_secs: f64, work_dir: &Path) -> Result<Rendered, RenderError> {
+/// any render and given its thumbnail. No voice, no encode. `duration_secs`
+/// is [`clip_length`]'s.
+pub async fn from_clip(clip: &Path, duration_secs: f64, work_dir: &Path) -> Result<Rendered, RenderError> {
     tokio::fs::create_dir_all(work_dir).await?;
-    let duration_secs = ffmpeg::probe_as(clip, Some(ffmpeg::MediaType::Mp4)).await?.duration_secs.min(max_secs);
     let video = work_dir.join("video.mp4");
     let partial = work_dir.join("video.partial.mp4");
     ffmpeg::run(
