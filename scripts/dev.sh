@@ -78,6 +78,8 @@ if [ -n "$USE_LOCAL_MODEL" ]; then
   llm_server_start "$LLM_LOCAL_PORT" "$DEV_DIR/logs/llm.log"
   PIDS+=("$LLM_SERVER_PID")
   export LLM_BASE_URL="http://127.0.0.1:$LLM_LOCAL_PORT/v1" LLM_MODEL=${LLM_MODEL:-SmolLM2-135M-Instruct}
+  # A stand-in: the web app tells people what it drafts is not the real thing.
+  export LLM_PLACEHOLDER=true
   # A small CPU model: a day per call, generous timeouts, no cost.
   export PLAN_BATCH_DAYS=${PLAN_BATCH_DAYS:-1} LLM_TIMEOUT_SECS=${LLM_TIMEOUT_SECS:-900} LLM_REPAIR_ATTEMPTS=${LLM_REPAIR_ATTEMPTS:-1}
   export LLM_PRICE_IN_MICROS_PER_MTOK=0 LLM_PRICE_OUT_MICROS_PER_MTOK=0

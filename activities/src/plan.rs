@@ -60,13 +60,14 @@ impl PlanActivitiesImpl {
         instruction: Option<&str>,
     ) -> Result<(Vec<DraftSlot>, NotesBySlot, u32), ActivityError> {
         let expected = context.expected();
-        let schema = generation::batch_schema(&expected);
+        let bounds = context.bounds();
+        let schema = generation::batch_schema(&expected, &bounds);
         let mut messages = context.messages(instruction);
         let repairs = self.llm.repair_attempts();
         for round in 0..=repairs {
             let purpose = if round == 0 { "draft" } else { "repair" };
             let answer = self.models().answer(site, purpose, &messages, &schema).await?;
-            match generation::validate_batch(&answer.completion.content, &expected) {
+            match generation::validate_batch(&answer.completion.content, &expected, &bounds) {
                 Ok(drafts) => {
                     self.models().audit(site, purpose, Ok(&answer), "ok", None).await;
                     let (problems, notes) = context.review(&drafts);

@@ -77,6 +77,11 @@ pub const ENV_VARS: &[EnvVar] = &[
     ),
     secret("LLM_API_KEY", "key of the LLM API (optional for local servers)"),
     var("LLM_MODEL", Some("openai/gpt-4o-mini"), "model name as the API knows it"),
+    var(
+        "LLM_PLACEHOLDER",
+        Some("false"),
+        "true when LLM_MODEL is a small offline stand-in: plans it drafts say so in the web app",
+    ),
     var("LLM_TIMEOUT_SECS", Some("120"), "timeout of one LLM request"),
     var("LLM_REPAIR_ATTEMPTS", Some("2"), "times the model may correct an invalid answer"),
     var("LLM_PRICE_IN_MICROS_PER_MTOK", Some("150000"), "price of a million input tokens in micro-dollars"),
@@ -230,6 +235,9 @@ pub struct LlmConfig {
     /// can cost, which is what a call reserves from the budget.
     pub max_output_tokens: u32,
     pub batch_days: u32,
+    /// The model is a small offline stand-in (the built-in SmolLM2): what
+    /// it drafts is marked as such for people.
+    pub placeholder: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -574,6 +582,7 @@ impl Config {
                 price_out_micros_per_mtok: vars.parse("LLM_PRICE_OUT_MICROS_PER_MTOK")?,
                 max_output_tokens: vars.parse::<u32>("LLM_MAX_OUTPUT_TOKENS")?.clamp(256, 65_536),
                 batch_days: vars.parse::<u32>("PLAN_BATCH_DAYS")?.clamp(1, 30),
+                placeholder: vars.parse("LLM_PLACEHOLDER")?,
             },
             budgets: BudgetDefaults {
                 monthly_llm_micros: vars.parse("BUDGET_DEFAULT_MONTHLY_LLM_MICROS")?,

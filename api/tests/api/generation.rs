@@ -156,6 +156,10 @@ async fn restricted_content_is_sent_back_then_kept_with_notes() {
     assert!(flagged[0]["review_notes"][0]["reason"].as_str().unwrap().starts_with("medical_claims"));
 }
 
+/// A script the QA agent passes: about ten seconds of plain spoken English.
+const SCRIPT: &str = "Show the knife, explain how to hold it like a pen, slice one onion slowly, then ask the viewers \
+                      which knife they reach for first at home.";
+
 /// A valid first week in which slot (1, 0) repeats slot (0, 0).
 fn week_with_a_repeat() -> String {
     let mut slots = Vec::new();
@@ -172,9 +176,9 @@ fn week_with_a_repeat() -> String {
                 )
             };
             slots.push(json!({"day_index": day, "slot_index": index, "hook": hook, "caption": caption,
-                "script": "Show it, explain it, ask a question at the end.", "hashtags": ["#cooking"],
+                "script": SCRIPT, "hashtags": ["#cooking"],
                 "format": "tutorial", "confidence": 0.6, "rationale": "tutorials do well at this hour",
-                "shots": [{"text": "Show it, explain it, ask a question at the end.", "visual": "footage", "search": []}]}));
+                "shots": [{"text": SCRIPT, "visual": "footage", "search": []}]}));
         }
     }
     json!({"slots": slots}).to_string()

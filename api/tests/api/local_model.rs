@@ -21,6 +21,7 @@ async fn the_local_model_drafts_a_day_that_passes_validation() {
         price_out_micros_per_mtok: 0,
         max_output_tokens: 4096,
         batch_days: 1,
+        placeholder: true,
     });
     let expected = [(4, 0), (4, 1), (4, 2)];
     let task = json!({
@@ -31,9 +32,11 @@ async fn the_local_model_drafts_a_day_that_passes_validation() {
         json!({"role": "system", "content": DEFAULT_INSTRUCTIONS}),
         json!({"role": "user", "content": task.to_string()}),
     ];
-    let answer =
-        client.complete(&messages, &generation::batch_schema(&expected)).await.expect("the local model answers");
-    let drafts = generation::validate_batch(&answer.content, &expected)
+    let answer = client
+        .complete(&messages, &generation::batch_schema(&expected, &generation::Bounds::default()))
+        .await
+        .expect("the local model answers");
+    let drafts = generation::validate_batch(&answer.content, &expected, &generation::Bounds::default())
         .unwrap_or_else(|errors| panic!("the grammar keeps the answer valid: {errors:?}\n{}", answer.content));
     assert_eq!(drafts.iter().map(|d| (d.day_index, d.slot_index)).collect::<Vec<_>>(), expected);
     assert!(answer.tokens_in > 0 && answer.tokens_out > 0);

@@ -247,3 +247,27 @@ async fn the_next_month_is_drafted_knowing_what_worked_before() {
     .await;
     assert!(slots[0]["rationale"].as_str().unwrap().contains("builds on \"Boil pasta in half the water\""), "{slots}");
 }
+
+/// Plans say which model drafted them, and plainly when that was the
+/// small offline stand-in (`LLM_PLACEHOLDER`), so nobody takes its drafts
+/// for posts.
+#[tokio::test]
+async fn a_plan_says_which_model_drafted_it_and_when_it_was_the_offline_stand_in() {
+    for placeholder in [false, true] {
+        let app = TestApp::spawn_with(crate::helpers::Storage::Local, |c| c.llm.placeholder = placeholder).await;
+        let owner = app.user("planner").await;
+        let org = app.create_org(&owner, "Drafts").await;
+        let project = app.create_project(&owner, org, json!({"name": "Cooking"})).await;
+        let started = app
+            .post_json(
+                &format!("/api/orgs/{org}/projects/{project}/plans"),
+                &owner,
+                json!({"start_date": "2031-05-04"}),
+            )
+            .await;
+        let plan = json_body(started).await["plan_id"].as_str().unwrap().to_owned();
+        let ready = wait_for_plan(&app, &owner, org, &plan, "ready").await;
+        assert_eq!(ready["drafted_by"], "sim/planner", "{ready}");
+        assert_eq!(ready["drafted_offline"], placeholder, "{ready}");
+    }
+}

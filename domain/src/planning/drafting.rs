@@ -9,6 +9,7 @@ use crate::{
     planning::generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
     planning::projects,
     planning::prompts::{self, PromptSet},
+    planning::qa,
 };
 use chrono::Utc;
 use entities::{
@@ -49,6 +50,11 @@ pub struct DraftContext {
 }
 
 impl DraftContext {
+    /// How long this project's scripts may be: as long as its videos.
+    pub fn bounds(&self) -> generation::Bounds {
+        generation::Bounds::for_video(f64::from(projects::Budgets::of(&self.project).max_video_seconds()))
+    }
+
     pub fn expected(&self) -> Vec<(i32, i32)> {
         self.targets.iter().map(|t| (t.day_index, t.slot_index)).collect()
     }
@@ -105,16 +111,21 @@ impl DraftContext {
         )}));
     }
 
-    /// Reviews valid drafts: problems worth a repair (policy, near-duplicates)
+    /// Reviews valid drafts: problems worth a repair (policy, the QA agent's
+    /// findings, near-duplicates)
     /// and the notes to keep with each slot if they remain.
     pub fn review(&self, drafts: &[DraftSlot]) -> (Vec<String>, NotesBySlot) {
         let mut problems = Vec::new();
         let mut notes = NotesBySlot::new();
         let mut seen: Vec<(String, BTreeSet<String>)> = self.known.clone();
+        let expect = qa::Expectations {
+            language: self.project.language.clone(),
+            max_video_secs: f64::from(projects::Budgets::of(&self.project).max_video_seconds()),
+        };
         for d in drafts {
             let key = (d.day_index, d.slot_index);
             let here = format!("day {} slot {}", d.day_index + 1, d.slot_index + 1);
-            for note in generation::policy_findings(d) {
+            for note in generation::policy_findings(d).into_iter().chain(qa::findings(d, &expect)) {
                 problems.push(format!("{here}: {}", note.reason));
                 notes.entry(key).or_default().push(note);
             }

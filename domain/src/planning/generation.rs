@@ -24,7 +24,34 @@ pub struct DraftSlot {
     pub shots: Vec<crate::media::shots::Shot>,
 }
 
-fn slot_schema(day_index: i32, slot_index: i32) -> Value {
+/// How long a drafted script may be, sized to the video it becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub script_chars: (usize, usize),
+}
+
+/// Characters of a spoken English word with its space, on average.
+const CHARS_PER_WORD: f64 = 6.0;
+const SCRIPT_MIN_CHARS: usize = 80;
+const SCRIPT_MAX_CHARS: usize = 1000;
+
+impl Bounds {
+    /// A script the voice says within `max_secs` (at most about a minute:
+    /// short videos do better, and small models ramble into any room).
+    pub fn for_video(max_secs: f64) -> Bounds {
+        let fits = (max_secs.min(60.0) * super::qa::WORDS_PER_SECOND * CHARS_PER_WORD) as usize;
+        Bounds { script_chars: (SCRIPT_MIN_CHARS, fits.clamp(SCRIPT_MIN_CHARS + 40, SCRIPT_MAX_CHARS)) }
+    }
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds::for_video(60.0)
+    }
+}
+
+fn slot_schema(day_index: i32, slot_index: i32, bounds: &Bounds) -> Value {
+    let (script_min, script_max) = bounds.script_chars;
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -33,14 +60,17 @@ fn slot_schema(day_index: i32, slot_index: i32) -> Value {
         "properties": {
             "day_index": {"const": day_index},
             "slot_index": {"const": slot_index},
-            "hook": {"type": "string", "minLength": 5, "maxLength": 150},
-            // About a minute of voice; a person may write longer (up to 2000).
-            "script": {"type": "string", "minLength": 20, "maxLength": 1000},
-            "caption": {"type": "string", "minLength": 1, "maxLength": 2200},
-            "hashtags": {"type": "array", "maxItems": 10, "items": {"type": "string", "pattern": "^#[A-Za-z0-9_]{1,50}$"}},
+            "hook": {"type": "string", "minLength": 10, "maxLength": 150},
+            // Eight seconds up to the video's length of voice (2.5 words a
+            // second); a person may write longer (up to 2000).
+            "script": {"type": "string", "minLength": script_min, "maxLength": script_max},
+            "caption": {"type": "string", "minLength": 1, "maxLength": 300},
+            // Words people search for: letters and digits, a few of them.
+            "hashtags": {"type": "array", "minItems": 1, "maxItems": 5,
+                         "items": {"type": "string", "pattern": "^#[A-Za-z][A-Za-z0-9]{1,29}$"}},
             "format": {"enum": FORMATS},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "rationale": {"type": "string", "minLength": 5, "maxLength": 500},
+            "rationale": {"type": "string", "minLength": 10, "maxLength": 300},
             "shots": crate::media::shots::schema()
         }
     })
@@ -49,7 +79,7 @@ fn slot_schema(day_index: i32, slot_index: i32) -> Value {
 /// The JSON Schema of a batch answer: exactly the `expected` (day, slot)
 /// entries, in order, each with every field. Precise enough that a local
 /// model constrained by it as a grammar can only answer what was asked.
-pub fn batch_schema(expected: &[(i32, i32)]) -> Value {
+pub fn batch_schema(expected: &[(i32, i32)], bounds: &Bounds) -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -59,7 +89,7 @@ pub fn batch_schema(expected: &[(i32, i32)]) -> Value {
                 "type": "array",
                 "minItems": expected.len(),
                 "maxItems": expected.len(),
-                "prefixItems": expected.iter().map(|(d, s)| slot_schema(*d, *s)).collect::<Vec<_>>()
+                "prefixItems": expected.iter().map(|(d, s)| slot_schema(*d, *s, bounds)).collect::<Vec<_>>()
             }
         }
     })
@@ -67,12 +97,12 @@ pub fn batch_schema(expected: &[(i32, i32)]) -> Value {
 
 /// Parses and checks a model answer for the `expected` (day, slot) pairs.
 /// The errors are written for the model: the repair loop sends them back.
-pub fn validate_batch(content: &str, expected: &[(i32, i32)]) -> Result<Vec<DraftSlot>, Vec<String>> {
+pub fn validate_batch(content: &str, expected: &[(i32, i32)], bounds: &Bounds) -> Result<Vec<DraftSlot>, Vec<String>> {
     let body = strip_code_fence(content);
     let mut value: Value =
         serde_json::from_str(body).map_err(|e| vec![format!("the answer is not valid JSON: {e}")])?;
     normalize_percentages(&mut value);
-    let schema = batch_schema(expected);
+    let schema = batch_schema(expected, bounds);
     let validator = jsonschema::validator_for(&schema).expect("the batch schema is a valid JSON Schema");
     let errors: Vec<String> =
         validator.iter_errors(&value).take(20).map(|e| format!("at {}: {}", e.instance_path(), e)).collect();
@@ -176,40 +206,76 @@ pub const SIMILARITY_LIMIT: f64 = 0.6;
 mod tests {
     use super::*;
 
+    const SCRIPT: &str =
+        "Salt the water until it tastes like the sea, then wait for a rolling boil before the pasta goes in.";
+
     fn slot(day: i32, index: i32) -> Value {
-        json!({"day_index": day, "slot_index": index, "hook": "A hook that works", "script": "Twenty characters of script at least.",
+        json!({"day_index": day, "slot_index": index, "hook": "A hook that works", "script": SCRIPT,
                "caption": "caption", "hashtags": ["#ok"], "format": "tutorial", "confidence": 0.7, "rationale": "because it fits",
-               "shots": [{"text": "Twenty characters of script at least.", "visual": "footage", "search": ["script"]}]})
+               "shots": [{"text": SCRIPT, "visual": "footage", "search": ["script"]}]})
     }
 
     #[test]
     fn a_valid_batch_passes_even_inside_a_code_fence() {
         let content = format!("```json\n{}\n```", json!({"slots": [slot(0, 0), slot(0, 1)]}));
-        let slots = validate_batch(&content, &[(0, 0), (0, 1)]).unwrap();
+        let slots = validate_batch(&content, &[(0, 0), (0, 1)], &Bounds::default()).unwrap();
         assert_eq!(slots.len(), 2);
         assert_eq!(slots[1].slot_index, 1);
     }
 
     #[test]
     fn errors_name_what_is_wrong_for_the_repair_prompt() {
-        let errors = validate_batch("{\"slots\": [", &[(0, 0)]).unwrap_err();
+        let errors = validate_batch("{\"slots\": [", &[(0, 0)], &Bounds::default()).unwrap_err();
         assert!(errors[0].contains("not valid JSON"), "{errors:?}");
 
         let mut percent = slot(0, 0);
         percent["confidence"] = json!(85);
-        let slots = validate_batch(&json!({"slots": [percent]}).to_string(), &[(0, 0)]).unwrap();
+        let slots = validate_batch(&json!({"slots": [percent]}).to_string(), &[(0, 0)], &Bounds::default()).unwrap();
         assert!((slots[0].confidence - 0.85).abs() < 1e-6, "a percentage is read as a fraction");
 
         let mut bad = slot(0, 0);
         bad["confidence"] = json!(170);
         bad["format"] = json!("dance");
-        let errors = validate_batch(&json!({"slots": [bad]}).to_string(), &[(0, 0)]).unwrap_err();
+        let errors = validate_batch(&json!({"slots": [bad]}).to_string(), &[(0, 0)], &Bounds::default()).unwrap_err();
         assert!(errors.iter().any(|e| e.contains("/slots/0/confidence")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("/slots/0/format")), "{errors:?}");
 
-        let errors =
-            validate_batch(&json!({"slots": [slot(0, 0), slot(0, 0)]}).to_string(), &[(0, 0), (0, 1)]).unwrap_err();
+        let errors = validate_batch(
+            &json!({"slots": [slot(0, 0), slot(0, 0)]}).to_string(),
+            &[(0, 0), (0, 1)],
+            &Bounds::default(),
+        )
+        .unwrap_err();
         assert_eq!(errors, vec!["at /slots/1/slot_index: 1 was expected"], "the schema pins each entry");
+    }
+
+    /// The offline model's degenerate drafts (issue 16): the schema, and so
+    /// the grammar a local model is held to, refuses them.
+    #[test]
+    fn the_schema_bounds_what_a_small_model_rambled_into() {
+        let refused = |field: &str, value: Value| {
+            let mut bad = slot(0, 0);
+            bad[field] = value;
+            let errors =
+                validate_batch(&json!({"slots": [bad]}).to_string(), &[(0, 0)], &Bounds::default()).unwrap_err();
+            assert!(errors.iter().any(|e| e.contains(&format!("/slots/0/{field}"))), "{field}: {errors:?}");
+        };
+        refused("script", json!("Sushi is very good."));
+        refused("script", json!(format!("Sushi time! {}", "#Sushi ".repeat(158))));
+        refused("hashtags", json!(["#balenad_1_2_2_2"]));
+        refused("hashtags", json!(["#a", "#b", "#c", "#d", "#e", "#f"].map(|t| format!("{t}ood"))));
+        refused("hashtags", json!([]));
+        refused("hook", json!("#Sushi"));
+        refused("caption", json!("x".repeat(301)));
+        refused("rationale", json!("r".repeat(301)));
+        // The script fits the video: 20 s of voice is about 300 characters.
+        assert_eq!(Bounds::for_video(20.0).script_chars, (80, 300));
+        assert_eq!(Bounds::for_video(600.0).script_chars, (80, 900), "about a minute at most");
+        let mut long = slot(0, 0);
+        long["script"] = json!("Salt the water. ".repeat(25));
+        let batch = json!({"slots": [long]}).to_string();
+        assert!(validate_batch(&batch, &[(0, 0)], &Bounds::default()).is_ok());
+        assert!(validate_batch(&batch, &[(0, 0)], &Bounds::for_video(20.0)).is_err());
     }
 
     #[test]

@@ -31,6 +31,20 @@ function renderCalendar(role: "viewer" | "editor" = "editor") {
 }
 
 describe("Calendar", () => {
+  it("says plainly when the small offline model drafted the month, and not otherwise", async () => {
+    api({ [PLAN]: aPlan({ drafted_by: "SmolLM2-135M-Instruct", drafted_offline: true }) });
+    renderCalendar("viewer");
+    expect(await screen.findByText("Drafted by a small offline model (SmolLM2-135M-Instruct)")).toBeInTheDocument();
+    expect(screen.getByText(/These drafts are placeholders, not posts/)).toBeInTheDocument();
+  });
+
+  it("shows no such notice for a real model's drafts", async () => {
+    api();
+    renderCalendar("viewer");
+    await screen.findByRole("heading", { name: "Month from 2026-12-01" });
+    expect(screen.queryByText(/small offline model/)).not.toBeInTheDocument();
+  });
+
   it("lays out a row per day with each slot's time, status, confidence, lock, rationale and link", async () => {
     api();
     renderCalendar("viewer");

@@ -84,6 +84,15 @@ function PlanCalendar({ plan }: { plan: Schemas["PlanView"] }) {
           )}
         </Notice>
       )}
+      {plan.drafted_offline && (
+        <Notice tone="warn">
+          <p className="font-medium">Drafted by a small offline model ({plan.drafted_by})</p>
+          <p>
+            These drafts are placeholders, not posts. Connect a model for real drafts: set LLM_API_KEY for OpenRouter
+            (or another OpenAI-compatible API) and draft the month again.
+          </p>
+        </Notice>
+      )}
       <ErrorMessage error={regenerate.error} />
       {slots.isPending ? (
         <Loading label="Loading slots" />

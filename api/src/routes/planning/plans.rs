@@ -54,6 +54,11 @@ pub(crate) struct PlanView {
     batches_total: i32,
     /// The prompt versions the drafting used.
     prompt_versions: serde_json::Value,
+    /// The model that drafted the plan's slots (its last successful call).
+    drafted_by: Option<String>,
+    /// Drafted by the small offline stand-in (`LLM_PLACEHOLDER`): the
+    /// drafts are placeholders, not posts; a real model writes real ones.
+    drafted_offline: bool,
     run: RunView,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
@@ -157,7 +162,12 @@ async fn show(
     let plan = domain::planning::plans::get(&state.db, &scope, plan_id).await?;
     let counts = domain::planning::plans::slot_counts(&state.db, &scope, plan_id).await?;
     let run = runs::describe(&state, &plan.workflow_id).await;
+    let calls = domain::usage::llm_usage::calls_for_plan(&state.db, &scope, plan_id).await?;
+    let drafted_by = calls.into_iter().rev().find(|c| c.outcome == "ok").map(|c| c.model);
+    let drafted_offline = state.config.llm.placeholder && drafted_by.as_deref() == Some(&state.config.llm.model);
     Ok(ApiJson(PlanView {
+        drafted_by,
+        drafted_offline,
         id: plan.id,
         org_id: plan.org_id,
         project_id: plan.project_id,

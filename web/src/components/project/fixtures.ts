@@ -36,6 +36,8 @@ export function aPlan(overrides: Partial<Schemas["PlanView"]> = {}): Schemas["Pl
     batches_done: 4,
     batches_total: 4,
     prompt_versions: {},
+    drafted_by: "openai/gpt-4o-mini",
+    drafted_offline: false,
     run: { workflow_id: "plan-wf", status: "completed", temporal_ui_url: "http://temporal/plan-wf" },
     created_at: "2026-11-20T10:00:00Z",
     ...overrides,
