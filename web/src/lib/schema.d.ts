@@ -2057,6 +2057,13 @@ export interface components {
             created_at: string;
             /** Format: int32 */
             days: number;
+            /** @description The model that drafted the plan's slots (its last successful call). */
+            drafted_by?: string | null;
+            /**
+             * @description Drafted by the small offline stand-in (`LLM_PLACEHOLDER`): the
+             *     drafts are placeholders, not posts; a real model writes real ones.
+             */
+            drafted_offline: boolean;
             /** @description The failed step and its cause, when status is failed. */
             failure?: string | null;
             /** Format: uuid */

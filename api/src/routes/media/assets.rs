@@ -392,8 +392,13 @@ async fn relabel_asset(
     ApiJson(body): ApiJson<RelabelInput>,
 ) -> Result<ApiJson<AssetView>, ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
-    if body.tags.as_ref().is_some_and(|tags| tags.iter().any(|t| t.contains(','))) {
-        return Err(ApiError::Validation { field: "tags", message: "a tag cannot hold a comma".into() });
+    if let Some(tags) = &body.tags {
+        if tags.len() > assets::MAX_TAGS {
+            return Err(ApiError::Validation { field: "tags", message: format!("at most {} tags", assets::MAX_TAGS) });
+        }
+        if tags.iter().any(|t| t.contains(',')) {
+            return Err(ApiError::Validation { field: "tags", message: "a tag cannot hold a comma".into() });
+        }
     }
     let tags = body.tags.map(|tags| tags.join(","));
     let asset = assets::relabel(&state.db, &scope, asset_id, body.name.as_deref(), tags.as_deref()).await?;
