@@ -97,18 +97,29 @@ async function register(page, name, email) {
 /** Waits until no part of the page is still loading. */
 /** Saves the frame of the `<video>` at `at` seconds as `name`.png. */
 async function frame(video, at, name) {
-  await video.scrollIntoViewIfNeeded();
-  await video.evaluate(async (v, t) => {
-    v.pause();
-    const painted = new Promise((r) => {
-      // The frame is on screen once the compositor has it, not at "seeked".
-      if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(() => r());
-      setTimeout(r, 1500);
-    });
-    v.currentTime = t;
-    await new Promise((r) => v.addEventListener("seeked", r, { once: true }));
-    await painted;
-  }, at);
+  // The page may re-render the player while it seeks (the pipeline moves on):
+  // a seek that never lands is tried again on the element now on the page.
+  for (let attempt = 1; ; attempt++) {
+    await video.scrollIntoViewIfNeeded();
+    const landed = await video.evaluate(async (v, t) => {
+      v.pause();
+      const painted = new Promise((r) => {
+        // The frame is on screen once the compositor has it, not at "seeked".
+        if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(() => r());
+        setTimeout(r, 1500);
+      });
+      const seeked = new Promise((r) => {
+        v.addEventListener("seeked", () => r(true), { once: true });
+        setTimeout(() => r(false), 10_000);
+      });
+      v.currentTime = t;
+      if (!(await seeked)) return false;
+      await painted;
+      return true;
+    }, at);
+    if (landed) break;
+    assert.ok(attempt < 3, `the player never showed ${at} s for ${name}`);
+  }
   await video.screenshot({ path: join(OUT, `${name}.png`) });
 }
 
