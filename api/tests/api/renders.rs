@@ -474,8 +474,8 @@ async fn edited_scenes_rewrite_the_script_and_find_their_stills_in_the_library_b
     let asset_path = format!("/api/orgs/{}/assets/{}", slot.org, uploaded[1]);
     let res = app.call("PATCH", &asset_path, Some(&slot.owner), Some(json!({"tags": ["Beach", "sea"]}))).await;
     assert_eq!(json_body(res).await["tags"], json!(["beach", "sea"]));
-    for tags in [json!(["a,b"]), json!(vec![""; 11])] {
-        let res = app.call("PATCH", &asset_path, Some(&slot.owner), Some(json!({"tags": tags}))).await;
+    for body in [json!({"tags": ["a,b"]}), json!({"tags": vec![""; 11]}), json!({})] {
+        let res = app.call("PATCH", &asset_path, Some(&slot.owner), Some(body)).await;
         assert_error(res, 422, "validation_failed").await;
     }
     let bad_tags = app

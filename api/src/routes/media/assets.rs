@@ -392,6 +392,9 @@ async fn relabel_asset(
     ApiJson(body): ApiJson<RelabelInput>,
 ) -> Result<ApiJson<AssetView>, ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
+    if body.name.is_none() && body.tags.is_none() {
+        return Err(ApiError::Validation { field: "body", message: "give a name, tags or both".into() });
+    }
     if let Some(tags) = &body.tags {
         if tags.len() > assets::MAX_TAGS {
             return Err(ApiError::Validation { field: "tags", message: format!("at most {} tags", assets::MAX_TAGS) });
