@@ -72,23 +72,6 @@ pub struct Planned {
     pub visual: ffmpeg::Visual,
 }
 
-impl Planned {
-    /// A scene per sentence of `script`, each showing `visual` (text cards
-    /// as their shots say): the plan of a script without a shot list.
-    pub fn derived(script: &str, visual: &ffmpeg::Visual) -> Vec<Planned> {
-        domain::media::shots::derive(script)
-            .iter()
-            .map(|shot| Planned {
-                words: spoken_words(&shot.text),
-                visual: match shot.visual {
-                    domain::media::shots::VisualKind::TextCard => ffmpeg::Visual::TextCard,
-                    _ => visual.clone(),
-                },
-            })
-            .collect()
-    }
-}
-
 /// How many words of `text` the voice says (and the captions show).
 pub fn spoken_words(text: &str) -> usize {
     domain::media::spoken::clean(text).split_whitespace().count()
@@ -281,13 +264,28 @@ mod tests {
             hook: String::new(),
             style: VideoStyle::default(),
             language: "en".into(),
-            scenes: Planned::derived(SCRIPT, &Visual::Color("0x1e293b".into())),
+            scenes: derived(SCRIPT, &Visual::Color("0x1e293b".into())),
             seed: 0,
             music_track: None,
             quality: ffmpeg::Quality::Final,
             captions,
             max_secs: 60.0,
         }
+    }
+
+    /// A scene per sentence of `script`, each showing `visual` (text cards
+    /// as their shots say): the plan of a script without a shot list.
+    fn derived(script: &str, visual: &Visual) -> Vec<Planned> {
+        domain::media::shots::derive(script)
+            .iter()
+            .map(|shot| Planned {
+                words: spoken_words(&shot.text),
+                visual: match shot.visual {
+                    domain::media::shots::VisualKind::TextCard => Visual::TextCard,
+                    _ => visual.clone(),
+                },
+            })
+            .collect()
     }
 
     /// A generated file for a scene: `ffmpeg -f lavfi -i {source}` into `path`.
