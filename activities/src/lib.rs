@@ -6,6 +6,7 @@
 pub mod context;
 pub mod errors;
 pub mod import;
+pub mod knowledge;
 pub(crate) mod model_calls;
 pub mod org;
 pub mod pipeline;

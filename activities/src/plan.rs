@@ -1,6 +1,7 @@
 use crate::{
     context::{scope_for, span},
-    errors::{from_domain, permanent},
+    errors::{from_domain, permanent, retryable},
+    knowledge::index_org,
     model_calls::{CallSite, ModelAccess},
 };
 use domain::{
@@ -25,6 +26,7 @@ pub struct PlanActivitiesImpl {
     pub llm: Arc<LlmClient>,
     pub secrets: Arc<dyn platform::secrets::SecretStore>,
     pub budgets: platform::config::BudgetDefaults,
+    pub embeddings: Arc<embed::Embeddings>,
 }
 
 /// The audit context of a drafting call.
@@ -50,6 +52,24 @@ impl PlanActivitiesImpl {
         ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets }
     }
 
+    /// Indexes the org's latest content, then gives the context what its
+    /// knowledge says about the project (research and earlier meanings).
+    async fn with_knowledge(
+        &self,
+        ctx: &ActivityContext,
+        scope: &OrgScope,
+        context: DraftContext,
+    ) -> Result<DraftContext, ActivityError> {
+        let step = "plan.knowledge";
+        index_org(ctx, &self.db, scope, &self.embeddings).await?;
+        let topic = self
+            .embeddings
+            .embed_one(&context.topic_text())
+            .await
+            .map_err(|e| retryable("embedding the project's topic", e))?;
+        context.with_knowledge(&self.db, scope, topic).await.map_err(|e| from_domain(step, e))
+    }
+
     /// Drafts the context's slots: asks the model, validates the answer
     /// against the schema, reviews it (policy, similarity) and, while there
     /// are problems and repairs left, sends them back to the model.
@@ -70,7 +90,12 @@ impl PlanActivitiesImpl {
             match generation::validate_batch(&answer.completion.content, &expected, &bounds) {
                 Ok(drafts) => {
                     self.models().audit(site, purpose, Ok(&answer), "ok", None).await;
-                    let (problems, notes) = context.review(&drafts);
+                    let meanings = self
+                        .embeddings
+                        .embed(drafts.iter().map(DraftContext::draft_text).collect())
+                        .await
+                        .map_err(|e| retryable("embedding the drafts", e))?;
+                    let (problems, notes) = context.review(&drafts, &meanings);
                     if problems.is_empty() || round == repairs {
                         return Ok((drafts, notes, round));
                     }
@@ -136,6 +161,7 @@ impl PlanActivitiesImpl {
             let (written, repairs, flagged) = if context.targets.is_empty() {
                 (0, 0, 0)
             } else {
+                let context = self.with_knowledge(&ctx, &scope, context).await?;
                 let site = call_site(&ctx, &scope, &context, None);
                 let (drafts, notes, repairs) = self.draft(&site, &context, None).await?;
                 let written = drafting::write_drafts(&self.db, &scope, plan_id, &drafts, &notes, &site.prompt_versions)
@@ -178,6 +204,7 @@ impl PlanActivitiesImpl {
             let step = "slot.improve";
             let context =
                 drafting::slot_context(&self.db, &scope, input.slot_id).await.map_err(|e| from_domain(step, e))?;
+            let context = self.with_knowledge(&ctx, &scope, context).await?;
             let site = call_site(&ctx, &scope, &context, Some(input.slot_id));
             let (drafts, notes, repairs) = self.draft(&site, &context, input.instruction.as_deref()).await?;
             let written =

@@ -2,6 +2,7 @@
 
 use crate::{
     import::{ImportActivitiesImpl, speech::Whisper},
+    knowledge::KnowledgeActivitiesImpl,
     org::OrgActivitiesImpl,
     pipeline::{PipelineActivitiesImpl, PublishActivitiesImpl},
     plan::PlanActivitiesImpl,
@@ -19,7 +20,8 @@ use temporalio_sdk::{
     runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder},
 };
 use workflows::{
-    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImportVideoWorkflow, ImproveSlotWorkflow, MetricsRefreshWorkflow,
+    DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImportVideoWorkflow, ImproveSlotWorkflow, IndexKnowledgeWorkflow,
+    MetricsRefreshWorkflow,
     PreviewSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
 };
 
@@ -32,6 +34,8 @@ pub struct Dependencies {
     pub budgets: platform::config::BudgetDefaults,
     /// The process's Whisper model, loaded on the first transcription.
     pub whisper: Arc<Whisper>,
+    /// The process's embedding model, loaded on the first use.
+    pub embeddings: Arc<embed::Embeddings>,
 }
 
 impl Dependencies {
@@ -46,6 +50,10 @@ impl Dependencies {
             tiktok: Arc::new(TikTokClient::new(&config.tiktok)),
             budgets: config.budgets,
             whisper: Arc::new(Whisper::new(config.import.whisper_model.clone(), config.import.asr_threads)),
+            embeddings: Arc::new(embed::Embeddings::new(
+                config.embedding.model_dir.clone(),
+                config.embedding.onnxruntime_lib.clone(),
+            )),
         }
     }
 
@@ -101,7 +109,10 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<ImportVideoWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<IndexKnowledgeWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
         .register_activities(imports)
+        .register_activities(KnowledgeActivitiesImpl { db: deps.db.clone(), embeddings: deps.embeddings.clone() })
         // Deleting an org stops its runs and schedules, hence the client.
         .register_activities(OrgActivitiesImpl {
             db: deps.db.clone(),
@@ -115,6 +126,7 @@ fn main_worker(
             llm: deps.llm,
             secrets: deps.secrets.clone(),
             budgets: deps.budgets,
+            embeddings: deps.embeddings,
         })
         .register_activities(PipelineActivitiesImpl { db: deps.db.clone(), secrets: deps.secrets, tiktok: deps.tiktok })
         // The render workflow's bookkeeping (releasing a slot) runs here.

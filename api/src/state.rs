@@ -15,6 +15,8 @@ pub struct AppState {
     /// Signs and checks media links; derived from the secret store.
     pub media_key: Arc<[u8; 32]>,
     pub config: Arc<Config>,
+    /// The embedding model that reads search queries, loaded on first use.
+    pub embeddings: Arc<embed::Embeddings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,10 @@ impl AppState {
             mailer: Mailer::new(&config.mail).map_err(|e| StateError::Mail(e.to_string()))?,
             tiktok: Arc::new(TikTokClient::new(&config.tiktok)),
             media_key,
+            embeddings: Arc::new(embed::Embeddings::new(
+                config.embedding.model_dir.clone(),
+                config.embedding.onnxruntime_lib.clone(),
+            )),
             config: Arc::new(config),
         })
     }

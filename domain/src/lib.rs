@@ -8,6 +8,7 @@ pub mod error;
 pub mod identity;
 pub mod insights;
 pub mod integrations;
+pub mod knowledge;
 pub mod media;
 pub mod paging;
 pub mod planning;

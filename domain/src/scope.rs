@@ -8,7 +8,7 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, llm_calls, memberships,
+    assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, knowledge_documents, llm_calls, memberships,
     plans, post_metrics, projects, prompts, publications, slots, tiktok_accounts, transcript_segments, transcripts,
     usage_ledger,
 };
@@ -52,7 +52,8 @@ tenant_owned!(
     imports,
     transcripts,
     transcript_segments,
-    highlights
+    highlights,
+    knowledge_documents
 );
 
 /// The organisation a request or activity acts for.

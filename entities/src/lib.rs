@@ -10,6 +10,7 @@ pub mod email_tokens;
 pub mod highlights;
 pub mod imports;
 pub mod invitations;
+pub mod knowledge_documents;
 pub mod llm_calls;
 pub mod memberships;
 pub mod oauth_states;

@@ -17,6 +17,7 @@ mod m20261204_000011_imports;
 mod m20261205_000012_clip_slots;
 mod m20261205_000013_video_style;
 mod m20261206_000014_shots_and_library;
+mod m20261207_000015_knowledge;
 
 pub struct Migrator;
 
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_clip_slots::MIGRATION),
             Box::new(m20261205_000013_video_style::MIGRATION),
             Box::new(m20261206_000014_shots_and_library::MIGRATION),
+            Box::new(m20261207_000015_knowledge::MIGRATION),
         ]
     }
 }

@@ -164,6 +164,16 @@ pub const ENV_VARS: &[EnvVar] = &[
         "multilingual Whisper ggml model (converted at install by make dev)",
     ),
     var("ASR_THREADS", Some("1"), "CPU threads of one transcription"),
+    var(
+        "EMBEDDING_MODEL_DIR",
+        Some(".reelpilot/models/all-MiniLM-L6-v2-int8-1.0.0"),
+        "all-MiniLM-L6-v2 (ONNX and tokenizer files) for retrieval and the similarity guard (installed by make dev)",
+    ),
+    var(
+        "ONNXRUNTIME_LIB",
+        Some(".reelpilot/venv/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.32.0"),
+        "the onnxruntime shared library that runs the embedding model (the one piper-tts installs)",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -185,6 +195,7 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub render: RenderConfig,
     pub import: ImportConfig,
+    pub embedding: EmbeddingConfig,
     pub tiktok: TikTokConfig,
     pub mail: MailConfig,
     pub llm: LlmConfig,
@@ -401,6 +412,13 @@ pub struct ImportConfig {
     pub asr_threads: u16,
 }
 
+/// The embedding model of retrieval and the similarity guard.
+#[derive(Debug, Clone)]
+pub struct EmbeddingConfig {
+    pub model_dir: PathBuf,
+    pub onnxruntime_lib: PathBuf,
+}
+
 #[derive(Debug, Clone)]
 pub struct RenderConfig {
     pub max_concurrent: usize,
@@ -549,6 +567,10 @@ impl Config {
                     whisper_model: vars.get("WHISPER_MODEL")?.into(),
                     asr_threads: vars.parse::<u16>("ASR_THREADS")?.clamp(1, 64),
                 }
+            },
+            embedding: EmbeddingConfig {
+                model_dir: vars.get("EMBEDDING_MODEL_DIR")?.into(),
+                onnxruntime_lib: vars.get("ONNXRUNTIME_LIB")?.into(),
             },
             mail: MailConfig { smtp_url: SecretString::from(vars.get("SMTP_URL")?), from: vars.get("MAIL_FROM")? },
             tiktok: TikTokConfig {

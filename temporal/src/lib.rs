@@ -5,6 +5,7 @@
 
 pub mod ids;
 pub mod import;
+pub mod knowledge;
 pub mod org;
 pub mod pipeline;
 pub mod plan;

@@ -5,6 +5,7 @@
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
 pub mod import;
+pub mod knowledge;
 mod options;
 pub mod org;
 pub mod pipeline;
@@ -12,6 +13,7 @@ pub mod plan;
 pub mod render;
 
 pub use import::ImportVideoWorkflow;
+pub use knowledge::IndexKnowledgeWorkflow;
 pub use org::DeleteOrgWorkflow;
 pub use pipeline::{MetricsRefreshWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow};
 pub use plan::{GenerateMonthPlanWorkflow, ImproveSlotWorkflow};

@@ -8,6 +8,7 @@ mod health;
 pub(crate) mod identity;
 mod insights;
 mod integrations;
+mod knowledge;
 pub(crate) mod media;
 mod paging;
 mod paths;
@@ -40,6 +41,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "renders", description = "Rendering slots into videos, with progress and cancellation"),
         (name = "imports", description = "Importing long videos by URL or upload: Whisper transcripts with word timings, translations, search"),
         (name = "media", description = "Uploads, assets and signed media links"),
+        (name = "knowledge", description = "The org's knowledge: search by meaning and words, brand documents"),
         (name = "credentials", description = "Provider credentials kept in the secret store"),
         (name = "tiktok", description = "Connecting TikTok accounts"),
         (name = "pipeline", description = "From approval to a TikTok post: gates, publishing, dead letters, metrics"),
@@ -81,6 +83,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(media::renders::router())
         .merge(media::assets::router())
         .merge(media::imports::router())
+        .merge(knowledge::router())
         .merge(integrations::credentials::router())
         .merge(insights::activity::router())
         .merge(publishing::tiktok::router())

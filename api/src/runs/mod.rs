@@ -4,12 +4,14 @@
 
 mod identity;
 mod importing;
+mod knowledge;
 mod planning;
 mod publishing;
 mod rendering;
 
 pub use identity::start_org_deletion;
 pub use importing::{cancel_import, describe_import, import_run_is_open, start_import};
+pub use knowledge::start_indexing;
 pub use planning::{start_improve, start_month_plan};
 pub use publishing::{
     RUNNING_PIPELINES_MAX, delete_metrics_schedule, describe_pipeline, ensure_metrics_schedule, running_pipelines,

@@ -69,6 +69,8 @@ pub fn test_config_on(database_url: &str, llm_base_url: &str, storage: Storage) 
     vars.insert("PIPER_PYTHON".into(), required_env("TEST_PIPER_PYTHON"));
     vars.insert("YT_DLP".into(), required_env("TEST_YT_DLP"));
     vars.insert("WHISPER_MODEL".into(), required_env("TEST_WHISPER_MODEL"));
+    vars.insert("EMBEDDING_MODEL_DIR".into(), required_env("TEST_EMBEDDING_MODEL_DIR"));
+    vars.insert("ONNXRUNTIME_LIB".into(), required_env("TEST_ONNXRUNTIME_LIB"));
     vars.insert("IMPORT_WORK_DIR".into(), temp_dir("imports").display().to_string());
     if storage == Storage::S3 {
         vars.extend([

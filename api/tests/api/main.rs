@@ -28,6 +28,7 @@ mod health;
 mod helpers;
 mod imports;
 mod isolation;
+mod knowledge;
 mod local_model;
 mod media;
 mod members;

@@ -4,6 +4,7 @@
 
 use crate::{
     DomainError, OrgScope, TenantTxn,
+    knowledge::{self, KnownSlot, Source},
     insights::bandit::{FormatBandit, Suggestion},
     insights::performance::{self, Performance},
     planning::generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
@@ -12,6 +13,7 @@ use crate::{
     planning::qa,
 };
 use chrono::Utc;
+use embed::Embedding;
 use entities::{
     plans::{self, PlanStatus},
     slots::{self, SlotStatus},
@@ -27,6 +29,7 @@ pub type NotesBySlot = BTreeMap<(i32, i32), Vec<ReviewNote>>;
 /// A slot the model is asked to fill.
 #[derive(Debug, Clone)]
 pub struct Target {
+    pub slot_id: Uuid,
     pub day_index: i32,
     pub slot_index: i32,
     pub local_time: String,
@@ -47,12 +50,95 @@ pub struct DraftContext {
     pub known: Vec<(String, BTreeSet<String>)>,
     /// How the project's earlier posts did, for the model to learn from.
     pub what_worked: Option<Value>,
+    /// What the org's knowledge brings (see [`DraftContext::with_knowledge`]).
+    pub knowledge: Knowledge,
 }
+
+/// What retrieval brings a drafting call: the meaning of the project's
+/// description (for the off-topic check), the project's earlier slots with
+/// theirs (for the similarity guard) and the research the model reads.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    pub topic: Option<Embedding>,
+    pub known: Vec<KnownSlot>,
+    /// `{what_we_said_before, what_the_brand_says, what_was_said_in_imports}`.
+    pub research: Option<Value>,
+}
+
+/// Above this cosine similarity of meaning, a draft repeats an earlier slot
+/// (all-MiniLM-L6-v2 on hook and script: a light rewording scores about
+/// 0.98, a free paraphrase 0.9; distinct ideas in one template of words, as
+/// a small model writes them, up to 0.89; related texts 0.5 to 0.75).
+pub const MEANING_LIMIT: f32 = 0.92;
+/// Below this similarity to the project's description, a draft is off-topic.
+pub const TOPIC_FLOOR: f32 = 0.1;
+/// Research items per kind of knowledge.
+const RESEARCH_ITEMS: u64 = 4;
 
 impl DraftContext {
     /// How long this project's scripts may be: as long as its videos.
     pub fn bounds(&self) -> generation::Bounds {
         generation::Bounds::for_video(f64::from(projects::Budgets::of(&self.project).max_video_seconds()))
+    }
+
+    /// What the project is about, as the text retrieval and the off-topic
+    /// check compare with.
+    pub fn topic_text(&self) -> String {
+        [&self.project.name, &self.project.niche, &self.project.audience]
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim())
+            .collect::<Vec<_>>()
+            .join(". ")
+    }
+
+    /// The meaning-bearing text of a draft: its hook and script.
+    pub fn draft_text(draft: &DraftSlot) -> String {
+        format!("{}\n{}", draft.hook, draft.script)
+    }
+
+    /// Loads what the org's knowledge says about the project's topic (whose
+    /// meaning is `topic`): the research the model reads and the earlier
+    /// slots the similarity guard compares with.
+    pub async fn with_knowledge(
+        mut self,
+        db: &DatabaseConnection,
+        scope: &OrgScope,
+        topic: Embedding,
+    ) -> Result<DraftContext, DomainError> {
+        let tx = scope.begin(db).await?;
+        let mut research = serde_json::Map::new();
+        for (source, key) in [
+            (Source::Slot, "what_we_said_before"),
+            (Source::Document, "what_the_brand_says"),
+            (Source::Transcript, "what_was_said_in_imports"),
+        ] {
+            let query = knowledge::Query {
+                text: self.topic_text(),
+                embedding: topic.clone(),
+                project_id: Some(self.project.id),
+                sources: vec![source],
+                limit: RESEARCH_ITEMS,
+            };
+            let items: Vec<Value> = knowledge::search(&tx, &query)
+                .await?
+                .into_iter()
+                .map(|hit| match source {
+                    Source::Slot => json!({"text": hit.text, "status": hit.meta["status"], "views": hit.meta["views"]}),
+                    _ => json!(hit.text),
+                })
+                .collect();
+            if !items.is_empty() {
+                research.insert(key.into(), Value::Array(items));
+            }
+        }
+        let redrafted: Vec<Uuid> = self.targets.iter().map(|t| t.slot_id).collect();
+        self.knowledge = Knowledge {
+            known: knowledge::known_slots(&tx, self.project.id, &redrafted).await?,
+            research: (!research.is_empty()).then_some(Value::Object(research)),
+            topic: Some(topic),
+        };
+        Ok(self)
     }
 
     pub fn expected(&self) -> Vec<(i32, i32)> {
@@ -86,6 +172,9 @@ impl DraftContext {
         if let Some(what_worked) = &self.what_worked {
             task["what_worked"] = what_worked.clone();
         }
+        if let Some(research) = &self.knowledge.research {
+            task["knowledge"] = research.clone();
+        }
         if let Some(instruction) = instruction.filter(|i| !i.trim().is_empty()) {
             task["instruction"] = json!(instruction.trim());
         }
@@ -111,10 +200,11 @@ impl DraftContext {
         )}));
     }
 
-    /// Reviews valid drafts: problems worth a repair (policy, the QA agent's
-    /// findings, near-duplicates)
-    /// and the notes to keep with each slot if they remain.
-    pub fn review(&self, drafts: &[DraftSlot]) -> (Vec<String>, NotesBySlot) {
+    /// Reviews valid drafts, whose meanings (one per draft, from
+    /// [`DraftContext::draft_text`]) are `meanings`: problems worth a repair
+    /// (policy, the QA agent's findings, off-topic, near-duplicates by words
+    /// or by meaning) and the notes to keep with each slot if they remain.
+    pub fn review(&self, drafts: &[DraftSlot], meanings: &[Embedding]) -> (Vec<String>, NotesBySlot) {
         let mut problems = Vec::new();
         let mut notes = NotesBySlot::new();
         let mut seen: Vec<(String, BTreeSet<String>)> = self.known.clone();
@@ -137,7 +227,55 @@ impl DraftContext {
             }
             seen.push((here, mine));
         }
+        for (i, (d, meaning)) in drafts.iter().zip(meanings).enumerate() {
+            let key = (d.day_index, d.slot_index);
+            let here = format!("day {} slot {}", d.day_index + 1, d.slot_index + 1);
+            let mut found = Vec::new();
+            if let Some(topic) = &self.knowledge.topic
+                && meaning.cosine(topic) < TOPIC_FLOOR
+            {
+                found.push(ReviewNote {
+                    check: "qa".into(),
+                    reason: format!("off-topic: nothing in it is about {}", self.topic_text()),
+                });
+            }
+            if let Some(reason) = self.resembles(meaning, &drafts[..i], &meanings[..i]) {
+                found.push(ReviewNote { check: "similarity".into(), reason });
+            }
+            for note in found {
+                problems.push(format!("{here}: {}; write a different idea", note.reason));
+                notes.entry(key).or_default().push(note);
+            }
+        }
         (problems, notes)
+    }
+
+    /// The earlier slot or earlier draft of this batch a draft means the
+    /// same as, if any, said so a person can find it.
+    fn resembles(&self, meaning: &Embedding, before: &[DraftSlot], their_meanings: &[Embedding]) -> Option<String> {
+        let known = self
+            .knowledge
+            .known
+            .iter()
+            .map(|k| (k.meaning.cosine(meaning), k))
+            .filter(|(similarity, _)| *similarity > MEANING_LIMIT)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((similarity, k)) = known {
+            let what = if k.published { "the published post" } else { "the slot" };
+            return Some(format!(
+                "means the same as {what} of {} (\"{}\", similarity {similarity:.2})",
+                k.scheduled_at, k.hook
+            ));
+        }
+        before.iter().zip(their_meanings).find(|(_, m)| m.cosine(meaning) > MEANING_LIMIT).map(|(d, m)| {
+            format!(
+                "means the same as day {} slot {} of this plan (\"{}\", similarity {:.2})",
+                d.day_index + 1,
+                d.slot_index + 1,
+                d.hook,
+                m.cosine(meaning)
+            )
+        })
     }
 }
 
@@ -170,6 +308,7 @@ async fn known_content(
 fn target(s: &slots::Model, tz: chrono_tz::Tz, suggestion: Option<Suggestion>) -> Target {
     let local = s.scheduled_at.with_timezone(&tz);
     Target {
+        slot_id: s.id,
         day_index: s.day_index,
         slot_index: s.slot_index,
         local_time: local.format("%H:%M").to_string(),
@@ -237,6 +376,7 @@ pub async fn batch_context(
             .map(|s| target(s, tz, suggestions.remove(&(s.day_index, s.slot_index))))
             .collect(),
         what_worked: Performance::from_results(measured).for_prompt(),
+        knowledge: Knowledge::default(),
         plan_id,
         project,
     })
@@ -267,6 +407,7 @@ pub async fn slot_context(
             performance::measured_posts_in(&tx, project.id, &project.timezone).await?,
         )
         .for_prompt(),
+        knowledge: Knowledge::default(),
         plan_id: slot.plan_id,
         project,
     })
