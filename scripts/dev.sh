@@ -10,6 +10,9 @@ dev_env
 mkdir -p "$DEV_DIR/logs"
 
 install_all
+# The onnxruntime library is in the venv only once it is installed.
+ONNXRUNTIME_LIB=${ONNXRUNTIME_LIB:-$(onnxruntime_lib)}
+export ONNXRUNTIME_LIB
 log "building the API and the worker"
 # The same target set as `make test`, so both share one build of the dependencies.
 cargo build --workspace --bins --tests

@@ -88,9 +88,9 @@ async fn search(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct DocumentQuery {
-    /// The document's name (1 to 200 characters).
+    /// The document's name (1 to 200 characters; required).
     #[param(min_length = 1, max_length = 200)]
-    name: String,
+    name: Option<String>,
     /// The project it speaks for; without it, every project of the org.
     project_id: Option<Uuid>,
 }
@@ -143,6 +143,7 @@ pub(crate) struct DocumentBody(String);
     request_body(content = inline(DocumentBody), content_type = "text/markdown",
         description = "The document: `text/plain` or `text/markdown`, UTF-8, at most 1 MiB."),
     responses((status = 201, body = AddedDocument), ErrorResponses))]
+// A Content-Type other than text or Markdown is 415 `unsupported_media_type`.
 async fn add_document(
     State(state): State<AppState>,
     ctx: OrgCtx,
@@ -151,11 +152,12 @@ async fn add_document(
     body: Body,
 ) -> Result<(StatusCode, ApiJson<AddedDocument>), ApiError> {
     let scope = ctx.authorize(Action::EditContent)?;
+    let name = query.name.as_deref().unwrap_or_default();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let kind = DocumentType::from_content_type(content_type)?;
+    let kind = DocumentType::from_content_type(content_type).map_err(|e| ApiError::UnsupportedUpload(e.to_string()))?;
     let bytes = axum::body::to_bytes(body, DOCUMENT_LIMIT).await.map_err(|_| ApiError::PayloadTooLarge)?;
     let new = NewDocument {
-        name: &query.name,
+        name,
         project_id: query.project_id,
         kind,
         bytes: &bytes,

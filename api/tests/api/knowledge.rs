@@ -70,7 +70,7 @@ async fn an_org_finds_its_brand_documents_by_meaning_and_never_another_orgs() {
         .send()
         .await
         .unwrap();
-    assert_error(pdf, 422, "validation_failed").await;
+    assert_error(pdf, 415, "unsupported_media_type").await;
     assert_error(add_document(&app, &owner, org, "empty", "  \n\n ").await, 422, "validation_failed").await;
     assert_error(add_document(&app, &viewer, org, "voice", BRAND).await, 403, "forbidden").await;
 

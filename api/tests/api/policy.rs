@@ -67,6 +67,10 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
     ("DELETE", "/api/orgs/{org_id}/slots/{slot_id}/render", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/uploads", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/knowledge/search", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/knowledge/documents", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/knowledge/documents", Access::Org(Action::EditContent)),
+    ("DELETE", "/api/orgs/{org_id}/knowledge/documents/{document_id}", Access::Org(Action::EditContent)),
     ("PATCH", "/api/orgs/{org_id}/assets/{asset_id}", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::EditContent)),
@@ -233,7 +237,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{credential_id}", &Uuid::new_v4().to_string())
             .replace("{account_id}", &Uuid::new_v4().to_string())
             .replace("{session_id}", &Uuid::new_v4().to_string())
-            .replace("{import_id}", &Uuid::new_v4().to_string());
+            .replace("{import_id}", &Uuid::new_v4().to_string())
+            .replace("{document_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
                 n += 1;

@@ -661,6 +661,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_id}/knowledge/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The org's brand documents, newest first (at most 200). */
+        get: operations["knowledge_list_documents"];
+        put?: never;
+        /**
+         * Adds a brand document (editor and up): UTF-8 text or Markdown, at most
+         *     1 MiB, which drafting reads as "what the brand says".
+         */
+        post: operations["knowledge_add_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_id}/knowledge/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a brand document and what retrieval knew of it (editor and up). */
+        delete: operations["knowledge_remove_document"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_id}/knowledge/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Searches the org's knowledge (its slots with their results, its imports'
+         *     transcripts, its brand documents): the nearest by meaning and the best
+         *     by words, merged by reciprocal rank fusion, best first.
+         */
+        get: operations["knowledge_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_id}/members": {
         parameters: {
             query?: never;
@@ -1504,6 +1563,14 @@ export interface components {
             /** @description connected, disconnected, or reauthorize (connect again). */
             status: string;
         };
+        AddedDocument: {
+            document: components["schemas"]["DocumentView"];
+            /**
+             * @description The run that embeds its parts (found by their words at once, by
+             *     their meaning once it is done).
+             */
+            indexing: components["schemas"]["RunView"];
+        };
         AnalyticsView: {
             /** @description One entry per day with snapshots, oldest first. */
             days: components["schemas"]["DayMetrics"][];
@@ -1681,6 +1748,24 @@ export interface components {
             /** Format: int32 */
             slot_index: number;
         };
+        DocumentView: {
+            /**
+             * Format: int32
+             * @description The parts it was cut into for retrieval.
+             */
+            chunks: number;
+            /** @description text/plain or text/markdown. */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            project_id?: string | null;
+            /** Format: int64 */
+            size_bytes: number;
+        };
         ErrorBody: {
             /** @description Stable, machine-readable code, e.g. `validation_failed`. */
             code: string;
@@ -1754,6 +1839,39 @@ export interface components {
              * @description Where it starts and ends in the source, on word boundaries.
              */
             start_ms: number;
+        };
+        /** @description A chunk found, best first. */
+        Hit: {
+            /**
+             * @description Status, date and results of a slot; title and moment of a transcript;
+             *     a document's name.
+             */
+            meta: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Its place in the source (a transcript segment, a document part).
+             */
+            position: number;
+            /** Format: uuid */
+            project_id?: string | null;
+            /**
+             * Format: double
+             * @description The fused score: the sum of 1 / (60 + rank) over both rankings.
+             */
+            score: number;
+            /**
+             * Format: double
+             * @description Cosine similarity of the meaning, -1 to 1 (absent before the chunk
+             *     is embedded).
+             */
+            similarity?: number | null;
+            source: components["schemas"]["Source"];
+            /**
+             * Format: uuid
+             * @description The slot, transcript or document the text is from.
+             */
+            source_id: string;
+            text: string;
         };
         /**
          * @description Why an import stopped, for programs (the message says it for people).
@@ -2414,6 +2532,9 @@ export interface components {
             temporal_ui_url: string;
             workflow_id: string;
         };
+        SearchResults: {
+            hits: components["schemas"]["Hit"][];
+        };
         SeenSlotInput: {
             /** Format: uuid */
             id: string;
@@ -2545,6 +2666,11 @@ export interface components {
             /** Format: uuid */
             video_asset_id?: string | null;
         };
+        /**
+         * @description Where a chunk comes from.
+         * @enum {string}
+         */
+        Source: "slot" | "transcript" | "document";
         TokenRequest: {
             token: string;
         };
@@ -8342,6 +8468,577 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    knowledge_list_documents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"][];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    knowledge_add_document: {
+        parameters: {
+            query?: {
+                /** @description The document's name (1 to 200 characters; required). */
+                name?: string;
+                /** @description The project it speaks for; without it, every project of the org. */
+                project_id?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The document: `text/plain` or `text/markdown`, UTF-8, at most 1 MiB. */
+        requestBody: {
+            content: {
+                "text/markdown": string;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddedDocument"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    knowledge_remove_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    knowledge_search: {
+        parameters: {
+            query: {
+                /** @description What to find, in any words: matched by meaning and by the words. */
+                q: string;
+                /** @description Only this project's knowledge (and the org's documents for all projects). */
+                project_id?: string;
+                /** @description Only one kind: slot, transcript or document. */
+                source?: components["schemas"]["Source"];
+                /** @description Results, 1 to 50 (default 10). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
             400: {

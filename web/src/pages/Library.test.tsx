@@ -219,3 +219,85 @@ describe("Library: your media", () => {
     expect(screen.queryByRole("button", { name: "Upload" })).not.toBeInTheDocument();
   });
 });
+
+describe("Library: knowledge", () => {
+  const document: Schemas["DocumentView"] = {
+    id: "doc-1",
+    project_id: null,
+    name: "voice.md",
+    content_type: "text/markdown",
+    size_bytes: 2048,
+    chunks: 2,
+    created_at: "2025-05-01T10:00:00Z",
+  };
+  const hit = (extra: Partial<Schemas["Hit"]>): Schemas["Hit"] => ({
+    source: "document",
+    source_id: "doc-1",
+    position: 0,
+    project_id: null,
+    text: "We cook fast weeknight dinners for tired parents.",
+    meta: { name: "voice.md" } as never,
+    score: 0.03,
+    similarity: 0.62,
+    ...extra,
+  });
+
+  it("searches by meaning and shows where each result comes from", async () => {
+    let asked = "";
+    fakeApi({
+      "GET /api/orgs/org-1/videos": [],
+      "GET /api/orgs/org-1/clips": [],
+      "GET /api/orgs/org-1/uploads": [],
+      "GET /api/orgs/org-1/knowledge/documents": [document],
+      "GET /api/orgs/org-1/knowledge/search": (_: unknown, url: URL) => {
+        asked = url.searchParams.get("q") ?? "";
+        return {
+          hits: [
+            hit({}),
+            hit({
+              source: "slot",
+              source_id: "slot-9",
+              text: "One pan pasta\nHeat one pan...",
+              meta: { status: "published", scheduled_at: "2025-04-03T17:00:00Z", views: 12400 } as never,
+              similarity: 0.55,
+            }),
+          ],
+        };
+      },
+    });
+    renderLibrary();
+    expect(await screen.findByText(/voice\.md · 2\.0 KB · 2 parts/)).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Search knowledge"), "speedy evening meals");
+    await userEvent.click(screen.getByRole("button", { name: "Search" }));
+    const results = await screen.findByRole("list", { name: "Knowledge results" });
+    await waitFor(() => expect(asked).toBe("speedy evening meals"));
+    const items = within(results).getAllByRole("listitem");
+    expect(items[0]).toHaveTextContent("Brand document · voice.md · similarity 0.62");
+    expect(items[1]).toHaveTextContent("Slot · 2025-04-03 · published · 12,400 views · similarity 0.55");
+    // A viewer searches but does not add or remove documents.
+    expect(screen.queryByRole("button", { name: "Add document" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Remove voice.md" })).not.toBeInTheDocument();
+  });
+
+  it("lets an editor add a Markdown document and remove one", async () => {
+    let added = new URLSearchParams();
+    const calls = fakeApi({
+      "GET /api/orgs/org-1/videos": [],
+      "GET /api/orgs/org-1/clips": [],
+      "GET /api/orgs/org-1/uploads": [],
+      "GET /api/orgs/org-1/knowledge/documents": [document],
+      "POST /api/orgs/org-1/knowledge/documents": (_: unknown, url: URL) => {
+        added = url.searchParams;
+        return reply(201, { document: { ...document, id: "doc-2", name: "faq.md" }, indexing: { workflow_id: "w", status: "running", temporal_ui_url: "" } });
+      },
+      "DELETE /api/orgs/org-1/knowledge/documents/doc-1": reply(204, null),
+    });
+    renderPage(<Library />, { url: "/orgs/org-1/library", path: "/orgs/:orgId/library", role: "editor" });
+    // The fake API reads bodies as JSON, so the document is a JSON string.
+    await userEvent.upload(await screen.findByLabelText("Document"), new File(['"# FAQ"'], "faq.md", { type: "" }));
+    await userEvent.click(screen.getByRole("button", { name: "Add document" }));
+    await waitFor(() => expect(added.get("name")).toBe("faq.md"));
+    await userEvent.click(await screen.findByRole("button", { name: "Remove voice.md" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "DELETE")).toBe(true));
+  });
+});

@@ -1,5 +1,6 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { ClipsSection } from "../components/media/ClipsSection";
+import { KnowledgeSection } from "../components/media/KnowledgeSection";
 import { UploadsSection } from "../components/media/UploadsSection";
 import { VideoCard } from "../components/media/VideoCard";
 import { Button } from "../components/ui/button";
@@ -10,7 +11,7 @@ import { useOrg } from "../lib/session";
 /** Videos per page; "Load more videos" asks for the next one. */
 export const VIDEOS_PAGE = 48;
 
-/** The org's media: rendered slot videos, then the clips cut from imports. */
+/** The org's media: rendered slot videos, the clips cut from imports, its own uploads, and its knowledge. */
 export function Library() {
   const { orgId } = useOrg();
   const videos = useInfiniteQuery({
@@ -54,6 +55,7 @@ export function Library() {
       </section>
       <ClipsSection />
       <UploadsSection />
+      <KnowledgeSection />
     </div>
   );
 }
