@@ -147,6 +147,7 @@ mkdir -p "$TEST_OUTPUT_DIR"
 if [ "${1:-}" = bench ]; then
   # Benchmarks print their figures; the dev profile shares the test build.
   cargo bench --profile dev -p api --bench plan_overhead
+  cargo bench --profile dev -p api --bench retrieval
   cargo bench --profile dev -p activities --bench render
   cargo bench --profile dev -p asr --bench asr
   exit 0

@@ -21,8 +21,7 @@ use temporalio_sdk::{
 };
 use workflows::{
     DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImportVideoWorkflow, ImproveSlotWorkflow, IndexKnowledgeWorkflow,
-    MetricsRefreshWorkflow,
-    PreviewSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
+    MetricsRefreshWorkflow, PreviewSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
 };
 
 pub struct Dependencies {

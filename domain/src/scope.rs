@@ -8,9 +8,9 @@
 //!    the filter.
 
 use entities::{
-    assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, knowledge_documents, llm_calls, memberships,
-    plans, post_metrics, projects, prompts, publications, slots, tiktok_accounts, transcript_segments, transcripts,
-    usage_ledger,
+    assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, knowledge_documents,
+    llm_calls, memberships, plans, post_metrics, projects, prompts, publications, slots, tiktok_accounts,
+    transcript_segments, transcripts, usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,

@@ -76,15 +76,10 @@ impl Embedder {
     /// `model_dir`: `model.onnx`, `tokenizer.json`, `config.json`,
     /// `special_tokens_map.json`, `tokenizer_config.json`.
     pub fn load(model_dir: &Path, runtime: &Path) -> Result<Self, EmbedError> {
-        ort::init_from(runtime).map_err(|e| EmbedError::Runtime {
-            path: runtime.to_owned(),
-            message: e.to_string(),
-        })?;
+        ort::init_from(runtime)
+            .map_err(|e| EmbedError::Runtime { path: runtime.to_owned(), message: e.to_string() })?;
         let read = |file: &'static str| {
-            std::fs::read(model_dir.join(file)).map_err(|_| EmbedError::MissingFile {
-                dir: model_dir.to_owned(),
-                file,
-            })
+            std::fs::read(model_dir.join(file)).map_err(|_| EmbedError::MissingFile { dir: model_dir.to_owned(), file })
         };
         let files = TokenizerFiles {
             tokenizer_file: read("tokenizer.json")?,
@@ -95,10 +90,8 @@ impl Embedder {
         let model = UserDefinedEmbeddingModel::new(read("model.onnx")?, files).with_pooling(Pooling::Mean);
         let mut options = InitOptionsUserDefined::default();
         options.max_length = MAX_TOKENS;
-        let model = TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| EmbedError::Model {
-            dir: model_dir.to_owned(),
-            message: e.to_string(),
-        })?;
+        let model = TextEmbedding::try_new_from_user_defined(model, options)
+            .map_err(|e| EmbedError::Model { dir: model_dir.to_owned(), message: e.to_string() })?;
         tracing::info!(dir = %model_dir.display(), "embedding model loaded");
         Ok(Self { model: Mutex::new(model) })
     }
@@ -109,9 +102,7 @@ impl Embedder {
             return Ok(Vec::new());
         }
         let mut model = self.model.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let vectors = model
-            .embed(texts, Some(BATCH))
-            .map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let vectors = model.embed(texts, Some(BATCH)).map_err(|e| EmbedError::Inference(e.to_string()))?;
         Ok(vectors.into_iter().map(Embedding::new).collect())
     }
 

@@ -53,9 +53,30 @@ CREATE TABLE knowledge_chunks (
 CREATE INDEX knowledge_chunks_embedding_idx ON knowledge_chunks USING hnsw (embedding vector_cosine_ops);
 CREATE INDEX knowledge_chunks_search_idx ON knowledge_chunks USING gin (search);
 CREATE INDEX knowledge_chunks_pending_idx ON knowledge_chunks (org_id) WHERE embedding IS NULL;
+
+-- The ranking by words. Under row-level security the planner may not use
+-- the GIN index for `@@` (not leakproof), and scans every chunk; this
+-- function runs as the owner and confines itself to the transaction's org
+-- (`app.org_id`, as the policy does), so the index serves the search.
+CREATE FUNCTION knowledge_lexical(query text, only_project uuid, only_sources text, n integer)
+RETURNS TABLE (id uuid, rank bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT m.id, row_number() OVER (ORDER BY m.r DESC) FROM (
+        SELECT k.id, ts_rank_cd(k.search, q) AS r
+        FROM knowledge_chunks k, plainto_tsquery('simple', query) q
+        WHERE k.org_id = nullif(current_setting('app.org_id', true), '')::uuid
+          AND k.search @@ q
+          AND (only_project IS NULL OR k.project_id = only_project OR k.project_id IS NULL)
+          AND (only_sources IS NULL OR k.source = ANY (string_to_array(only_sources, ',')))
+        ORDER BY r DESC LIMIT n
+    ) m
+$$;
+REVOKE ALL ON FUNCTION knowledge_lexical(text, uuid, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION knowledge_lexical(text, uuid, text, integer) TO reelpilot_app;
 "#;
 
 const DOWN: &str = r#"
+DROP FUNCTION knowledge_lexical(text, uuid, text, integer);
 DROP TABLE knowledge_chunks;
 DROP TABLE knowledge_documents;
 "#;

@@ -156,13 +156,7 @@ async fn add_document(
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let kind = DocumentType::from_content_type(content_type).map_err(|e| ApiError::UnsupportedUpload(e.to_string()))?;
     let bytes = axum::body::to_bytes(body, DOCUMENT_LIMIT).await.map_err(|_| ApiError::PayloadTooLarge)?;
-    let new = NewDocument {
-        name,
-        project_id: query.project_id,
-        kind,
-        bytes: &bytes,
-        created_by: ctx.auth.user_id,
-    };
+    let new = NewDocument { name, project_id: query.project_id, kind, bytes: &bytes, created_by: ctx.auth.user_id };
     let document = documents::add(&state.db, &scope, new).await?;
     let indexing = runs::start_indexing(&state, scope.org_id(), document.id).await?;
     Ok((StatusCode::CREATED, ApiJson(AddedDocument { document: document.into(), indexing })))

@@ -147,9 +147,8 @@ fn week_of(hook: &str, script: &str) -> String {
 }
 
 async fn plan_ready(app: &TestApp, owner: &User, org: Uuid, project: Uuid, start: &str) -> Vec<Value> {
-    let res = app
-        .post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), owner, json!({"start_date": start}))
-        .await;
+    let res =
+        app.post_json(&format!("/api/orgs/{org}/projects/{project}/plans"), owner, json!({"start_date": start})).await;
     assert_eq!(res.status(), 202);
     let plan = json_body(res).await["plan_id"].as_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(90);

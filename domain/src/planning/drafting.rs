@@ -4,9 +4,9 @@
 
 use crate::{
     DomainError, OrgScope, TenantTxn,
-    knowledge::{self, KnownSlot, Source},
     insights::bandit::{FormatBandit, Suggestion},
     insights::performance::{self, Performance},
+    knowledge::{self, KnownSlot, Source},
     planning::generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
     planning::projects,
     planning::prompts::{self, PromptSet},
