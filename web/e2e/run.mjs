@@ -329,6 +329,29 @@ try {
     await settled(page);
     await shot(page, name);
   }
+  step = "knowledge: a brand document found by meaning";
+  await nav(page, "Library");
+  await page.getByLabel("Document").setInputFiles({
+    name: "voice.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from(
+      "# How we talk\n\nWe cook **fast weeknight dinners** for tired parents: twenty minutes, one pan, " +
+        "food the kids will eat.\n\nWe never promise weight loss; we talk about flavour and time saved.",
+    ),
+  });
+  await page.getByRole("button", { name: "Add document" }).click();
+  await page.getByText(/voice\.md · .* · 1 part/).waitFor();
+  // No word in common with the document; the worker embeds it in the background.
+  await page.getByLabel("Search knowledge").fill("speedy evening meals for exhausted mums and dads");
+  const found = page.getByRole("list", { name: "Knowledge results" }).getByText(/Brand document · voice\.md · similarity/);
+  for (let tries = 0; !(await found.count()); tries++) {
+    assert.ok(tries < 60, "the brand document was never found by meaning");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.waitForTimeout(1000);
+  }
+  await settled(page);
+  await shot(page, "12b-knowledge");
+
   step = "an import of a private address is refused";
   // The cloud-metadata address: yt-dlp's every connection goes through the
   // worker's checking proxy, which refuses it, and the page says why.

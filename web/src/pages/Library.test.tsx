@@ -244,6 +244,7 @@ describe("Library: knowledge", () => {
 
   it("searches by meaning and shows where each result comes from", async () => {
     let asked = "";
+    let searches = 0;
     fakeApi({
       "GET /api/orgs/org-1/videos": [],
       "GET /api/orgs/org-1/clips": [],
@@ -251,6 +252,7 @@ describe("Library: knowledge", () => {
       "GET /api/orgs/org-1/knowledge/documents": [document],
       "GET /api/orgs/org-1/knowledge/search": (_: unknown, url: URL) => {
         asked = url.searchParams.get("q") ?? "";
+        searches += 1;
         return {
           hits: [
             hit({}),
@@ -274,6 +276,9 @@ describe("Library: knowledge", () => {
     const items = within(results).getAllByRole("listitem");
     expect(items[0]).toHaveTextContent("Brand document · voice.md · similarity 0.62");
     expect(items[1]).toHaveTextContent("Slot · 2025-04-03 · published · 12,400 views · similarity 0.55");
+    // The same words again search again: what was just added may be indexed by now.
+    await userEvent.click(screen.getByRole("button", { name: "Search" }));
+    await waitFor(() => expect(searches).toBe(2));
     // A viewer searches but does not add or remove documents.
     expect(screen.queryByRole("button", { name: "Add document" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Remove voice.md" })).not.toBeInTheDocument();

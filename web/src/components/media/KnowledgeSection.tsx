@@ -46,7 +46,10 @@ export function KnowledgeSection() {
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setQuery(text.trim());
+    const asked = text.trim();
+    // The same words again search again (what was just added may be indexed by now).
+    if (asked === query) void results.refetch();
+    else setQuery(asked);
   };
   const hits = results.data?.hits ?? [];
   return (
