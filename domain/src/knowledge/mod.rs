@@ -105,6 +105,9 @@ pub async fn sync_sources(tx: &TenantTxn) -> Result<u64, DomainError> {
             JOIN transcripts t ON t.id = seg.transcript_id AND t.org_id = seg.org_id AND t.kind = 'spoken'
             JOIN imports i ON i.id = t.import_id AND i.org_id = t.org_id
             WHERE seg.org_id = $1 AND btrim(seg.text) <> ''
+              -- A transcript never changes: one indexed is left alone.
+              AND NOT EXISTS (SELECT 1 FROM knowledge_chunks k
+                              WHERE k.org_id = t.org_id AND k.source = 'transcript' AND k.source_id = t.id)
             ON CONFLICT (org_id, source, source_id, position) DO NOTHING
             "#,
             vec![org.into()],
