@@ -59,6 +59,7 @@ pub struct DraftContext {
 /// theirs (for the similarity guard) and the research the model reads.
 #[derive(Debug, Clone, Default)]
 pub struct Knowledge {
+    /// The meaning of the project's description, when it has a niche.
     pub topic: Option<Embedding>,
     pub known: Vec<KnownSlot>,
     /// `{what_we_said_before, what_the_brand_says, what_was_said_in_imports}`.
@@ -70,7 +71,8 @@ pub struct Knowledge {
 /// 0.98, a free paraphrase 0.9; distinct ideas in one template of words, as
 /// a small model writes them, up to 0.89; related texts 0.5 to 0.75).
 pub const MEANING_LIMIT: f32 = 0.92;
-/// Below this similarity to the project's description, a draft is off-topic.
+/// Below this similarity to the project's description (name, niche and
+/// audience; only with a niche), a draft is off-topic.
 pub const TOPIC_FLOOR: f32 = 0.1;
 /// Research items per kind of knowledge.
 const RESEARCH_ITEMS: u64 = 4;
@@ -136,7 +138,8 @@ impl DraftContext {
         self.knowledge = Knowledge {
             known: knowledge::known_slots(&tx, self.project.id, &redrafted).await?,
             research: (!research.is_empty()).then_some(Value::Object(research)),
-            topic: Some(topic),
+            // A name alone is no description to be off-topic from.
+            topic: (!self.project.niche.trim().is_empty()).then_some(topic),
         };
         Ok(self)
     }
