@@ -215,7 +215,7 @@ impl DraftContext {
             language: self.project.language.clone(),
             max_video_secs: f64::from(projects::Budgets::of(&self.project).max_video_seconds()),
         };
-        for d in drafts {
+        for (i, d) in drafts.iter().enumerate() {
             let key = (d.day_index, d.slot_index);
             let here = format!("day {} slot {}", d.day_index + 1, d.slot_index + 1);
             for note in generation::policy_findings(d).into_iter().chain(qa::findings(d, &expect)) {
@@ -223,29 +223,24 @@ impl DraftContext {
                 notes.entry(key).or_default().push(note);
             }
             let mine = generation::shingles(&d.hook, &d.caption);
+            let mut different = Vec::new();
             if let Some((other, _)) = seen.iter().find(|(_, s)| generation::similarity(&mine, s) > SIMILARITY_LIMIT) {
-                let reason = format!("near-duplicate of {other}");
-                problems.push(format!("{here}: {reason}; write a different idea"));
-                notes.entry(key).or_default().push(ReviewNote { check: "similarity".into(), reason });
+                different.push(ReviewNote { check: "similarity".into(), reason: format!("near-duplicate of {other}") });
             }
-            seen.push((here, mine));
-        }
-        for (i, (d, meaning)) in drafts.iter().zip(meanings).enumerate() {
-            let key = (d.day_index, d.slot_index);
-            let here = format!("day {} slot {}", d.day_index + 1, d.slot_index + 1);
-            let mut found = Vec::new();
-            if let Some(topic) = &self.knowledge.topic
+            seen.push((here.clone(), mine));
+            let meaning = meanings.get(i);
+            if let (Some(meaning), Some(topic)) = (meaning, &self.knowledge.topic)
                 && meaning.cosine(topic) < TOPIC_FLOOR
             {
-                found.push(ReviewNote {
+                different.push(ReviewNote {
                     check: "qa".into(),
                     reason: format!("off-topic: nothing in it is about {}", self.topic_text()),
                 });
             }
-            if let Some(reason) = self.resembles(meaning, &drafts[..i], &meanings[..i]) {
-                found.push(ReviewNote { check: "similarity".into(), reason });
+            if let Some(reason) = meaning.and_then(|m| self.resembles(m, &drafts[..i], &meanings[..i])) {
+                different.push(ReviewNote { check: "similarity".into(), reason });
             }
-            for note in found {
+            for note in different {
                 problems.push(format!("{here}: {}; write a different idea", note.reason));
                 notes.entry(key).or_default().push(note);
             }
