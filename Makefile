@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE ?= docker compose
 
-.PHONY: help dev test bench lint format migrate seed up down logs
+.PHONY: help dev test bench eval-models lint format migrate seed up down logs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ test: ## install what is missing, start throwaway servers, run every test
 
 bench: ## orchestration benchmarks against throwaway servers (prints timings)
 	@scripts/test.sh bench
+
+eval-models: ## how well each offline model drafts (docs/OFFLINE_MODELS.md; downloads 1.6 GB once)
+	@scripts/bench/offline_models.sh
 
 lint: ## rustfmt check, clippy with warnings as errors, web lint
 	cargo fmt --all -- --check

@@ -11,5 +11,6 @@ pub(crate) mod model_calls;
 pub mod org;
 pub mod pipeline;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod worker;

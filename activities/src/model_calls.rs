@@ -20,6 +20,7 @@ use uuid::Uuid;
 const LLM_RESERVATION_TTL_MINUTES: i64 = 15;
 
 /// What an LLM call is about, for its audit record.
+#[derive(Clone)]
 pub(crate) struct CallSite<'a> {
     pub scope: &'a OrgScope,
     pub project: &'a entities::projects::Model,

@@ -3,6 +3,7 @@ use crate::{
     errors::{from_domain, permanent, retryable},
     knowledge::index_org,
     model_calls::{CallSite, ModelAccess},
+    policy::{classifier_prompt, classify},
 };
 use domain::{
     OrgScope,
@@ -95,7 +96,14 @@ impl PlanActivitiesImpl {
                         .embed(drafts.iter().map(DraftContext::draft_text).collect())
                         .await
                         .map_err(|e| retryable("embedding the drafts", e))?;
-                    let (problems, notes) = context.review(&drafts, &meanings);
+                    let classified = match context.classifier_request(&drafts) {
+                        Some(request) => {
+                            let site = CallSite { prompt_versions: classifier_prompt(), ..site.clone() };
+                            classify(&self.models(), &site, &context.rules, request).await?
+                        }
+                        None => Default::default(),
+                    };
+                    let (problems, notes) = context.review(&drafts, &meanings, &classified);
                     if problems.is_empty() || round == repairs {
                         return Ok((drafts, notes, round));
                     }

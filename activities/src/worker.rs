@@ -6,6 +6,7 @@ use crate::{
     org::OrgActivitiesImpl,
     pipeline::{PipelineActivitiesImpl, PublishActivitiesImpl},
     plan::PlanActivitiesImpl,
+    policy::PolicyActivitiesImpl,
     render::{activity::RenderActivitiesImpl, tts},
 };
 use platform::{
@@ -119,6 +120,12 @@ fn main_worker(
             secrets: deps.secrets.clone(),
             storage: deps.storage.clone(),
             tiktok: deps.tiktok.clone(),
+        })
+        .register_activities(PolicyActivitiesImpl {
+            db: deps.db.clone(),
+            llm: deps.llm.clone(),
+            secrets: deps.secrets.clone(),
+            budgets: deps.budgets,
         })
         .register_activities(PlanActivitiesImpl {
             db: deps.db.clone(),

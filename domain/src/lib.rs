@@ -12,6 +12,7 @@ pub mod knowledge;
 pub mod media;
 pub mod paging;
 pub mod planning;
+pub mod policy;
 pub mod publishing;
 pub mod scope;
 pub mod usage;

@@ -9,7 +9,7 @@
 
 use entities::{
     assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, knowledge_documents,
-    llm_calls, memberships, plans, post_metrics, projects, prompts, publications, slots, tiktok_accounts,
+    llm_calls, memberships, plans, policy_rules, post_metrics, projects, prompts, publications, slots, tiktok_accounts,
     transcript_segments, transcripts, usage_ledger,
 };
 use sea_orm::{
@@ -53,7 +53,8 @@ tenant_owned!(
     transcripts,
     transcript_segments,
     highlights,
-    knowledge_documents
+    knowledge_documents,
+    policy_rules
 );
 
 /// The organisation a request or activity acts for.

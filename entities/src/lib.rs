@@ -16,6 +16,7 @@ pub mod memberships;
 pub mod oauth_states;
 pub mod organizations;
 pub mod plans;
+pub mod policy_rules;
 pub mod post_metrics;
 pub mod projects;
 pub mod prompts;

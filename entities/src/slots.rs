@@ -72,6 +72,10 @@ pub struct Model {
     pub clip_asset_id: Option<Uuid>,
     /// Why the slot's pipeline failed (shown in the dead-letter list).
     pub pipeline_error: Option<String>,
+    /// Why a policy rule stopped the pipeline (`domain::policy::Block`).
+    pub policy_block: Option<Json>,
+    /// An admin's override of the block for one version (`domain::policy::Override`).
+    pub policy_override: Option<Json>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -18,6 +18,7 @@ mod m20261205_000012_clip_slots;
 mod m20261205_000013_video_style;
 mod m20261206_000014_shots_and_library;
 mod m20261207_000015_knowledge;
+mod m20261208_000016_policy;
 
 pub struct Migrator;
 
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_video_style::MIGRATION),
             Box::new(m20261206_000014_shots_and_library::MIGRATION),
             Box::new(m20261207_000015_knowledge::MIGRATION),
+            Box::new(m20261208_000016_policy::MIGRATION),
         ]
     }
 }

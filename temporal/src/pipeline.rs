@@ -12,6 +12,8 @@ pub const SLOT_PIPELINE_WORKFLOW: &str = "SlotPipeline";
 pub const APPROVE_SIGNAL: &str = "approve";
 pub const REJECT_SIGNAL: &str = "reject";
 pub const PUBLISH_SIGNAL: &str = "publish";
+/// An admin overrode the policy block: check the slot again.
+pub const POLICY_REVIEW_SIGNAL: &str = "policy_review";
 
 /// How often TikTok is asked (tests shorten these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +94,8 @@ pub enum PipelineStage {
     #[default]
     Loading,
     WaitingForApproval,
+    /// A policy rule blocks the slot: it waits for an edit or an admin's override.
+    BlockedByPolicy,
     Rendering,
     WaitingForPublishApproval,
     WaitingForSlotTime,
@@ -104,9 +108,10 @@ pub enum PipelineStage {
 }
 
 impl PipelineStage {
-    pub const ALL: [PipelineStage; 10] = [
+    pub const ALL: [PipelineStage; 11] = [
         PipelineStage::Loading,
         PipelineStage::WaitingForApproval,
+        PipelineStage::BlockedByPolicy,
         PipelineStage::Rendering,
         PipelineStage::WaitingForPublishApproval,
         PipelineStage::WaitingForSlotTime,
@@ -122,6 +127,7 @@ impl PipelineStage {
         match self {
             PipelineStage::Loading => "loading",
             PipelineStage::WaitingForApproval => "waiting_for_approval",
+            PipelineStage::BlockedByPolicy => "blocked_by_policy",
             PipelineStage::Rendering => "rendering",
             PipelineStage::WaitingForPublishApproval => "waiting_for_publish_approval",
             PipelineStage::WaitingForSlotTime => "waiting_for_slot_time",
@@ -135,7 +141,12 @@ impl PipelineStage {
 
     /// The run waits at a gate for a person.
     pub fn waits_for_a_person(self) -> bool {
-        matches!(self, PipelineStage::WaitingForApproval | PipelineStage::WaitingForPublishApproval)
+        matches!(
+            self,
+            PipelineStage::WaitingForApproval
+                | PipelineStage::BlockedByPolicy
+                | PipelineStage::WaitingForPublishApproval
+        )
     }
 }
 
@@ -144,6 +155,9 @@ impl PipelineStage {
 pub struct PipelineStatus {
     pub stage: PipelineStage,
     pub publish_id: Option<String>,
+    /// Which rules stop the slot, while it is blocked by policy.
+    #[serde(default)]
+    pub policy_block: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,6 +253,43 @@ pub enum PublishState {
     Failed {
         reason: String,
     },
+}
+
+/// Where the policy gate runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyMoment {
+    BeforeRender,
+    BeforePublish,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCheck {
+    pub slot: SlotRef,
+    pub moment: PolicyMoment,
+}
+
+/// What the org's content policy says about the slot now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyVerdict {
+    Clear,
+    /// Which rules block it and why (also on the slot, for people).
+    Blocked {
+        reason: String,
+    },
+}
+
+pub struct PolicyActivities;
+
+#[allow(clippy::unimplemented)]
+#[activity_definitions]
+impl PolicyActivities {
+    /// Runs the org's rules on the slot's current text (the language model
+    /// judges the classifier rules) and records a block or clears it.
+    #[activity(name = "policy.check")]
+    pub fn check(input: PolicyCheck) -> Result<PolicyVerdict, ActivityError> {
+        unimplemented!()
+    }
 }
 
 pub struct PipelineActivities;
@@ -343,6 +394,7 @@ impl PublishActivities {
 
 // The activity markers the implementations in the `activities` crate bind to.
 pub use pipeline_activities::{Fail, Load, PassPublishGate, SetStage, StartRender};
+pub use policy_activities::Check as CheckPolicy;
 pub use publish_activities::{CheckStatus, FetchMetrics, Init, RefreshDue, RefreshNow, Upload};
 
 #[cfg(test)]
@@ -359,6 +411,7 @@ mod tests {
             match stage {
                 PipelineStage::Loading
                 | PipelineStage::WaitingForApproval
+                | PipelineStage::BlockedByPolicy
                 | PipelineStage::Rendering
                 | PipelineStage::WaitingForPublishApproval
                 | PipelineStage::WaitingForSlotTime

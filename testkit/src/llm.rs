@@ -236,6 +236,29 @@ fn highlights(task: &Value) -> String {
     json!({"highlights": found}).to_string()
 }
 
+/// A policy task (`{"task": "policy", "rules": [{rule, question}], "items":
+/// [{key, text}]}`) answered as a literal-minded model would: an item
+/// breaks a rule when its text contains a phrase the question quotes
+/// (`Does it mention "AcmeCorp"?`), so tests choose what a rule catches.
+fn policy(task: &Value) -> String {
+    let mut verdicts = Vec::new();
+    for item in task["items"].as_array().into_iter().flatten() {
+        let text = item["text"].as_str().unwrap_or("").to_lowercase();
+        for rule in task["rules"].as_array().into_iter().flatten() {
+            let question = rule["question"].as_str().unwrap_or("");
+            let quoted =
+                question.split('"').skip(1).step_by(2).find(|q| !q.is_empty() && text.contains(&q.to_lowercase()));
+            verdicts.push(json!({
+                "key": item["key"],
+                "rule": rule["rule"],
+                "violates": quoted.is_some(),
+                "reason": quoted.map(|q| format!("it mentions \"{q}\"")).unwrap_or_default(),
+            }));
+        }
+    }
+    json!({"verdicts": verdicts}).to_string()
+}
+
 /// Valid content for the slots the request's task asks for: the first user
 /// message is the task as JSON with a `slots` list of `{day_index,
 /// slot_index, date}`, a `niche`, and optionally an `instruction` and
@@ -254,6 +277,9 @@ fn draft(body: &Value) -> String {
     }
     if task["task"] == "highlights" {
         return highlights(&task);
+    }
+    if task["task"] == "policy" {
+        return policy(&task);
     }
     let niche = task["niche"].as_str().filter(|n| !n.is_empty()).unwrap_or("everyday life");
     let twist = task["instruction"].as_str().map(|i| format!(" ({i})")).unwrap_or_default();

@@ -352,6 +352,15 @@ try {
   await settled(page);
   await shot(page, "12b-knowledge");
 
+  step = "policy: an admin writes a rule";
+  await nav(page, "Policy");
+  await page.getByLabel("Name").fill("No competitors");
+  await page.getByLabel("Words").fill("AcmeCorp, Brand X");
+  await page.getByRole("button", { name: "Add rule" }).click();
+  await page.getByText("Says any of: AcmeCorp, Brand X").waitFor();
+  await settled(page);
+  await shot(page, "12c-policy");
+
   step = "an import of a private address is refused";
   // The cloud-metadata address: yt-dlp's every connection goes through the
   // worker's checking proxy, which refuses it, and the page says why.

@@ -14,6 +14,7 @@ import { VerifyEmail } from "./pages/auth/VerifyEmail";
 import { Analytics } from "./pages/Analytics";
 import { Calendar } from "./pages/Calendar";
 import { Credentials } from "./pages/Credentials";
+import { Policy } from "./pages/Policy";
 import { Dashboard } from "./pages/Dashboard";
 import { Imports } from "./pages/Imports";
 import { Library } from "./pages/Library";
@@ -77,6 +78,7 @@ export function AppRoutes() {
           <Route path="analytics" element={<Analytics />} />
           <Route path="tiktok" element={<TikTok />} />
           <Route path="credentials" element={<Credentials />} />
+          <Route path="policy" element={<Policy />} />
           <Route path="members" element={<Members />} />
         </Route>
       </Route>

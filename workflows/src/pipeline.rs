@@ -7,14 +7,14 @@
 //! read-only status check polled on workflow timers (never a long activity
 //! loop), so a crash anywhere resumes without a second post.
 
-use crate::plan::{cause, db_activity_options};
+use crate::plan::{cause, db_activity_options, llm_activity_options};
 use std::time::{Duration, UNIX_EPOCH};
 use temporal::{
     ids,
     pipeline::{
         AccountRef, Approval, FailInput, GateInput, PipelineActivities, PipelineStage, PipelineStatus,
-        PublishActivities, PublishDecision, PublishState, RenderStart, Resume, SlotPipelineInput, SlotPipelineOutput,
-        SlotRef, SlotStep, StageInput, TokenRefreshInput,
+        PolicyActivities, PolicyCheck, PolicyMoment, PolicyVerdict, PublishActivities, PublishDecision, PublishState,
+        RenderStart, Resume, SlotPipelineInput, SlotPipelineOutput, SlotRef, SlotStep, StageInput, TokenRefreshInput,
     },
     queues::Workload,
     render::{RenderSlotInput, RenderSlotOutput},
@@ -64,6 +64,9 @@ pub struct SlotPipelineWorkflow {
     approved_by: Option<String>,
     rejected: bool,
     decision: Option<PublishDecision>,
+    /// An admin's override or a new approval (after an edit) since the
+    /// policy last blocked the slot: check it again.
+    recheck_policy: bool,
 }
 
 #[workflow_methods]
@@ -89,8 +92,11 @@ impl SlotPipelineWorkflow {
             }
         }
 
-        // 2. Render (a child run per render version).
+        // 2. Render (a child run per render version), once the policy allows it.
         if context.resume <= Resume::Render {
+            if let Some(stopped) = pass_policy(ctx, &slot, PolicyMoment::BeforeRender).await? {
+                return Ok(stopped);
+            }
             stage(ctx, PipelineStage::Rendering);
             let version =
                 match ctx.execute_activity(PipelineActivities::start_render, slot.clone(), db_activity_options()).await
@@ -152,6 +158,10 @@ impl SlotPipelineWorkflow {
             if at > now && !post_now {
                 stage(ctx, PipelineStage::WaitingForSlotTime);
                 ctx.timer(at - now).await;
+            }
+            // The rules may have changed since the render: check once more.
+            if let Some(stopped) = pass_policy(ctx, &slot, PolicyMoment::BeforePublish).await? {
+                return Ok(stopped);
             }
         }
 
@@ -246,6 +256,7 @@ impl SlotPipelineWorkflow {
     #[signal(name = "approve")]
     pub fn approve(&mut self, _ctx: &mut SyncWorkflowContext<Self>, approval: Approval) {
         self.approved_by = Some(approval.by.to_string());
+        self.recheck_policy = true;
     }
 
     #[signal(name = "reject")]
@@ -259,6 +270,13 @@ impl SlotPipelineWorkflow {
         if self.decision.is_none() {
             self.decision = Some(decision);
         }
+    }
+
+    /// An admin overrode the policy block (the API checked their role and
+    /// recorded the override): check the slot again.
+    #[signal(name = "policy_review")]
+    pub fn policy_review(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _by: Approval) {
+        self.recheck_policy = true;
     }
 
     #[query(name = "status")]
@@ -279,6 +297,41 @@ async fn set_stage(
     let input = StageInput { slot: slot.clone(), step };
     ctx.execute_activity(PipelineActivities::set_stage, input, db_activity_options()).await?;
     Ok(())
+}
+
+/// The policy gate: passes when the org's rules allow the slot; while a
+/// rule blocks it, waits for an admin's override or a new approval of an
+/// edited slot (then checks again) or a rejection (then ends, posting
+/// nothing).
+async fn pass_policy(
+    ctx: &mut WorkflowContext<SlotPipelineWorkflow>,
+    slot: &SlotRef,
+    moment: PolicyMoment,
+) -> WorkflowResult<Option<SlotPipelineOutput>> {
+    loop {
+        let check = PolicyCheck { slot: slot.clone(), moment };
+        match ctx.execute_activity(PolicyActivities::check, check, llm_activity_options()).await {
+            Ok(PolicyVerdict::Clear) => {
+                ctx.state_mut(|s| s.status.policy_block = None);
+                return Ok(None);
+            }
+            Ok(PolicyVerdict::Blocked { reason }) => {
+                ctx.state_mut(|s| {
+                    s.status.stage = PipelineStage::BlockedByPolicy;
+                    s.status.policy_block = Some(reason);
+                    s.recheck_policy = false;
+                });
+                ctx.wait_condition(|s| s.recheck_policy || s.rejected).await?;
+                if ctx.state(|s| s.rejected) {
+                    stage(ctx, PipelineStage::Done);
+                    return Ok(Some(SlotPipelineOutput::Rejected));
+                }
+            }
+            Err(err) => {
+                return fail(ctx, slot.clone(), format!("the policy check failed: {}", cause(&err))).await;
+            }
+        }
+    }
 }
 
 async fn fail<T>(ctx: &mut WorkflowContext<SlotPipelineWorkflow>, slot: SlotRef, reason: String) -> WorkflowResult<T> {

@@ -27,7 +27,7 @@ pub(crate) fn db_activity_options() -> ActivityOptions {
 
 /// An LLM batch makes several HTTP attempts itself; Temporal retries the
 /// whole batch a few times more, with a growing pause, for outages.
-fn llm_activity_options() -> ActivityOptions {
+pub(crate) fn llm_activity_options() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(15 * 60))
         .retry_policy(
             RetryPolicy::builder()

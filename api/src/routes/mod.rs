@@ -13,6 +13,7 @@ pub(crate) mod media;
 mod paging;
 mod paths;
 pub(crate) mod planning;
+mod policy;
 pub(crate) mod publishing;
 mod schemas;
 
@@ -42,6 +43,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "imports", description = "Importing long videos by URL or upload: Whisper transcripts with word timings, translations, search"),
         (name = "media", description = "Uploads, assets and signed media links"),
         (name = "knowledge", description = "The org's knowledge: search by meaning and words, brand documents"),
+        (name = "policy", description = "The org's content rules, and an admin's override of a block"),
         (name = "credentials", description = "Provider credentials kept in the secret store"),
         (name = "tiktok", description = "Connecting TikTok accounts"),
         (name = "pipeline", description = "From approval to a TikTok post: gates, publishing, dead letters, metrics"),
@@ -84,6 +86,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(media::assets::router())
         .merge(media::imports::router())
         .merge(knowledge::router())
+        .merge(policy::router())
         .merge(integrations::credentials::router())
         .merge(insights::activity::router())
         .merge(publishing::tiktok::router())

@@ -15,7 +15,8 @@ pub use knowledge::start_indexing;
 pub use planning::{start_improve, start_month_plan};
 pub use publishing::{
     RUNNING_PIPELINES_MAX, delete_metrics_schedule, describe_pipeline, ensure_metrics_schedule, running_pipelines,
-    signal_approval, signal_publish, signal_rejection, start_pipeline, start_token_refresh, stop_token_refresh,
+    signal_approval, signal_policy_review, signal_publish, signal_rejection, start_pipeline, start_token_refresh,
+    stop_token_refresh,
 };
 pub use rendering::{cancel_render, describe_render, preview_failure, start_preview, start_render};
 

@@ -126,6 +126,18 @@ pub async fn signal_rejection(state: &AppState, slot: &entities::slots::Model, b
     }
 }
 
+/// Wakes a pipeline the policy blocks after an admin's override (a run
+/// that is not waiting checks the override itself when it gets there).
+pub async fn signal_policy_review(state: &AppState, slot: &entities::slots::Model, by: uuid::Uuid) {
+    let workflow_id = temporal::ids::slot_workflow_id(slot.org_id, slot.id);
+    let handle = state.temporal.get_workflow_handle::<SlotPipelineWorkflow>(&workflow_id);
+    if let Err(e) =
+        handle.signal(SlotPipelineWorkflow::policy_review, Approval { by }, WorkflowSignalOptions::default()).await
+    {
+        tracing::debug!(%workflow_id, error = %e, "no pipeline waiting for this policy override");
+    }
+}
+
 pub async fn signal_publish(
     state: &AppState,
     slot: &entities::slots::Model,

@@ -153,7 +153,9 @@ async fn restricted_content_is_sent_back_then_kept_with_notes() {
     let flagged: Vec<&Value> =
         slots.iter().filter(|s| s["review_notes"].as_array().is_some_and(|n| !n.is_empty())).collect();
     assert_eq!(flagged.len(), 21, "the first week kept its notes for a person");
-    assert!(flagged[0]["review_notes"][0]["reason"].as_str().unwrap().starts_with("medical_claims"));
+    assert!(
+        flagged[0]["review_notes"][0]["reason"].as_str().unwrap().starts_with("TikTok guidelines: medical_claims: ")
+    );
 }
 
 /// A script the QA agent passes: about ten seconds of plain spoken English.

@@ -21,6 +21,7 @@ macro_rules! on_both_backends {
 mod abuse;
 mod auth;
 mod budgets;
+mod content_policy;
 mod credentials;
 mod errors;
 mod generation;

@@ -72,6 +72,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/orgs/{org_id}/knowledge/documents", Access::Org(Action::EditContent)),
     ("DELETE", "/api/orgs/{org_id}/knowledge/documents/{document_id}", Access::Org(Action::EditContent)),
     ("PATCH", "/api/orgs/{org_id}/assets/{asset_id}", Access::Org(Action::EditContent)),
+    ("GET", "/api/orgs/{org_id}/policy/rules", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/policy/rules", Access::Org(Action::ManagePolicy)),
+    ("PATCH", "/api/orgs/{org_id}/policy/rules/{rule_id}", Access::Org(Action::ManagePolicy)),
+    ("DELETE", "/api/orgs/{org_id}/policy/rules/{rule_id}", Access::Org(Action::ManagePolicy)),
+    ("POST", "/api/orgs/{org_id}/slots/{slot_id}/policy-override", Access::Org(Action::ManagePolicy)),
     ("GET", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/preview", Access::Org(Action::EditContent)),
     ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background", Access::Org(Action::EditContent)),
@@ -157,6 +162,11 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/reject") => json!({"reason": "off brand"}),
         ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background") => json!({"asset_id": null}),
         ("PATCH", "/api/orgs/{org_id}/assets/{asset_id}") => json!({"tags": [format!("tag{n}")]}),
+        ("POST", "/api/orgs/{org_id}/policy/rules") => {
+            json!({"name": format!("Rule {n}"), "test": {"kind": "terms", "terms": ["walked"]}, "severity": "warn"})
+        }
+        ("PATCH", "/api/orgs/{org_id}/policy/rules/{rule_id}") => json!({"enabled": false}),
+        ("POST", "/api/orgs/{org_id}/slots/{slot_id}/policy-override") => json!({"reason": "walked through"}),
         ("POST", "/api/orgs/{org_id}/slots/{slot_id}/publish") => {
             json!({"privacy_level": "SELF_ONLY", "consent": true})
         }
@@ -238,7 +248,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{account_id}", &Uuid::new_v4().to_string())
             .replace("{session_id}", &Uuid::new_v4().to_string())
             .replace("{import_id}", &Uuid::new_v4().to_string())
-            .replace("{document_id}", &Uuid::new_v4().to_string());
+            .replace("{document_id}", &Uuid::new_v4().to_string())
+            .replace("{rule_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
                 n += 1;

@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-struct Setup {
-    owner: User,
-    org: Uuid,
-    slot: String,
+pub(crate) struct Setup {
+    pub(crate) owner: User,
+    pub(crate) org: Uuid,
+    pub(crate) slot: String,
 }
 
 impl Setup {
-    fn slot_path(&self, rest: &str) -> String {
+    pub(crate) fn slot_path(&self, rest: &str) -> String {
         format!("/api/orgs/{}/slots/{}{rest}", self.org, self.slot)
     }
 }
@@ -61,7 +61,7 @@ pub(crate) async fn consent(app: &TestApp, user: &User, org: Uuid) -> (String, S
     (param("state"), param("code"))
 }
 
-async fn setup(app: &TestApp, project_patch: Value) -> Setup {
+pub(crate) async fn setup(app: &TestApp, project_patch: Value) -> Setup {
     let owner = app.user("owner").await;
     let org = app.create_org(&owner, "Posting Co").await;
     let project = app.create_project(&owner, org, json!({"name": "Posting"})).await;
@@ -96,7 +96,7 @@ async fn setup(app: &TestApp, project_patch: Value) -> Setup {
 }
 
 /// Polls the pipeline until `done` says so.
-async fn wait_pipeline(app: &TestApp, s: &Setup, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_pipeline(app: &TestApp, s: &Setup, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(150);
     loop {
         let view = json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await;
@@ -262,7 +262,7 @@ async fn a_direct_post_goes_from_approval_through_both_gates_to_a_public_post_on
 }
 
 /// Polls the org's queue until the slot shows in `state`.
-async fn wait_queue(app: &TestApp, s: &Setup, user: &User, state: &str) -> Value {
+pub(crate) async fn wait_queue(app: &TestApp, s: &Setup, user: &User, state: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let queue = json_body(app.get(&format!("/api/orgs/{}/queue", s.org), user).await).await;

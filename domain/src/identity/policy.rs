@@ -18,6 +18,8 @@ pub enum Action {
     RenameOrg,
     /// Provider credentials and TikTok accounts.
     ManageCredentials,
+    /// The org's content policy: its rules, and overriding a block.
+    ManagePolicy,
     /// Billing and subscription.
     ManageBilling,
     /// Delete the organisation.
@@ -27,13 +29,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Read,
         Action::EditContent,
         Action::ManageProjects,
         Action::ManageMembers,
         Action::RenameOrg,
         Action::ManageCredentials,
+        Action::ManagePolicy,
         Action::ManageBilling,
         Action::DeleteOrg,
         Action::TransferOwnership,
@@ -44,9 +47,11 @@ impl Action {
         match self {
             Action::Read => Role::Viewer,
             Action::EditContent => Role::Editor,
-            Action::ManageProjects | Action::ManageMembers | Action::RenameOrg | Action::ManageCredentials => {
-                Role::Admin
-            }
+            Action::ManageProjects
+            | Action::ManageMembers
+            | Action::RenameOrg
+            | Action::ManageCredentials
+            | Action::ManagePolicy => Role::Admin,
             Action::ManageBilling | Action::DeleteOrg | Action::TransferOwnership => Role::Owner,
         }
     }
@@ -67,6 +72,7 @@ impl Action {
             Action::ManageMembers => "managing members",
             Action::RenameOrg => "renaming the organisation",
             Action::ManageCredentials => "managing credentials",
+            Action::ManagePolicy => "managing the content policy",
             Action::ManageBilling => "managing billing",
             Action::DeleteOrg => "deleting the organisation",
             Action::TransferOwnership => "transferring ownership",

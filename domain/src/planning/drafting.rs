@@ -11,6 +11,7 @@ use crate::{
     planning::projects,
     planning::prompts::{self, PromptSet},
     planning::qa,
+    policy::{self, Finding, RuleSet, rules::rule_set_in},
 };
 use chrono::Utc;
 use embed::Embedding;
@@ -52,6 +53,8 @@ pub struct DraftContext {
     pub what_worked: Option<Value>,
     /// What the org's knowledge brings (see [`DraftContext::with_knowledge`]).
     pub knowledge: Knowledge,
+    /// The org's content policy, run on every draft.
+    pub rules: RuleSet,
 }
 
 /// What retrieval brings a drafting call: the meaning of the project's
@@ -203,11 +206,30 @@ impl DraftContext {
         )}));
     }
 
+    /// The classifier's call for the drafts (keyed `day:slot`), when the
+    /// org has a rule only a model can judge.
+    pub fn classifier_request(&self, drafts: &[DraftSlot]) -> Option<(Vec<Value>, Value)> {
+        let items: Vec<(String, String)> =
+            drafts.iter().map(|d| (format!("{}:{}", d.day_index, d.slot_index), Self::policy_text(d))).collect();
+        policy::classifier_request(&self.rules, &items)
+    }
+
+    fn policy_text(d: &DraftSlot) -> String {
+        policy::slot_text(&d.hook, &d.script, &d.caption, &d.hashtags)
+    }
+
     /// Reviews valid drafts, whose meanings (one per draft, from
-    /// [`DraftContext::draft_text`]) are `meanings`: problems worth a repair
-    /// (policy, the QA agent's findings, off-topic, near-duplicates by words
-    /// or by meaning) and the notes to keep with each slot if they remain.
-    pub fn review(&self, drafts: &[DraftSlot], meanings: &[Embedding]) -> (Vec<String>, NotesBySlot) {
+    /// [`DraftContext::draft_text`]) are `meanings` and whose classifier
+    /// findings (keyed `day:slot`, see [`DraftContext::classifier_request`])
+    /// are `classified`: problems worth a repair (the policy, the QA agent's
+    /// findings, off-topic, near-duplicates by words or by meaning) and the
+    /// notes to keep with each slot if they remain.
+    pub fn review(
+        &self,
+        drafts: &[DraftSlot],
+        meanings: &[Embedding],
+        classified: &BTreeMap<String, Vec<Finding>>,
+    ) -> (Vec<String>, NotesBySlot) {
         let mut problems = Vec::new();
         let mut notes = NotesBySlot::new();
         let mut seen: Vec<(String, BTreeSet<String>)> = self.known.clone();
@@ -218,8 +240,18 @@ impl DraftContext {
         for (i, d) in drafts.iter().enumerate() {
             let key = (d.day_index, d.slot_index);
             let here = format!("day {} slot {}", d.day_index + 1, d.slot_index + 1);
-            for note in generation::policy_findings(d).into_iter().chain(qa::findings(d, &expect)) {
-                problems.push(format!("{here}: {}", note.reason));
+            let policy = self
+                .rules
+                .findings(&Self::policy_text(d))
+                .into_iter()
+                .chain(classified.get(&format!("{}:{}", d.day_index, d.slot_index)).into_iter().flatten().cloned());
+            // A blocking rule or a QA finding is sent back; a warning is only a note.
+            let findings =
+                policy.map(|f| (f.blocks(), f.note())).chain(qa::findings(d, &expect).into_iter().map(|n| (true, n)));
+            for (repair, note) in findings {
+                if repair {
+                    problems.push(format!("{here}: {}", note.reason));
+                }
                 notes.entry(key).or_default().push(note);
             }
             let mine = generation::shingles(&d.hook, &d.caption);
@@ -375,6 +407,7 @@ pub async fn batch_context(
             .collect(),
         what_worked: Performance::from_results(measured).for_prompt(),
         knowledge: Knowledge::default(),
+        rules: rule_set_in(&tx).await?,
         plan_id,
         project,
     })
@@ -406,6 +439,7 @@ pub async fn slot_context(
         )
         .for_prompt(),
         knowledge: Knowledge::default(),
+        rules: rule_set_in(&tx).await?,
         plan_id: slot.plan_id,
         project,
     })

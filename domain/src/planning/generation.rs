@@ -142,40 +142,6 @@ pub struct ReviewNote {
     pub reason: String,
 }
 
-/// Restricted content (TikTok's community guidelines and branded-content
-/// rules): a category, the words that trigger it, and the reason shown.
-const RESTRICTED: &[(&str, &[&str], &str)] = &[
-    (
-        "medical_claims",
-        &["cures", "cure for", "miracle cure", "guaranteed weight loss", "lose 10 kg", "detox your"],
-        "health claims need evidence; TikTok removes misleading medical claims",
-    ),
-    (
-        "financial_promises",
-        &["guaranteed returns", "get rich quick", "risk-free profit", "double your money"],
-        "promises of financial gain are restricted",
-    ),
-    ("gambling", &["casino", "betting odds", "place your bets", "sports betting"], "gambling promotion is restricted"),
-    ("weapons", &["buy a gun", "firearm for sale", "how to make a bomb"], "weapons content is prohibited"),
-    ("drugs", &["buy weed", "cocaine", "get high"], "drug promotion is prohibited"),
-    (
-        "dangerous_challenges",
-        &["blackout challenge", "try this at home dangerous", "choking challenge"],
-        "dangerous challenges are prohibited",
-    ),
-    ("hate", &["inferior race", "go back to your country"], "hateful content is prohibited"),
-];
-
-/// The first content policy: which restricted categories a slot touches.
-pub fn policy_findings(slot: &DraftSlot) -> Vec<ReviewNote> {
-    let text = format!("{} {} {} {}", slot.hook, slot.script, slot.caption, slot.hashtags.join(" ")).to_lowercase();
-    RESTRICTED
-        .iter()
-        .filter(|(_, words, _)| words.iter().any(|w| text.contains(w)))
-        .map(|(category, _, reason)| ReviewNote { check: "policy".into(), reason: format!("{category}: {reason}") })
-        .collect()
-}
-
 /// Word-trigram shingles of the hook and caption, for the similarity guard.
 pub fn shingles(hook: &str, caption: &str) -> BTreeSet<String> {
     let words: Vec<String> = format!("{hook} {caption}")
@@ -276,18 +242,6 @@ mod tests {
         let batch = json!({"slots": [long]}).to_string();
         assert!(validate_batch(&batch, &[(0, 0)], &Bounds::default()).is_ok());
         assert!(validate_batch(&batch, &[(0, 0)], &Bounds::for_video(20.0)).is_err());
-    }
-
-    #[test]
-    fn the_policy_flags_restricted_claims_with_reasons() {
-        let mut s: DraftSlot = serde_json::from_value(slot(0, 0)).unwrap();
-        assert!(policy_findings(&s).is_empty());
-        s.caption = "This tea CURES anxiety, guaranteed returns on your health".into();
-        let findings = policy_findings(&s);
-        let reasons: Vec<&str> = findings.iter().map(|f| f.reason.as_str()).collect();
-        assert_eq!(findings.len(), 2, "{reasons:?}");
-        assert!(reasons[0].starts_with("medical_claims"));
-        assert!(reasons[1].starts_with("financial_promises"));
     }
 
     #[test]

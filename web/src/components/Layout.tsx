@@ -10,6 +10,7 @@ import {
   LogOut,
   Menu,
   Music2,
+  ShieldCheck,
   Users,
   X,
 } from "lucide-react";
@@ -38,6 +39,7 @@ const NAV: NavItem[] = [
   { to: "imports", label: "Import", icon: <FileVideo size={16} />, needs: "read" },
   { to: "analytics", label: "Analytics", icon: <BarChart3 size={16} />, needs: "read" },
   { to: "tiktok", label: "TikTok", icon: <Music2 size={16} />, needs: "read" },
+  { to: "policy", label: "Policy", icon: <ShieldCheck size={16} />, needs: "read" },
   { to: "credentials", label: "Credentials", icon: <KeyRound size={16} />, needs: "manage_credentials" },
   { to: "members", label: "Members", icon: <Users size={16} />, needs: "read" },
 ];

@@ -9,6 +9,7 @@ export type Action =
   | "manage_members"
   | "rename_org"
   | "manage_credentials"
+  | "manage_policy"
   | "delete_org"
   | "transfer_ownership";
 
@@ -21,6 +22,7 @@ const LEAST: Record<Action, Role> = {
   manage_members: "admin",
   rename_org: "admin",
   manage_credentials: "admin",
+  manage_policy: "admin",
   delete_org: "owner",
   transfer_ownership: "owner",
 };

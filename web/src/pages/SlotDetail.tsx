@@ -4,6 +4,7 @@ import { useParams } from "react-router";
 import { BackgroundCard } from "../components/slot/BackgroundCard";
 import { ContentCard } from "../components/slot/ContentCard";
 import { PipelineCard } from "../components/slot/PipelineCard";
+import { PolicyCard } from "../components/slot/PolicyCard";
 import { PreviewCard } from "../components/slot/PreviewCard";
 import { PublishedCard } from "../components/slot/PublishedCard";
 import { PublishGate } from "../components/slot/PublishGate";
@@ -80,6 +81,7 @@ export function SlotDetail() {
           {canEdit && <BackgroundCard slot={slot.data} />}
         </div>
         <div className="min-w-0 space-y-4">
+          <PolicyCard slot={slot.data} />
           {pipeline.data ? (
             <PipelineCard slot={slot.data} pipeline={pipeline.data} rendering={rendering} />
           ) : (

@@ -112,7 +112,7 @@ pub(crate) struct QueueItem {
     scheduled_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// 0 to 1 while drafting or rendering.
     progress: Option<f64>,
-    /// Why it failed.
+    /// Why it failed, or which policy rule stops it.
     reason: Option<String>,
     retry: Option<RetryAction>,
     updated_at: chrono::DateTime<chrono::FixedOffset>,
@@ -282,7 +282,8 @@ async fn slot_item(state: &AppState, slot: slots::Model, pipeline_running: bool,
                 Some(PipelineStage::WaitingForSlotTime) => QueueState::Scheduled,
                 _ => QueueState::Running,
             };
-            (queue_state, None, None)
+            // A slot the policy stops says which rule and why.
+            (queue_state, domain::policy::gate::block_of(&slot).map(|b| b.summary()), None)
         }
     };
     QueueItem {

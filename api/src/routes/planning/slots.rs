@@ -14,6 +14,7 @@ use domain::{
     identity::policy::Action,
     media::shots::{self, Shot},
     planning::slots::{SeenSlot, SlotEdit},
+    policy::gate,
     usage::budgets::{self, Meter},
 };
 use entities::slots::{self, SlotStatus};
@@ -64,6 +65,10 @@ pub(crate) struct SlotView {
     rationale: String,
     /// Policy and similarity findings for the reviewer.
     review_notes: Vec<ReviewNoteView>,
+    /// The rules that stop the slot's pipeline, and where; `null` when none.
+    policy_block: Option<gate::Block>,
+    /// An admin let this slot through its rules (for `version` only).
+    policy_override: Option<gate::Override>,
     locked: bool,
     /// Bumped by every change; a regenerated slot has a higher version.
     version: i32,
@@ -84,6 +89,7 @@ pub(crate) struct SlotView {
 
 impl From<slots::Model> for SlotView {
     fn from(s: slots::Model) -> Self {
+        let (policy_block, policy_override) = (gate::block_of(&s), gate::override_of(&s));
         SlotView {
             id: s.id,
             plan_id: s.plan_id,
@@ -100,6 +106,8 @@ impl From<slots::Model> for SlotView {
             confidence: s.confidence,
             rationale: s.rationale,
             review_notes: serde_json::from_value(s.review_notes).unwrap_or_default(),
+            policy_block,
+            policy_override,
             locked: s.locked,
             version: s.version,
             prompt_versions: s.prompt_versions,

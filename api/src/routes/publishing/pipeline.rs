@@ -93,6 +93,8 @@ pub(crate) struct PipelineView {
     stage: Option<PipelineStage>,
     /// Why the pipeline failed.
     error: Option<String>,
+    /// Which policy rules stop the slot and why, while they do.
+    policy_block: Option<String>,
     publication: Option<PublicationView>,
     run: RunView,
 }
@@ -101,11 +103,13 @@ async fn pipeline_view(state: &AppState, ctx: &OrgCtx, slot: slots::Model) -> Re
     let scope = ctx.authorize(Action::Read)?;
     let publication = publishing::publication(&state.db, &scope, slot.id).await?.map(PublicationView::from);
     let (run, status) = runs::describe_pipeline(state, &slot).await;
+    let policy_block = domain::policy::gate::block_of(&slot).map(|b| b.summary());
     Ok(PipelineView {
         slot_id: slot.id,
         slot_status: slot.status,
         stage: status.map(|s| s.stage),
         error: slot.pipeline_error,
+        policy_block,
         publication,
         run,
     })

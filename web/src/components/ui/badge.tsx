@@ -23,7 +23,7 @@ export function Badge({ tone = "neutral", className, ...props }: HTMLAttributes<
 /** The tone of a slot or run status, used everywhere a status shows. */
 export function statusTone(status: string): Tone {
   if (["published", "sent_to_inbox", "completed", "rendered", "connected", "active", "done"].includes(status)) return "good";
-  if (["failed", "dead_letter", "revoked", "disconnected", "terminated", "timed_out"].includes(status)) return "bad";
+  if (["failed", "dead_letter", "blocked_by_policy", "revoked", "disconnected", "terminated", "timed_out"].includes(status)) return "bad";
   if (["waiting_for_approval", "reauthorize", "draft", "pending"].includes(status)) return "warn";
   if (["rendering", "publishing", "running", "drafting", "scheduled", "publish_approved", "approved"].includes(status))
     return "info";
