@@ -232,3 +232,31 @@ async fn a_rule_added_after_the_render_stops_the_post_and_a_rejection_ends_it_wi
     assert_eq!(done["stage"], "done");
     assert!(app.tiktok.publishes().is_empty(), "nothing a person rejected is posted");
 }
+
+#[tokio::test]
+async fn an_edit_approved_again_is_checked_afresh_and_goes_on_when_it_passes() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app, json!({"autopilot": true, "publish_defaults": {"privacy_level": "SELF_ONLY"}})).await;
+    add_rule(
+        &app,
+        s.org,
+        &s.owner,
+        json!({"name": "no seafood", "test": {"kind": "terms", "terms": ["sea"]}, "severity": "block"}),
+    )
+    .await;
+    assert_eq!(app.post_json(&s.slot_path("/schedule"), &s.owner, json!({})).await.status(), 202);
+    wait_pipeline(&app, &s, |v| v["stage"] == "blocked_by_policy" || v["stage"] == "failed").await;
+
+    let edit = json!({"script": "Salt the water well, like a chef would. Stir once."});
+    let res = app.call("PATCH", &s.slot_path(""), Some(&s.owner), Some(edit)).await;
+    assert_eq!(json_body(res).await["status"], "draft", "an edit takes the approval back");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(json_body(app.get(&s.slot_path("/pipeline"), &s.owner).await).await["stage"], "blocked_by_policy");
+    assert_eq!(app.approve(&s.slot_path(""), &s.owner).await.status(), 200);
+
+    let done = wait_pipeline(&app, &s, |v| v["stage"] == "done" || v["stage"] == "failed").await;
+    assert_eq!(done["publication"]["status"], "published", "{done}");
+    assert!(done["policy_block"].is_null(), "{done}");
+    assert_eq!(app.tiktok.posts().len(), 1);
+    assert!(audited(&app, "slot.policy_override", &s.slot).await.is_empty(), "no override was needed");
+}

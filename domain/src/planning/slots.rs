@@ -194,7 +194,10 @@ pub async fn reject(
 ) -> Result<slots::Model, DomainError> {
     let tx = scope.begin(db).await?;
     let current = get_in(&tx, id).await?;
-    if !matches!(current.status, SlotStatus::Draft | SlotStatus::Approved) {
+    // A rendered slot the policy stops before its post may still be taken back.
+    let blocked_before_post =
+        current.policy_block.is_some() && matches!(current.status, SlotStatus::Rendered | SlotStatus::PublishApproved);
+    if !matches!(current.status, SlotStatus::Draft | SlotStatus::Approved) && !blocked_before_post {
         return Err(DomainError::Conflict(format!("a {:?} slot can no longer be rejected", current.status)));
     }
     if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
@@ -204,6 +207,7 @@ pub async fn reject(
     s.status = Set(SlotStatus::Draft);
     s.approved_by = Set(None);
     s.approved_at = Set(None);
+    s.policy_block = Set(None);
     let slot = s.update(&*tx).await?;
     crate::identity::audit::record(
         &tx,
@@ -265,6 +269,7 @@ pub async fn unapprove(db: &DatabaseConnection, scope: &OrgScope, id: Uuid) -> R
     s.status = Set(SlotStatus::Draft);
     s.approved_by = Set(None);
     s.approved_at = Set(None);
+    s.policy_block = Set(None);
     let slot = s.update(&*tx).await?;
     tx.commit().await?;
     Ok(slot)

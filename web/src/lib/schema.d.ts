@@ -844,6 +844,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_id}/policy/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The org's own rules, oldest first (the built-in TikTok guideline
+         *     categories always run besides them).
+         */
+        get: operations["policy_list_rules"];
+        put?: never;
+        /**
+         * Adds a rule (admins; audited). It runs on every draft from now on, and
+         *     at the gates before render and before publish of every slot.
+         */
+        post: operations["policy_create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_id}/policy/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a rule (admins; audited). */
+        delete: operations["policy_remove_rule"];
+        options?: never;
+        head?: never;
+        /** Changes a rule: its name, test, severity, or turns it off (admins; audited). */
+        patch: operations["policy_change_rule"];
+        trace?: never;
+    };
     "/api/orgs/{org_id}/projects": {
         parameters: {
             query?: never;
@@ -1106,6 +1148,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_id}/slots/{slot_id}/policy-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lets the slot's current version through the rules that block it
+         *     (admins; audited with the reason). Its pipeline goes on; an edit
+         *     afterwards is checked afresh. 409 when nothing blocks the slot.
+         */
+        post: operations["policy_override_block"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_id}/slots/{slot_id}/preview": {
         parameters: {
             query?: never;
@@ -1182,7 +1245,8 @@ export interface paths {
         put?: never;
         /**
          * Rejects a slot (editor and up): back to draft, audited, and a pipeline
-         *     waiting for its approval ends without posting.
+         *     waiting for its approval ends without posting. A draft or an approved
+         *     slot, or a rendered one a policy rule stops before its post.
          */
         post: operations["slots_reject"];
         delete?: never;
@@ -1646,6 +1710,19 @@ export interface components {
              */
             asset_id?: string | null;
         };
+        /** @description Why a slot's pipeline stopped. */
+        Block: {
+            /** Format: date-time */
+            at: string;
+            /** @description The blocking findings. */
+            findings: components["schemas"]["Finding"][];
+            moment: components["schemas"]["Moment"];
+            /**
+             * Format: int32
+             * @description The slot's version the rules read.
+             */
+            version: number;
+        };
         /** @description Limits; absent means unlimited. */
         BudgetsInput: {
             /**
@@ -1783,6 +1860,17 @@ export interface components {
         ExchangeRequest: {
             code: string;
             state: string;
+        };
+        /** @description What a rule found in a text. */
+        Finding: {
+            reason: string;
+            rule: string;
+            /**
+             * Format: uuid
+             * @description `null` for a built-in guideline rule.
+             */
+            rule_id?: string | null;
+            severity: components["schemas"]["Severity"];
         };
         ForgotRequest: {
             email: string;
@@ -2027,6 +2115,11 @@ export interface components {
             view_count: number;
         };
         /**
+         * @description Where in the pipeline the rules run.
+         * @enum {string}
+         */
+        Moment: "before_render" | "before_publish";
+        /**
          * @description What plays under the voice.
          * @enum {string}
          */
@@ -2069,6 +2162,13 @@ export interface components {
             /** @description brand_voice or instructions. */
             kind: "brand_voice" | "instructions";
         };
+        NewRule: {
+            /** @description 1 to 100 characters, unique in the org. */
+            name: string;
+            /** @description `block` stops the slot's pipeline; `warn` leaves a note on the slot. */
+            severity: components["schemas"]["Severity"];
+            test: components["schemas"]["RuleTest"];
+        };
         OrgName: {
             /** @description 1 to 120 characters. */
             name: string;
@@ -2083,6 +2183,22 @@ export interface components {
             role: components["schemas"]["Role"];
             slug: string;
             tier: string;
+        };
+        /** @description An admin let one version of the slot through. */
+        Override: {
+            /** Format: date-time */
+            at: string;
+            /** Format: uuid */
+            by: string;
+            /** @description What it overrode. */
+            findings: components["schemas"]["Finding"][];
+            reason: string;
+            /** Format: int32 */
+            version: number;
+        };
+        OverrideInput: {
+            /** @description Why this version may go out anyway (3 to 500 characters; audited). */
+            reason: string;
         };
         /** @description The TikTok account that consented, for the person to confirm. */
         PendingConnectionView: {
@@ -2124,6 +2240,8 @@ export interface components {
         PipelineView: {
             /** @description Why the pipeline failed. */
             error?: string | null;
+            /** @description Which policy rules stop the slot and why, while they do. */
+            policy_block?: string | null;
             publication?: null | components["schemas"]["PublicationView"];
             run: components["schemas"]["RunView"];
             /** Format: uuid */
@@ -2133,7 +2251,7 @@ export interface components {
              * @description Where the run is, when it answers.
              * @enum {string|null}
              */
-            stage?: "loading" | "waiting_for_approval" | "rendering" | "waiting_for_publish_approval" | "waiting_for_slot_time" | "publishing" | "waiting_in_inbox" | "waiting_for_post_id" | "done" | "failed" | null;
+            stage?: "loading" | "waiting_for_approval" | "blocked_by_policy" | "rendering" | "waiting_for_publish_approval" | "waiting_for_slot_time" | "publishing" | "waiting_in_inbox" | "waiting_for_post_id" | "done" | "failed" | null;
         };
         /** @description A highlight and the slot it is in. */
         PlacementView: {
@@ -2398,7 +2516,7 @@ export interface components {
             progress?: number | null;
             /** Format: uuid */
             project_id: string;
-            /** @description Why it failed. */
+            /** @description Why it failed, or which policy rule stops it. */
             reason?: string | null;
             retry?: null | components["schemas"]["RetryAction"];
             /** @description The run; its `status` is `unknown` when Temporal did not answer in time. */
@@ -2524,6 +2642,44 @@ export interface components {
              */
             secret: string;
         };
+        RulePatch: {
+            enabled?: boolean | null;
+            name?: string | null;
+            severity?: null | components["schemas"]["Severity"];
+            test?: null | components["schemas"]["RuleTest"];
+        };
+        /** @description What a rule looks for, as stored and as the API takes it. */
+        RuleTest: {
+            /** @enum {string} */
+            kind: "terms";
+            terms: string[];
+        } | {
+            /** @enum {string} */
+            kind: "pattern";
+            pattern: string;
+        } | {
+            category: string;
+            /** @enum {string} */
+            kind: "category";
+        } | {
+            /** @enum {string} */
+            kind: "classifier";
+            question: string;
+        };
+        RuleView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by?: string | null;
+            enabled: boolean;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            severity: components["schemas"]["Severity"];
+            test: components["schemas"]["RuleTest"];
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description A workflow run as the API shows it. */
         RunView: {
             /** @description running, completed, failed, ... or unknown when Temporal cannot be asked. */
@@ -2573,6 +2729,11 @@ export interface components {
             last_seen_at: string;
             user_agent: string;
         };
+        /**
+         * @description What a rule's finding does at the gates before render and publish.
+         * @enum {string}
+         */
+        Severity: "warn" | "block";
         /** @description One scene of a slot's video. */
         Shot: {
             /** @description Up to four words to find footage or images by. */
@@ -2636,6 +2797,8 @@ export interface components {
             locked: boolean;
             /** Format: uuid */
             plan_id: string;
+            policy_block?: null | components["schemas"]["Block"];
+            policy_override?: null | components["schemas"]["Override"];
             prompt_versions: unknown;
             rationale: string;
             /** @description Why the last render failed or stopped. */
@@ -10277,6 +10440,567 @@ export interface operations {
             };
         };
     };
+    policy_list_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"][];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    policy_create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRule"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    policy_remove_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    policy_change_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulePatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     projects_list: {
         parameters: {
             query?: never;
@@ -12979,6 +13703,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineView"];
+                };
+            };
+            /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing, expired or revoked access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A budget of the project would be exceeded; the message says which. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The caller's role does not allow this action (`forbidden`), or it
+             *     needs a confirmed email address first (`email_unverified`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such resource in this organisation (also for other orgs' ids). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description The request conflicts with the current state (`conflict`), or the
+             *     slot changed since the version sent (`stale_version`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is larger than allowed (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is not of a type this operation takes (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The range asked for is outside the object. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /**
+             * @description A field failed validation (`validation_failed`) or holds a NUL
+             *     character (`invalid_text`); `field` names it.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts; see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, Temporal) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    policy_override_block: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                slot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotView"];
                 };
             };
             /** @description Malformed JSON, a body of the wrong shape or a bad path parameter. */

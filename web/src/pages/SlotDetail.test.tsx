@@ -537,3 +537,46 @@ describe("SlotDetail publish gate", () => {
     expect(alert).toHaveTextContent("code validation_failed");
   });
 });
+
+describe("SlotDetail content policy", () => {
+  const block: Schemas["Block"] = {
+    moment: "before_render",
+    version: 3,
+    at: "2025-10-12T09:00:00Z",
+    findings: [{ rule_id: "rule-1", rule: "no seafood", severity: "block", reason: 'says "sea"' }],
+  };
+  const blocked = (routes: Record<string, unknown> = {}) =>
+    fakeSlot({
+      [`GET ${SLOT}`]: slot({ status: "approved", policy_block: block }),
+      [`GET ${SLOT}/pipeline`]: pipeline({
+        slot_status: "approved",
+        stage: "blocked_by_policy",
+        policy_block: 'stopped by policy before the render: no seafood: says "sea"',
+        run: { ...RUN, status: "completed" },
+      }),
+      ...routes,
+    });
+
+  it("shows which rule stops the slot and lets an admin override it with a reason", async () => {
+    const override: Schemas["Override"] = { by: "user-1", reason: "sea salt is our product", version: 3, at: "", findings: block.findings };
+    const calls = blocked({ [`POST ${SLOT}/policy-override`]: slot({ status: "approved", policy_override: override }) });
+    renderSlot("admin");
+    const rules = await screen.findByRole("list", { name: "Blocking rules" });
+    expect(rules).toHaveTextContent('no seafood: says "sea"');
+    expect(screen.getByText(/Stopped before the render/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Reject" })).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Why it may go out anyway"), "sea salt is our product");
+    await userEvent.click(screen.getByRole("button", { name: "Override and continue" }));
+    await waitFor(() =>
+      expect(calls.find((c) => c.path === `${SLOT}/policy-override`)?.body).toEqual({ reason: "sea salt is our product" }),
+    );
+  });
+
+  it("tells an editor the rule and that only admins override", async () => {
+    blocked();
+    renderSlot("editor");
+    expect(await screen.findByRole("list", { name: "Blocking rules" })).toHaveTextContent("no seafood");
+    expect(screen.getByText("Only admins and the owner can override a rule.")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Override and continue" })).not.toBeInTheDocument();
+  });
+});

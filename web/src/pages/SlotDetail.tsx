@@ -72,7 +72,7 @@ export function SlotDetail() {
         <div className="min-w-0 space-y-4">
           <ContentCard
             slot={slot.data}
-            waitingForApproval={stage === "waiting_for_approval"}
+            waitingForApproval={stage === "waiting_for_approval" || stage === "blocked_by_policy"}
             improving={isImproving(slot.data)}
             onImproveStarted={setImprovingFrom}
           />

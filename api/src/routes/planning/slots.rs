@@ -261,7 +261,8 @@ pub(crate) struct RejectInput {
 }
 
 /// Rejects a slot (editor and up): back to draft, audited, and a pipeline
-/// waiting for its approval ends without posting.
+/// waiting for its approval ends without posting. A draft or an approved
+/// slot, or a rendered one a policy rule stops before its post.
 #[utoipa::path(post, path = "/api/orgs/{org_id}/slots/{slot_id}/reject", tag = "slots", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), ("slot_id" = Uuid, Path)), request_body = RejectInput,
     responses((status = 200, body = SlotView), ErrorResponses))]

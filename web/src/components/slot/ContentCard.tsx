@@ -295,7 +295,7 @@ function RejectForm({ slot }: { slot: Slot }) {
   };
   return (
     <form onSubmit={submit} className="space-y-2">
-      <h3 className="text-sm font-semibold">The pipeline waits for approval</h3>
+      <h3 className="text-sm font-semibold">The pipeline waits for a person</h3>
       <Field label="Reason" hint="For the team and the audit log.">
         {(id) => <Input id={id} value={reason} onChange={(e) => setReason(e.target.value)} />}
       </Field>

@@ -32,8 +32,8 @@ export function PolicyCard({ slot }: { slot: Schemas["SlotView"] }) {
       {block && (
         <>
           <Notice tone="warn">
-            Stopped {MOMENT[block.moment]}: a rule blocks this slot. Edit the text and approve it again, or an admin can let
-            this version through.
+            Stopped {MOMENT[block.moment]}: a rule blocks this slot. Edit the text (reject it first once it is rendered) and
+            approve it again, or an admin can let this version through.
           </Notice>
           <ul className="space-y-1 text-sm" aria-label="Blocking rules">
             {block.findings.map((f, i) => (
