@@ -7,6 +7,7 @@ use crate::{
 };
 use domain::{
     OrgScope,
+    planning::creative::{self, Brief},
     planning::drafting::{self, DraftContext, NotesBySlot},
     planning::generation::{self, DraftSlot},
 };
@@ -15,7 +16,8 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporal::plan::{
     CreateSlots, CreateSlotsOutput, DraftBatch, DraftBatchInput, DraftBatchOutput, Finish, ImproveSlot,
-    ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, StartPlanInput,
+    ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, PlanSeries, SeriesPlanned,
+    StartPlanInput,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -147,6 +149,49 @@ impl PlanActivitiesImpl {
                 .map_err(fail)?;
             tracing::info!(slots_created = created, slots_total = total, "slot grid ready");
             Ok(CreateSlotsOutput { slots_created: created, slots_total: total })
+        }
+        .instrument(span)
+        .await
+    }
+
+    #[activity(definition = PlanSeries)]
+    pub async fn plan_series(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: PlanRef,
+    ) -> Result<SeriesPlanned, ActivityError> {
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let scope = scope_for(&ctx, input.org_id)?;
+            let step = "plan.creative";
+            let plan = domain::planning::plans::get(&self.db, &scope, input.plan_id)
+                .await
+                .map_err(|e| from_domain(step, e))?;
+            if let Some(brief) = Brief::of(&plan) {
+                let rising = brief.trends.rising.len() as u32;
+                return Ok(SeriesPlanned { series: brief.series.len() as u32, rising, kept: true });
+            }
+            let context = creative::context(&self.db, &scope, input.plan_id).await.map_err(|e| from_domain(step, e))?;
+            let site = CallSite {
+                scope: &scope,
+                project: &context.project,
+                plan_id: Some(input.plan_id),
+                slot_id: None,
+                workflow_id: ctx.info().workflow_id.clone(),
+                attempt: ctx.info().attempt as i32,
+                prompt_versions: context.prompt_versions(),
+            };
+            let (messages, schema) = context.request();
+            let series = self.models().valid_answer(&site, "creative", messages, &schema, creative::validate).await?;
+            let brief =
+                Brief { prompt_version: creative::CREATIVE_PROMPT_VERSION, series, trends: context.trends.clone() };
+            creative::store(&self.db, &scope, input.plan_id, &brief).await.map_err(|e| from_domain(step, e))?;
+            tracing::info!(series = brief.series.len(), rising = brief.trends.rising.len(), "month's series planned");
+            Ok(SeriesPlanned {
+                series: brief.series.len() as u32,
+                rising: brief.trends.rising.len() as u32,
+                kept: false,
+            })
         }
         .instrument(span)
         .await

@@ -107,6 +107,7 @@ async fn main() -> Result<()> {
         what_worked: None,
         knowledge: Knowledge::default(),
         rules: RuleSet::builtin(),
+        brief: None,
         project,
     };
     context.knowledge.topic = Some(embedder.embed_one(&context.topic_text())?);

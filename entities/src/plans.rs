@@ -34,6 +34,8 @@ pub struct Model {
     pub batches_done: i32,
     /// The prompt versions the drafting used: `{"brand_voice": 3, "instructions": 1}`.
     pub prompt_versions: Json,
+    /// The creative agent's brief (`domain::planning::creative::Brief`).
+    pub brief: Option<Json>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -19,6 +19,7 @@ mod m20261205_000013_video_style;
 mod m20261206_000014_shots_and_library;
 mod m20261207_000015_knowledge;
 mod m20261208_000016_policy;
+mod m20261209_000017_plan_brief;
 
 pub struct Migrator;
 
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_shots_and_library::MIGRATION),
             Box::new(m20261207_000015_knowledge::MIGRATION),
             Box::new(m20261208_000016_policy::MIGRATION),
+            Box::new(m20261209_000017_plan_brief::MIGRATION),
         ]
     }
 }

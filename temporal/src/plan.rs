@@ -96,6 +96,16 @@ pub struct MarkPlanFailedInput {
     pub reason: String,
 }
 
+/// What the creative agent planned for the month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesPlanned {
+    pub series: u32,
+    /// Choices rising in the project's own results it built on.
+    pub rising: u32,
+    /// The plan had its brief already (a rerun or a regeneration keeps it).
+    pub kept: bool,
+}
+
 /// Activities of plan workflows, implemented in the `activities` crate.
 pub struct PlanActivities;
 
@@ -106,6 +116,13 @@ impl PlanActivities {
     /// Inserts the plan's slot grid (idempotent) and marks it drafting.
     #[activity(name = "plan.create_slots")]
     pub fn create_slots(input: StartPlanInput) -> Result<CreateSlotsOutput, ActivityError> {
+        unimplemented!()
+    }
+
+    /// The creative agent: plans the month's series from the project, what
+    /// worked and what rises in its results, and stores them on the plan.
+    #[activity(name = "plan.creative")]
+    pub fn plan_series(input: PlanRef) -> Result<SeriesPlanned, ActivityError> {
         unimplemented!()
     }
 
@@ -135,7 +152,7 @@ impl PlanActivities {
     }
 }
 
-pub use plan_activities::{CreateSlots, DraftBatch, Finish, ImproveSlot, MarkFailed};
+pub use plan_activities::{CreateSlots, DraftBatch, Finish, ImproveSlot, MarkFailed, PlanSeries};
 
 /// The batches of a plan: `(first_day, days)` for each, in order.
 pub fn batches(total_days: u32, batch_days: u32) -> Vec<(u32, u32)> {

@@ -80,6 +80,12 @@ impl LlmSimulator {
         self.inner.lock().unwrap().requests.clone()
     }
 
+    /// The drafting requests (a month's batches, repairs, improvements),
+    /// in order: every request but the other agents' tasks.
+    pub fn drafting_requests(&self) -> Vec<Value> {
+        self.requests().into_iter().filter(|r| task_of(r).get("task").is_none()).collect()
+    }
+
     /// The `Authorization` header of every request, in order.
     pub fn authorizations(&self) -> Vec<Option<String>> {
         self.inner.lock().unwrap().authorizations.clone()
@@ -87,11 +93,13 @@ impl LlmSimulator {
 }
 
 async fn chat_completions(State(sim): State<LlmSimulator>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    // The script is for drafting calls; the other agents' tasks are answered as usual.
+    let drafting = task_of(&body).get("task").is_none();
     let scripted = {
         let mut inner = sim.inner.lock().unwrap();
         inner.requests.push(body.clone());
         inner.authorizations.push(headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned));
-        inner.script.pop_front()
+        if drafting { inner.script.pop_front() } else { None }
     };
     let content = match scripted {
         Some(Scripted::Content(text)) => text,
@@ -236,6 +244,41 @@ fn highlights(task: &Value) -> String {
     json!({"highlights": found}).to_string()
 }
 
+/// The task of a request: its first user message, as JSON.
+fn task_of(body: &Value) -> Value {
+    body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == "user")
+        .find_map(|m| m["content"].as_str().and_then(|c| serde_json::from_str::<Value>(c).ok()))
+        .unwrap_or(Value::Null)
+}
+
+/// A creative task (`{"task": "creative", "niche", "days", "what_rises"?}`)
+/// answered as a planner would: three series taking turns day by day (days
+/// 1, 4, 7, ... for the first), the first leaning on the strongest rising
+/// choice when there is one.
+fn creative(task: &Value) -> String {
+    let niche = task["niche"].as_str().filter(|n| !n.is_empty()).unwrap_or("everyday life");
+    let days = task["days"].as_i64().unwrap_or(30);
+    let rising = task["what_rises"]["rising"][0]["value"].as_str();
+    let names = ["Five-minute fixes", "Myth or fact", "Behind the scenes"];
+    let series: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let angle = match (i, rising) {
+                (0, Some(value)) => format!("quick {niche} wins, leaning on {value}, which rises in our results"),
+                _ => format!("{name}: {niche} for people who want it simple"),
+            };
+            let days: Vec<i64> = (1..=days).filter(|d| (d - 1) % 3 == i as i64).take(10).collect();
+            json!({"name": name, "angle": angle, "days": days})
+        })
+        .collect();
+    json!({"series": series}).to_string()
+}
+
 /// A policy task (`{"task": "policy", "rules": [{rule, question}], "items":
 /// [{key, text}]}`) answered as a literal-minded model would: an item
 /// breaks a rule when its text contains a phrase the question quotes
@@ -265,13 +308,10 @@ fn policy(task: &Value) -> String {
 /// `what_worked`; a slot may carry a `suggested_format`, which it follows.
 /// Each slot gets its own words, so slots never look alike.
 fn draft(body: &Value) -> String {
-    let task = body["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["role"] == "user")
-        .find_map(|m| m["content"].as_str().and_then(|c| serde_json::from_str::<Value>(c).ok()))
-        .unwrap_or(Value::Null);
+    let task = task_of(body);
+    if task["task"] == "creative" {
+        return creative(&task);
+    }
     if task["task"] == "translate" {
         return translate(&task);
     }

@@ -69,6 +69,12 @@ impl GenerateMonthPlanWorkflow {
             }
         };
 
+        // The creative agent plans the month's series before the script agent drafts.
+        if let Err(err) = ctx.execute_activity(PlanActivities::plan_series, plan.clone(), llm_activity_options()).await
+        {
+            return fail(ctx, plan, format!("planning the month's series failed: {}", cause(&err)), err.into()).await;
+        }
+
         let (mut drafted, mut repairs) = (0, 0);
         for (index, (first_day, days)) in batches.into_iter().enumerate() {
             let batch = DraftBatchInput { plan: plan.clone(), first_day, days, batch_index: index as u32 };

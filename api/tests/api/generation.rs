@@ -59,12 +59,17 @@ async fn slots(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
         .clone()
 }
 
-async fn calls(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
+async fn all_calls(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
     json_body(app.get(&format!("/api/orgs/{}/plans/{plan}/llm-calls", s.org), &s.owner).await)
         .await
         .as_array()
         .unwrap()
         .clone()
+}
+
+/// The plan's drafting calls (all but the creative agent's).
+async fn calls(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
+    all_calls(app, s, plan).await.into_iter().filter(|c| c["purpose"] != "creative").collect()
 }
 
 #[tokio::test]
@@ -82,7 +87,7 @@ async fn malformed_and_schema_violating_answers_are_repaired_and_http_errors_ret
     // The 429 (OpenRouter's body, which the client does not retry itself) failed
     // the activity and Temporal retried it; the client retried the 503; the two
     // bad answers were repaired.
-    let requests = app.llm.requests();
+    let requests = app.llm.drafting_requests();
     assert_eq!(requests.len(), 2 + 3 + 4, "two retried errors, three rounds for week one, one call per other week");
     assert_eq!(requests[0], requests[2], "the retried request is the same request");
     let outcomes: Vec<String> =
@@ -146,7 +151,7 @@ async fn restricted_content_is_sent_back_then_kept_with_notes() {
     }
     let plan = start_plan(&app, &s, "2032-07-01").await;
     wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
-    let requests = app.llm.requests();
+    let requests = app.llm.drafting_requests();
     let feedback = requests[1]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
     assert!(feedback.contains("medical_claims"), "{feedback}");
     let slots = slots(&app, &s, &plan).await;
@@ -193,7 +198,7 @@ async fn repeated_ideas_are_sent_back_by_the_similarity_guard() {
     app.llm.push(Scripted::Content(week_with_a_repeat()));
     let plan = start_plan(&app, &s, "2032-07-15").await;
     wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
-    let requests = app.llm.requests();
+    let requests = app.llm.drafting_requests();
     let feedback = requests[1]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
     assert!(feedback.contains("day 2 slot 1: near-duplicate of day 1 slot 1"), "{feedback}");
     let slots = slots(&app, &s, &plan).await;
@@ -350,12 +355,12 @@ async fn brand_voice_versions_are_recorded_with_each_generation() {
     let plan = start_plan(&app, &s, "2032-12-01").await;
     let done = wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
     assert_eq!(done["prompt_versions"], json!({"brand_voice": 2, "instructions": 0}));
-    assert!(
-        calls(&app, &s, &plan)
-            .await
-            .iter()
-            .all(|c| c["prompt_versions"] == json!({"brand_voice": 2, "instructions": 0}))
-    );
-    let system = app.llm.requests()[0]["messages"][0]["content"].as_str().unwrap().to_owned();
+    let calls = all_calls(&app, &s, &plan).await;
+    let (creative, drafting): (Vec<&Value>, Vec<&Value>) = calls.iter().partition(|c| c["purpose"] == "creative");
+    assert!(drafting.iter().all(|c| c["prompt_versions"] == json!({"brand_voice": 2, "instructions": 0})));
+    assert_eq!(creative.len(), 1, "the creative agent plans the month once: {calls:?}");
+    assert_eq!(creative[0]["prompt_versions"], json!({"creative": 1, "brand_voice": 2}));
+    assert_eq!(done["brief"]["prompt_version"], 1);
+    let system = app.llm.drafting_requests()[0]["messages"][0]["content"].as_str().unwrap().to_owned();
     assert!(system.contains("Brand voice: bold and funny"), "{system}");
 }

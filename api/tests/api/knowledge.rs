@@ -180,7 +180,7 @@ async fn drafting_reads_the_brand_and_the_guard_sends_back_a_paraphrase_of_an_ea
                   and serve it to the family straight from the pan.";
     app.llm.push(Scripted::Content(week_of("Dinner idea", script)));
     let first = plan_ready(&app, &owner, org, project, "2033-03-01").await;
-    let requests = app.llm.requests();
+    let requests = app.llm.drafting_requests();
     let task: Value = serde_json::from_str(requests[0]["messages"][1]["content"].as_str().unwrap()).unwrap();
     assert!(
         task["knowledge"]["what_the_brand_says"][0].as_str().unwrap().contains("fast weeknight dinners"),

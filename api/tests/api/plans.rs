@@ -77,14 +77,15 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
         assert_eq!(slot["status"], "draft");
     }
 
-    // One LLM call per batch of 7 days, audited and metered.
+    // The creative agent's call, then one per batch of 7 days, audited and metered.
     let calls = json_body(app.get(&format!("/api/orgs/{org}/plans/{plan_id}/llm-calls"), &editor).await).await;
     let calls = calls.as_array().unwrap();
-    assert_eq!(calls.len(), 5, "{calls:?}");
+    let purposes: Vec<&str> = calls.iter().map(|c| c["purpose"].as_str().unwrap()).collect();
+    assert_eq!(purposes, ["creative", "draft", "draft", "draft", "draft", "draft"], "{calls:?}");
     assert!(
         calls.iter().all(|c| c["outcome"] == "ok" && c["model"] == "sim/planner" && c["tokens_in"].as_i64() > Some(0))
     );
-    assert_eq!(app.llm.requests().len(), 5);
+    assert_eq!(app.llm.drafting_requests().len(), 5);
     assert!(app.llm.authorizations().iter().all(|a| a.as_deref() == Some("Bearer sk-test-key")));
     let usage = json_body(app.get(&format!("/api/orgs/{org}/projects/{project}/usage"), &editor).await).await;
     let billed: i64 = calls.iter().map(|c| c["cost_micros"].as_i64().unwrap()).sum();
@@ -107,9 +108,9 @@ async fn creating_a_plan_runs_a_workflow_that_lays_out_30_days_of_slots() {
     assert_eq!(
         ledger,
         vec![
-            ("llm_cost_micros".to_owned(), 5, billed),
-            ("llm_tokens_in".to_owned(), 5, tokens("tokens_in")),
-            ("llm_tokens_out".to_owned(), 5, tokens("tokens_out")),
+            ("llm_cost_micros".to_owned(), 6, billed),
+            ("llm_tokens_in".to_owned(), 6, tokens("tokens_in")),
+            ("llm_tokens_out".to_owned(), 6, tokens("tokens_out")),
         ]
     );
 
@@ -212,10 +213,10 @@ async fn the_next_month_is_drafted_knowing_what_worked_before() {
     assert_eq!(seen["best"][0]["posting_time"], "09:00", "in the project's time zone");
     assert_eq!(seen["best"][2]["views"], 40);
 
-    let before = app.llm.requests().len();
+    let before = app.llm.drafting_requests().len();
     let second = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-08-01"})).await).await;
     wait_for_plan(&app, &owner, org, second["plan_id"].as_str().unwrap(), "ready").await;
-    let drafting: Vec<_> = app.llm.requests()[before..].to_vec();
+    let drafting: Vec<_> = app.llm.drafting_requests()[before..].to_vec();
     assert!(!drafting.is_empty());
     for request in &drafting {
         let task: serde_json::Value =
@@ -270,4 +271,82 @@ async fn a_plan_says_which_model_drafted_it_and_when_it_was_the_offline_stand_in
         assert_eq!(ready["drafted_by"], "sim/planner", "{ready}");
         assert_eq!(ready["drafted_offline"], placeholder, "{ready}");
     }
+}
+
+/// The creative agent plans the month's series from what rises in the
+/// project's own results (the trend agent's findings), and every batch is
+/// drafted inside them.
+#[tokio::test]
+async fn the_creative_agent_plans_series_from_what_rises_and_every_slot_is_drafted_in_its_series() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("creative").await;
+    let org = app.create_org(&owner, "Series Studio").await;
+    let project = app.create_project(&owner, org, json!({"name": "Pasta", "niche": "home cooking"})).await;
+    let plans = format!("/api/orgs/{org}/projects/{project}/plans");
+    let first = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-07-01"})).await).await;
+    let first = first["plan_id"].as_str().unwrap().to_owned();
+    wait_for_plan(&app, &owner, org, &first, "ready").await;
+
+    // Tutorials tagged #pasta drew 500 views three weeks ago and 5,000 this week.
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    for (day, days_ago, views) in [(0, 20, 500), (1, 19, 500), (2, 3, 5_000), (3, 2, 5_000)] {
+        db.execute_unprepared(&format!(
+            "WITH s AS (UPDATE slots SET status = 'published', format = 'tutorial', hashtags = '[\"#pasta\"]' WHERE id = \
+               (SELECT id FROM slots WHERE plan_id = '{first}' AND day_index = {day} AND slot_index = 0) RETURNING id, org_id),
+             p AS (INSERT INTO publications (id, org_id, slot_id, post_mode, status, published_at)
+                   SELECT gen_random_uuid(), org_id, id, 'direct', 'published', now() - interval '{days_ago} days' FROM s
+                   RETURNING id, org_id)
+             INSERT INTO post_metrics (id, org_id, publication_id, captured_at, view_count, like_count, comment_count, share_count)
+             SELECT gen_random_uuid(), org_id, id, now(), {views}, 1, 1, 1 FROM p"
+        ))
+        .await
+        .unwrap();
+    }
+
+    let before = app.llm.requests().len();
+    let second = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-08-01"})).await).await;
+    let second = second["plan_id"].as_str().unwrap().to_owned();
+    wait_for_plan(&app, &owner, org, &second, "ready").await;
+    let plan = json_body(app.get(&format!("/api/orgs/{org}/plans/{second}"), &owner).await).await;
+    let brief = &plan["brief"];
+    let rising: Vec<&str> =
+        brief["trends"]["rising"].as_array().unwrap().iter().map(|r| r["value"].as_str().unwrap()).collect();
+    assert_eq!(rising, ["#pasta", "09:00", "tutorial"], "{brief}");
+    assert_eq!(
+        (brief["trends"]["recent_posts"].as_i64(), brief["trends"]["earlier_posts"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let series = brief["series"].as_array().unwrap();
+    assert_eq!(series.len(), 3, "{brief}");
+    assert!(series[0]["angle"].as_str().unwrap().contains("#pasta"), "the series builds on what rises: {brief}");
+
+    let requests = app.llm.requests()[before..].to_vec();
+    let task = |r: &serde_json::Value| -> serde_json::Value {
+        serde_json::from_str(r["messages"][1]["content"].as_str().unwrap()).unwrap()
+    };
+    assert_eq!(task(&requests[0])["task"], "creative", "the creative agent goes first");
+    assert_eq!(task(&requests[0])["what_rises"]["rising"][0]["value"], "#pasta");
+    let drafting: Vec<serde_json::Value> = requests[1..].iter().map(task).collect();
+    assert_eq!(drafting.len(), 5, "then one call per batch");
+    for task in &drafting {
+        assert_eq!(task["what_rises"]["rising"][0]["value"], "#pasta", "{task}");
+        for slot in task["slots"].as_array().unwrap() {
+            let day = slot["day_index"].as_i64().unwrap() + 1;
+            let expected =
+                &series.iter().find(|s| s["days"].as_array().unwrap().contains(&json!(day))).unwrap()["name"];
+            assert_eq!(&slot["series"]["name"], expected, "day {day} is drafted in its series: {slot}");
+        }
+    }
+    let calls = json_body(app.get(&format!("/api/orgs/{org}/plans/{second}/llm-calls"), &owner).await).await;
+    let creative: Vec<&serde_json::Value> =
+        calls.as_array().unwrap().iter().filter(|c| c["purpose"] == "creative").collect();
+    assert_eq!(creative.len(), 1);
+    assert_eq!(creative[0]["prompt_versions"], json!({"creative": 1, "brand_voice": 0}));
+
+    // Regenerating keeps the month's series people have seen.
+    let regen = app.post_json(&format!("/api/orgs/{org}/plans/{second}/regenerate"), &owner, json!({})).await;
+    assert_eq!(regen.status(), 202, "{}", regen.text().await.unwrap());
+    wait_for_plan(&app, &owner, org, &second, "ready").await;
+    let again = json_body(app.get(&format!("/api/orgs/{org}/plans/{second}"), &owner).await).await;
+    assert_eq!(again["brief"], *brief);
 }

@@ -147,6 +147,8 @@ mod tests {
             hook: format!("{format} at {time}"),
             format: format.into(),
             posting_time: time.into(),
+            hashtags: Vec::new(),
+            posted_at: chrono::Utc::now().fixed_offset(),
             views,
             likes: 0,
             comments: 0,

@@ -3,3 +3,4 @@
 
 pub mod bandit;
 pub mod performance;
+pub mod trends;

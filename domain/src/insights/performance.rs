@@ -19,6 +19,9 @@ pub struct PostResult {
     pub format: String,
     /// The local posting time, "HH:MM".
     pub posting_time: String,
+    pub hashtags: Vec<String>,
+    /// When it went out (its slot's time before TikTok confirmed it).
+    pub posted_at: chrono::DateTime<chrono::FixedOffset>,
     pub views: i64,
     pub likes: i64,
     pub comments: i64,
@@ -115,13 +118,13 @@ pub async fn measured_posts_in(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let publications: BTreeMap<Uuid, Uuid> = tx
+    let publications: BTreeMap<Uuid, publications::Model> = tx
         .find::<publications::Entity>()
         .filter(publications::Column::SlotId.is_in(posted.keys().copied().collect::<Vec<_>>()))
         .all(&**tx)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.slot_id))
+        .map(|p| (p.id, p))
         .collect();
     // Oldest first, so the last snapshot seen per post is its latest.
     let mut latest: BTreeMap<Uuid, post_metrics::Model> = BTreeMap::new();
@@ -137,13 +140,16 @@ pub async fn measured_posts_in(
     Ok(latest
         .into_iter()
         .filter_map(|(publication, m)| {
-            let slot = posted.get(publications.get(&publication)?)?;
+            let publication = publications.get(&publication)?;
+            let slot = posted.get(&publication.slot_id)?;
             let interactions = m.like_count + m.comment_count + m.share_count;
             Some(PostResult {
                 slot_id: slot.id,
                 hook: slot.hook.clone(),
                 format: slot.format.clone(),
                 posting_time: slot.scheduled_at.with_timezone(&tz).format("%H:%M").to_string(),
+                hashtags: serde_json::from_value(slot.hashtags.clone()).unwrap_or_default(),
+                posted_at: publication.published_at.unwrap_or(slot.scheduled_at),
                 views: m.view_count,
                 likes: m.like_count,
                 comments: m.comment_count,
@@ -174,6 +180,8 @@ mod tests {
             hook: hook.into(),
             format: format.into(),
             posting_time: time.into(),
+            hashtags: Vec::new(),
+            posted_at: chrono::Utc::now().fixed_offset(),
             views,
             likes,
             comments: 0,

@@ -399,7 +399,7 @@ async fn page_of_posts(tx: &TenantTxn, range: DateRange, ids: Vec<Uuid>) -> Resu
 /// rendering, failed (a render that failed leaves the slot approved with its
 /// error) or with a running pipeline.
 pub enum AttentionItem {
-    Plan(plans::Model),
+    Plan(Box<plans::Model>),
     Slot(Box<slots::Model>),
 }
 
@@ -485,7 +485,7 @@ pub async fn attention(
     // Both lists are in the page's order: merge them and keep the first.
     let mut items: Vec<AttentionItem> = plans
         .into_iter()
-        .map(AttentionItem::Plan)
+        .map(|p| AttentionItem::Plan(Box::new(p)))
         .chain(slots.into_iter().map(|s| AttentionItem::Slot(Box::new(s))))
         .collect();
     items.sort_by_key(|item| std::cmp::Reverse(item.key()));

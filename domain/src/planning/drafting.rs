@@ -7,6 +7,7 @@ use crate::{
     insights::bandit::{FormatBandit, Suggestion},
     insights::performance::{self, Performance},
     knowledge::{self, KnownSlot, Source},
+    planning::creative::Brief,
     planning::generation::{self, DraftSlot, ReviewNote, SIMILARITY_LIMIT},
     planning::projects,
     planning::prompts::{self, PromptSet},
@@ -55,6 +56,8 @@ pub struct DraftContext {
     pub knowledge: Knowledge,
     /// The org's content policy, run on every draft.
     pub rules: RuleSet,
+    /// The creative agent's series and the trends it saw, once written.
+    pub brief: Option<Brief>,
 }
 
 /// What retrieval brings a drafting call: the meaning of the project's
@@ -166,6 +169,9 @@ impl DraftContext {
                     slot["suggested_format"] = json!(s.format);
                     slot["why_this_format"] = json!(s.reason);
                 }
+                if let Some(series) = self.brief.as_ref().and_then(|b| b.series_of_day(t.day_index)) {
+                    slot["series"] = json!({"name": series.name, "angle": series.angle});
+                }
                 slot
             }).collect::<Vec<_>>(),
             "answer_format": "JSON object {\"slots\": [...]} with one entry per requested slot, fields: day_index, \
@@ -180,6 +186,9 @@ impl DraftContext {
         }
         if let Some(research) = &self.knowledge.research {
             task["knowledge"] = research.clone();
+        }
+        if let Some(trends) = self.brief.as_ref().map(|b| &b.trends).filter(|t| !t.is_empty()) {
+            task["what_rises"] = json!(trends);
         }
         if let Some(instruction) = instruction.filter(|i| !i.trim().is_empty()) {
             task["instruction"] = json!(instruction.trim());
@@ -408,6 +417,7 @@ pub async fn batch_context(
         what_worked: Performance::from_results(measured).for_prompt(),
         knowledge: Knowledge::default(),
         rules: rule_set_in(&tx).await?,
+        brief: Brief::of(&plan),
         plan_id,
         project,
     })
@@ -440,6 +450,9 @@ pub async fn slot_context(
         .for_prompt(),
         knowledge: Knowledge::default(),
         rules: rule_set_in(&tx).await?,
+        brief: Brief::of(
+            &tx.find_by_id::<plans::Entity>(slot.plan_id).one(&*tx).await?.ok_or(DomainError::NotFound("plan"))?,
+        ),
         plan_id: slot.plan_id,
         project,
     })

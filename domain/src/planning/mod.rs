@@ -2,6 +2,7 @@
 //! do with them, the prompt library, drafting slots with a model and the
 //! QA agent that checks what it wrote.
 
+pub mod creative;
 pub mod drafting;
 pub mod generation;
 pub mod plans;

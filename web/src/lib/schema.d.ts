@@ -1723,6 +1723,16 @@ export interface components {
              */
             version: number;
         };
+        /** @description What the creative agent decided for a month, and what it built on. */
+        Brief: {
+            /**
+             * Format: int32
+             * @description The creative prompt's version that wrote it.
+             */
+            prompt_version: number;
+            series: components["schemas"]["Series"][];
+            trends: components["schemas"]["Trends"];
+        };
         /** @description Limits; absent means unlimited. */
         BudgetsInput: {
             /**
@@ -1750,6 +1760,11 @@ export interface components {
          * @enum {string}
          */
         CaptionPreset: "bold" | "boxed" | "clean";
+        /**
+         * @description A kind of choice a post makes.
+         * @enum {string}
+         */
+        Choice: "format" | "hashtag" | "posting_time";
         /** @description A clip of the library: the highlight it shows and the import it was cut from. */
         ClipView: {
             highlight: components["schemas"]["HighlightView"];
@@ -2289,6 +2304,7 @@ export interface components {
             batches_done: number;
             /** Format: int32 */
             batches_total: number;
+            brief?: null | components["schemas"]["Brief"];
             /** Format: date-time */
             created_at: string;
             /** Format: int32 */
@@ -2628,6 +2644,16 @@ export interface components {
             /** Format: int64 */
             revoked: number;
         };
+        /** @description A choice whose recent posts do better than its earlier ones. */
+        Rising: {
+            choice: components["schemas"]["Choice"];
+            /** Format: double */
+            earlier_avg_views: number;
+            /** Format: double */
+            recent_avg_views: number;
+            recent_posts: number;
+            value: string;
+        };
         /** @enum {string} */
         Role: "owner" | "admin" | "editor" | "viewer";
         RoleChange: {
@@ -2716,6 +2742,13 @@ export interface components {
             start_ms: number;
             text: string;
             words: components["schemas"]["WordView"][];
+        };
+        /** @description A recurring series of the month. */
+        Series: {
+            angle: string;
+            /** @description Days of the month, 1 to 30. */
+            days: number[];
+            name: string;
         };
         SessionView: {
             /** Format: date-time */
@@ -2869,6 +2902,12 @@ export interface components {
              * @description The member who becomes owner; the current owner becomes admin.
              */
             user_id: string;
+        };
+        /** @description What rises over the last weeks, strongest rise first. */
+        Trends: {
+            earlier_posts: number;
+            recent_posts: number;
+            rising: components["schemas"]["Rising"][];
         };
         UsageView: {
             /**

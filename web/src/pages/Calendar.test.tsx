@@ -38,6 +38,27 @@ describe("Calendar", () => {
     expect(screen.getByText(/These drafts are placeholders, not posts/)).toBeInTheDocument();
   });
 
+  it("shows the month's series and the rising choices they build on", async () => {
+    const brief: Schemas["Brief"] = {
+      prompt_version: 1,
+      series: [
+        { name: "Five-minute fixes", angle: "one problem, solved before the video ends", days: [1, 4, 7] },
+        { name: "Pantry rescue", angle: "dinner from what is left", days: [2, 5] },
+      ],
+      trends: {
+        recent_posts: 2,
+        earlier_posts: 2,
+        rising: [{ choice: "hashtag", value: "#pasta", recent_posts: 2, recent_avg_views: 5000, earlier_avg_views: 500 }],
+      },
+    };
+    api({ [PLAN]: aPlan({ brief }) });
+    renderCalendar("viewer");
+    const panel = await screen.findByRole("region", { name: "Series this month" });
+    expect(within(panel).getByText("Five-minute fixes")).toBeInTheDocument();
+    expect(within(panel).getByText("Days 1, 4, 7")).toBeInTheDocument();
+    expect(panel).toHaveTextContent("Rising in your results: #pasta (hashtag, 500 → 5000 views)");
+  });
+
   it("shows no such notice for a real model's drafts", async () => {
     api();
     renderCalendar("viewer");

@@ -93,6 +93,7 @@ function PlanCalendar({ plan }: { plan: Schemas["PlanView"] }) {
           </p>
         </Notice>
       )}
+      {plan.brief && plan.brief.series.length > 0 && <SeriesPanel brief={plan.brief} />}
       <ErrorMessage error={regenerate.error} />
       {slots.isPending ? (
         <Loading label="Loading slots" />
@@ -228,5 +229,33 @@ function EditableGrid({
         editing={editing}
       />
     </div>
+  );
+}
+
+const CHOICE: Record<Schemas["Choice"], string> = { format: "format", hashtag: "hashtag", posting_time: "posting time" };
+
+/** The creative agent's series for the month, and the rising choices in the project's results it built on. */
+function SeriesPanel({ brief }: { brief: Schemas["Brief"] }) {
+  return (
+    <section aria-label="Series this month" className="rounded-md border border-slate-200 bg-white p-3 text-sm">
+      <h2 className="font-semibold">Series this month</h2>
+      <ul className="mt-2 grid gap-2 sm:grid-cols-2 lg:grid-cols-3">
+        {brief.series.map((s) => (
+          <li key={s.name} className="rounded bg-slate-50 p-2">
+            <p className="font-medium">{s.name}</p>
+            <p className="text-slate-600">{s.angle}</p>
+            <p className="text-xs text-slate-500">Days {s.days.join(", ")}</p>
+          </li>
+        ))}
+      </ul>
+      {brief.trends.rising.length > 0 && (
+        <p className="mt-2 text-slate-600">
+          Rising in your results:{" "}
+          {brief.trends.rising
+            .map((r) => `${r.value} (${CHOICE[r.choice]}, ${r.earlier_avg_views} → ${r.recent_avg_views} views)`)
+            .join("; ")}
+        </p>
+      )}
+    </section>
   );
 }

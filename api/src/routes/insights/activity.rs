@@ -173,7 +173,7 @@ async fn queue_item(
     deadline: Instant,
 ) -> QueueItem {
     match item {
-        AttentionItem::Plan(plan) => plan_item(state, plan, deadline).await,
+        AttentionItem::Plan(plan) => plan_item(state, *plan, deadline).await,
         AttentionItem::Slot(slot) => {
             // Without Temporal's listing, the database's word: a slot on its
             // way to TikTok has its pipeline running.

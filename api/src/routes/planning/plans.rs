@@ -11,6 +11,7 @@ use axum::extract::State;
 use chrono::NaiveDate;
 use domain::{
     identity::policy::Action,
+    planning::creative::Brief,
     usage::budgets::{self, Meter},
 };
 use entities::plans;
@@ -59,6 +60,9 @@ pub(crate) struct PlanView {
     /// Drafted by the small offline stand-in (`LLM_PLACEHOLDER`): the
     /// drafts are placeholders, not posts; a real model writes real ones.
     drafted_offline: bool,
+    /// The creative agent's series for the month and the rising choices it
+    /// built on; `null` until it has written them.
+    brief: Option<Brief>,
     run: RunView,
     created_at: chrono::DateTime<chrono::FixedOffset>,
 }
@@ -166,6 +170,7 @@ async fn show(
     let drafted_by = calls.into_iter().rev().find(|c| c.outcome == "ok").map(|c| c.model);
     let drafted_offline = state.config.llm.placeholder && drafted_by.as_deref() == Some(&state.config.llm.model);
     Ok(ApiJson(PlanView {
+        brief: Brief::of(&plan),
         drafted_by,
         drafted_offline,
         id: plan.id,
