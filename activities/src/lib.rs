@@ -3,6 +3,7 @@
 //! the definitions of the `temporal` crate, so a signature drift between a
 //! workflow's call and an implementation does not compile.
 
+pub mod analytics;
 pub mod context;
 pub mod errors;
 pub mod import;

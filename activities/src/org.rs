@@ -174,7 +174,8 @@ impl OrgActivitiesImpl {
 }
 
 impl OrgActivitiesImpl {
-    /// Deletes the org's metrics schedules, then terminates its runs: the
+    /// Deletes the org's schedules (metrics per account, analytics per
+    /// project), then terminates its runs: the
     /// token refresh of each account by id, and every other run visibility
     /// lists for the org (its `OrgId`, or an id under `{org}:` for runs
     /// started without the attribute: child renders, scheduled metrics).
@@ -182,9 +183,15 @@ impl OrgActivitiesImpl {
         let org = scope.org_id();
         let accounts =
             accounts::list(&self.db, &scope).await.map_err(|e| from_domain("listing the org's TikTok accounts", e))?;
+        let projects = domain::planning::projects::list(&self.db, &scope)
+            .await
+            .map_err(|e| from_domain("listing the org's projects", e))?;
         let mut stopped = StoppedWork::default();
-        for account in &accounts {
-            let id = ids::metrics_schedule_id(org, account.id);
+        let schedules = accounts
+            .iter()
+            .map(|a| ids::metrics_schedule_id(org, a.id))
+            .chain(projects.iter().map(|p| temporal::analytics::analytics_schedule_id(org, p.id)));
+        for id in schedules.collect::<Vec<_>>() {
             match self.temporal.get_schedule_handle(&id).delete(Default::default()).await {
                 Ok(()) => stopped.schedules += 1,
                 Err(ScheduleError::Rpc(status)) if not_found(&status) => {}

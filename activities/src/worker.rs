@@ -1,6 +1,7 @@
 //! Worker wiring: which workflows and activities run on which task queue.
 
 use crate::{
+    analytics::AnalyticsActivitiesImpl,
     import::{ImportActivitiesImpl, speech::Whisper},
     knowledge::KnowledgeActivitiesImpl,
     org::OrgActivitiesImpl,
@@ -23,6 +24,7 @@ use temporalio_sdk::{
 use workflows::{
     DeleteOrgWorkflow, GenerateMonthPlanWorkflow, ImportVideoWorkflow, ImproveSlotWorkflow, IndexKnowledgeWorkflow,
     MetricsRefreshWorkflow, PreviewSlotWorkflow, RenderSlotWorkflow, SlotPipelineWorkflow, TokenRefreshWorkflow,
+    WeeklyAnalyticsWorkflow,
 };
 
 pub struct Dependencies {
@@ -111,7 +113,15 @@ fn main_worker(
         .map_err(|e| BuildError::Register(e.to_string()))?
         .register_workflow::<IndexKnowledgeWorkflow>()
         .map_err(|e| BuildError::Register(e.to_string()))?
+        .register_workflow::<WeeklyAnalyticsWorkflow>()
+        .map_err(|e| BuildError::Register(e.to_string()))?
         .register_activities(imports)
+        .register_activities(AnalyticsActivitiesImpl {
+            db: deps.db.clone(),
+            llm: deps.llm.clone(),
+            secrets: deps.secrets.clone(),
+            budgets: deps.budgets,
+        })
         .register_activities(KnowledgeActivitiesImpl { db: deps.db.clone(), embeddings: deps.embeddings.clone() })
         // Deleting an org stops its runs and schedules, hence the client.
         .register_activities(OrgActivitiesImpl {

@@ -9,8 +9,8 @@
 
 use entities::{
     assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, knowledge_documents,
-    llm_calls, memberships, plans, policy_rules, post_metrics, projects, prompts, publications, slots, tiktok_accounts,
-    transcript_segments, transcripts, usage_ledger,
+    llm_calls, memberships, plans, policy_rules, post_metrics, project_summaries, projects, prompts, publications,
+    slots, tiktok_accounts, transcript_segments, transcripts, usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
@@ -54,7 +54,8 @@ tenant_owned!(
     transcript_segments,
     highlights,
     knowledge_documents,
-    policy_rules
+    policy_rules,
+    project_summaries
 );
 
 /// The organisation a request or activity acts for.

@@ -18,6 +18,7 @@ pub mod organizations;
 pub mod plans;
 pub mod policy_rules;
 pub mod post_metrics;
+pub mod project_summaries;
 pub mod projects;
 pub mod prompts;
 pub mod publications;

@@ -20,6 +20,7 @@ mod m20261206_000014_shots_and_library;
 mod m20261207_000015_knowledge;
 mod m20261208_000016_policy;
 mod m20261209_000017_plan_brief;
+mod m20261210_000018_weekly_summaries;
 
 pub struct Migrator;
 
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_knowledge::MIGRATION),
             Box::new(m20261208_000016_policy::MIGRATION),
             Box::new(m20261209_000017_plan_brief::MIGRATION),
+            Box::new(m20261210_000018_weekly_summaries::MIGRATION),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! definitions. With the `runtime` feature: the client connection and the
 //! worker runtime.
 
+pub mod analytics;
 pub mod ids;
 pub mod import;
 pub mod knowledge;

@@ -279,6 +279,25 @@ fn creative(task: &Value) -> String {
     json!({"series": series}).to_string()
 }
 
+/// An analytics task (`{"task": "analytics", "what_worked", "what_rises"?}`)
+/// answered from its own figures, as a careful analyst would: the best
+/// post and its views, the strongest rising choice, one thing to try.
+fn analytics(task: &Value) -> String {
+    let best = &task["what_worked"]["best_posts"][0];
+    let worked = match best["hook"].as_str() {
+        Some(hook) => {
+            vec![format!("\"{hook}\" drew {} views as a {}", best["views"], best["format"].as_str().unwrap_or("post"))]
+        }
+        None => vec![],
+    };
+    let rising = task["what_rises"]["rising"][0]["value"].as_str();
+    let try_next = match rising {
+        Some(value) => format!("More posts with {value}, which rises in our results"),
+        None => "Test a new hook style on two posts".to_owned(),
+    };
+    json!({"headline": format!("{} posts measured this week", task["what_worked"]["posts_measured"]), "worked": worked, "try_next": [try_next]}).to_string()
+}
+
 /// A policy task (`{"task": "policy", "rules": [{rule, question}], "items":
 /// [{key, text}]}`) answered as a literal-minded model would: an item
 /// breaks a rule when its text contains a phrase the question quotes
@@ -311,6 +330,9 @@ fn draft(body: &Value) -> String {
     let task = task_of(body);
     if task["task"] == "creative" {
         return creative(&task);
+    }
+    if task["task"] == "analytics" {
+        return analytics(&task);
     }
     if task["task"] == "translate" {
         return translate(&task);

@@ -4,6 +4,7 @@
 //! these workflows call through the definitions in the `temporal` crate.
 //! `tests/dependency_guard.rs` fails if this crate gains an I/O dependency.
 
+pub mod analytics;
 pub mod import;
 pub mod knowledge;
 mod options;
@@ -12,6 +13,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 
+pub use analytics::WeeklyAnalyticsWorkflow;
 pub use import::ImportVideoWorkflow;
 pub use knowledge::IndexKnowledgeWorkflow;
 pub use org::DeleteOrgWorkflow;

@@ -89,6 +89,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(policy::router())
         .merge(integrations::credentials::router())
         .merge(insights::activity::router())
+        .merge(insights::summaries::router())
         .merge(publishing::tiktok::router())
         .merge(publishing::pipeline::router())
         .split_for_parts();

@@ -2,6 +2,7 @@
 //! module per capability; what they share (the run view, idempotent start
 //! options, the request id in the memo, reads with a deadline) is here.
 
+mod analytics;
 mod identity;
 mod importing;
 mod knowledge;
@@ -9,6 +10,7 @@ mod planning;
 mod publishing;
 mod rendering;
 
+pub use analytics::{delete_analytics_schedule, ensure_analytics_schedule};
 pub use identity::start_org_deletion;
 pub use importing::{cancel_import, describe_import, import_run_is_open, start_import};
 pub use knowledge::start_indexing;

@@ -211,6 +211,11 @@ async fn deleting_an_org_hides_it_at_once_and_its_run_leaves_nothing_behind() {
     let state = state_for(app.config.clone()).await;
     let schedule = temporal::ids::metrics_schedule_id(org, account_id);
     state.temporal.get_schedule_handle(&schedule).describe(Default::default()).await.expect("the schedule exists");
+    let projects = json_body(app.get(&format!("/api/orgs/{org}/projects"), &owner).await).await;
+    let project: Uuid = projects[0]["id"].as_str().unwrap().parse().unwrap();
+    let analytics = temporal::analytics::analytics_schedule_id(org, project);
+    let handle = state.temporal.get_schedule_handle(&analytics);
+    handle.describe(Default::default()).await.expect("the project's weekly analytics schedule exists");
     let org_dir = storage_dir(&app).join("org").join(org.to_string());
     assert!(!files_under(&org_dir).is_empty(), "the upload is stored under {}", org_dir.display());
     assert!(uploaded["id"].is_string(), "{uploaded}");
@@ -249,7 +254,7 @@ async fn deleting_an_org_hides_it_at_once_and_its_run_leaves_nothing_behind() {
     assert_eq!(result.tiktok_accounts, 1, "{result:?}");
     assert_eq!(result.secrets, 2, "the credential and the account's tokens: {result:?}");
     assert_eq!(result.objects, 1, "{result:?}");
-    assert_eq!(result.stopped.schedules, 1, "{result:?}");
+    assert_eq!(result.stopped.schedules, 2, "metrics of the account, analytics of the project: {result:?}");
     assert!(result.stopped.runs >= 2, "the token refresh and the pipeline: {result:?}");
     assert_eq!(runs_of(&app, &delete_org_workflow_id(org)).await, 1, "one run for both requests");
 
@@ -259,6 +264,8 @@ async fn deleting_an_org_hides_it_at_once_and_its_run_leaves_nothing_behind() {
     assert_eq!(run_status(&app, &refresh_run).await, "terminated");
     let described = state.temporal.get_schedule_handle(&schedule).describe(Default::default()).await;
     assert!(described.is_err(), "the metrics schedule is deleted");
+    let described = state.temporal.get_schedule_handle(&analytics).describe(Default::default()).await;
+    assert!(described.is_err(), "the analytics schedule is deleted");
 
     // TikTok revoked the grant.
     assert_eq!(revokes(&app), 1);

@@ -287,21 +287,7 @@ async fn the_creative_agent_plans_series_from_what_rises_and_every_slot_is_draft
     let first = first["plan_id"].as_str().unwrap().to_owned();
     wait_for_plan(&app, &owner, org, &first, "ready").await;
 
-    // Tutorials tagged #pasta drew 500 views three weeks ago and 5,000 this week.
-    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
-    for (day, days_ago, views) in [(0, 20, 500), (1, 19, 500), (2, 3, 5_000), (3, 2, 5_000)] {
-        db.execute_unprepared(&format!(
-            "WITH s AS (UPDATE slots SET status = 'published', format = 'tutorial', hashtags = '[\"#pasta\"]' WHERE id = \
-               (SELECT id FROM slots WHERE plan_id = '{first}' AND day_index = {day} AND slot_index = 0) RETURNING id, org_id),
-             p AS (INSERT INTO publications (id, org_id, slot_id, post_mode, status, published_at)
-                   SELECT gen_random_uuid(), org_id, id, 'direct', 'published', now() - interval '{days_ago} days' FROM s
-                   RETURNING id, org_id)
-             INSERT INTO post_metrics (id, org_id, publication_id, captured_at, view_count, like_count, comment_count, share_count)
-             SELECT gen_random_uuid(), org_id, id, now(), {views}, 1, 1, 1 FROM p"
-        ))
-        .await
-        .unwrap();
-    }
+    rising_posts(&app, &first).await;
 
     let before = app.llm.requests().len();
     let second = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-08-01"})).await).await;
@@ -349,4 +335,109 @@ async fn the_creative_agent_plans_series_from_what_rises_and_every_slot_is_draft
     wait_for_plan(&app, &owner, org, &second, "ready").await;
     let again = json_body(app.get(&format!("/api/orgs/{org}/plans/{second}"), &owner).await).await;
     assert_eq!(again["brief"], *brief);
+}
+
+/// Four of the plan's slots went out as tutorials tagged #pasta: 500 views
+/// each three weeks ago, 5,000 each this week.
+async fn rising_posts(app: &TestApp, plan: &str) {
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    for (day, days_ago, views) in [(0, 20, 500), (1, 19, 500), (2, 3, 5_000), (3, 2, 5_000)] {
+        db.execute_unprepared(&format!(
+            "WITH s AS (UPDATE slots SET status = 'published', format = 'tutorial', hashtags = '[\"#pasta\"]' WHERE id = \
+               (SELECT id FROM slots WHERE plan_id = '{plan}' AND day_index = {day} AND slot_index = 0) RETURNING id, org_id),
+             p AS (INSERT INTO publications (id, org_id, slot_id, post_mode, status, published_at)
+                   SELECT gen_random_uuid(), org_id, id, 'direct', 'published', now() - interval '{days_ago} days' FROM s
+                   RETURNING id, org_id)
+             INSERT INTO post_metrics (id, org_id, publication_id, captured_at, view_count, like_count, comment_count, share_count)
+             SELECT gen_random_uuid(), org_id, id, now(), {views}, 1, 1, 1 FROM p"
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+/// Waits until `n` runs of the project's weekly analytics have completed.
+async fn analytics_runs_completed(app: &TestApp, schedule: &str, n: usize) {
+    use futures::StreamExt;
+    let state = crate::helpers::state_for(app.config.clone()).await;
+    let query = format!("WorkflowId STARTS_WITH '{schedule}' AND ExecutionStatus = 'Completed'");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = state
+            .temporal
+            .list_workflows(query.clone(), temporalio_client::WorkflowListOptions::builder().limit(10).build());
+        if listed.collect::<Vec<_>>().await.len() >= n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the analytics run never completed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The analytics agent: a weekly schedule per project from its creation,
+/// nothing asked before any post has results, then a summary of what worked
+/// and what to try that the project page reads; gone with the project.
+#[tokio::test]
+async fn the_analytics_agent_sums_up_a_projects_week_on_its_schedule() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("analyst").await;
+    let org = app.create_org(&owner, "Weekly Studio").await;
+    let viewer = app.member(org, &owner, "viewer").await;
+    let project = app.create_project(&owner, org, json!({"name": "Pasta", "niche": "home cooking"})).await;
+    let schedule = temporal::analytics::analytics_schedule_id(org, project);
+    let state = crate::helpers::state_for(app.config.clone()).await;
+    state.temporal.get_schedule_handle(&schedule).describe(Default::default()).await.expect("created with the project");
+    let summaries = format!("/api/orgs/{org}/projects/{project}/summaries");
+
+    assert_error(app.post_json(&summaries, &viewer, json!({})).await, 403, "forbidden").await;
+    let before = app.llm.requests().len();
+    let res = app.post_json(&summaries, &owner, json!({})).await;
+    assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
+    analytics_runs_completed(&app, &schedule, 1).await;
+    assert_eq!(app.llm.requests().len(), before, "nothing measured, nothing asked");
+    assert_eq!(json_body(app.get(&summaries, &viewer).await).await, json!([]));
+
+    let plans = format!("/api/orgs/{org}/projects/{project}/plans");
+    let plan = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-07-01"})).await).await;
+    let plan = plan["plan_id"].as_str().unwrap().to_owned();
+    wait_for_plan(&app, &owner, org, &plan, "ready").await;
+    rising_posts(&app, &plan).await;
+    assert_eq!(app.post_json(&summaries, &owner, json!({})).await.status(), 202);
+    analytics_runs_completed(&app, &schedule, 2).await;
+    let listed = json_body(app.get(&summaries, &viewer).await).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let week = &listed[0];
+    assert_eq!(week["summary"]["headline"], "4 posts measured this week");
+    assert!(week["summary"]["worked"][0].as_str().unwrap().contains("5000 views"), "{week}");
+    assert!(week["summary"]["try_next"][0].as_str().unwrap().contains("#pasta"), "{week}");
+    assert_eq!(week["summary"]["posts_measured"], 4);
+    assert_eq!(week["prompt_version"], 1);
+    let monday = chrono::NaiveDate::parse_from_str(week["week_start"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    assert_eq!(chrono::Datelike::weekday(&monday), chrono::Weekday::Mon);
+
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let audited = db
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!(
+                "SELECT count(*)::bigint AS n FROM llm_calls WHERE project_id = '{project}' AND purpose = 'analytics' \
+                     AND prompt_versions = '{{\"analytics\": 1}}'::jsonb AND outcome = 'ok'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(audited.try_get::<i64>("", "n").unwrap(), 1, "the agent's call is audited with its prompt version");
+
+    // Asked again the same week, the week's summary is replaced, not repeated.
+    assert_eq!(app.post_json(&summaries, &owner, json!({})).await.status(), 202);
+    analytics_runs_completed(&app, &schedule, 3).await;
+    assert_eq!(json_body(app.get(&summaries, &viewer).await).await.as_array().unwrap().len(), 1);
+
+    assert_eq!(
+        app.call("DELETE", &format!("/api/orgs/{org}/projects/{project}"), Some(&owner), None).await.status(),
+        204
+    );
+    let described = state.temporal.get_schedule_handle(&schedule).describe(Default::default()).await;
+    assert!(described.is_err(), "the schedule goes with the project");
 }

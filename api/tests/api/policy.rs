@@ -99,6 +99,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/orgs/{org_id}/dead-letters", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/queue", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/performance", Access::Org(Action::Read)),
+    ("GET", "/api/orgs/{org_id}/projects/{project_id}/summaries", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/projects/{project_id}/summaries", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/videos", Access::Org(Action::Read)),
     ("GET", "/api/orgs/{org_id}/analytics", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/slots/{slot_id}/retry", Access::Org(Action::EditContent)),

@@ -4,3 +4,4 @@
 pub mod bandit;
 pub mod performance;
 pub mod trends;
+pub mod weekly;

@@ -48,6 +48,7 @@ function api(overrides: Record<string, unknown> = {}) {
     ],
     "GET /api/orgs/org-1/tiktok/accounts": accounts,
     [`GET ${PROJECT}/performance`]: { posts_measured: 0, best: [], weakest: [], by_format: {}, by_posting_time: {} },
+    [`GET ${PROJECT}/summaries`]: [],
     ...overrides,
   });
 }
@@ -292,6 +293,41 @@ describe("ProjectPage", () => {
     expect(screen.getByRole("region", { name: "Weakest posts" })).toHaveTextContent("Never rinse");
     expect(screen.getByRole("region", { name: "By format" })).toHaveTextContent("talking head71,234");
     expect(screen.getByText(/From 7 measured posts/)).toBeInTheDocument();
+  });
+
+  it("shows the analytics agent's latest week and lets an editor ask for this week's now", async () => {
+    const week = (week_start: string, headline: string) => ({
+      id: week_start,
+      week_start,
+      prompt_version: 1,
+      created_at: "",
+      summary: {
+        headline,
+        worked: ['"Half the water" drew 9000 views as a tutorial'],
+        try_next: ["More posts with #pasta, which rises in our results"],
+        posts_measured: 7,
+        trends: { recent_posts: 2, earlier_posts: 2, rising: [] },
+      },
+    });
+    const calls = api({
+      [`GET ${PROJECT}/summaries`]: [week("2026-11-30", "7 posts measured this week"), week("2026-11-23", "Older")],
+      [`POST ${PROJECT}/summaries`]: { schedule_id: "org-1:analytics:proj-1" },
+    });
+    renderProject("editor");
+    expect(await screen.findByText("Week of 2026-11-30: 7 posts measured this week")).toBeInTheDocument();
+    expect(screen.getByText('"Half the water" drew 9000 views as a tutorial')).toBeInTheDocument();
+    expect(screen.getByText("More posts with #pasta, which rises in our results")).toBeInTheDocument();
+    expect(screen.getByText("Earlier weeks: 2026-11-23")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Summarise now" }));
+    expect(await screen.findByText(/Summing up this week/)).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "POST" && c.path === `${PROJECT}/summaries`)).toBe(true);
+  });
+
+  it("gives a viewer the weekly summary without the button", async () => {
+    api();
+    renderProject("viewer");
+    expect(await screen.findByText(/Every week the analytics agent sums up/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Summarise now" })).not.toBeInTheDocument();
   });
 
   it("explains that results feed the next month before any post is measured", async () => {

@@ -7,6 +7,7 @@ import { ProjectSettings } from "../components/project/ProjectSettings";
 import { PromptLibrary } from "../components/project/PromptLibrary";
 import { projectQuery } from "../components/project/queries";
 import { UsageCard } from "../components/project/UsageCard";
+import { WeeklySummaryCard } from "../components/project/WeeklySummaryCard";
 import { Badge } from "../components/ui/badge";
 import { ErrorMessage, Loading, PageHeader } from "../components/ui/feedback";
 import { useOrg } from "../lib/session";
@@ -33,6 +34,7 @@ export function ProjectPage() {
         <PlansCard project={p} />
         <UsageCard projectId={p.id} />
       </div>
+      <WeeklySummaryCard projectId={p.id} />
       <PerformanceCard projectId={p.id} />
       <ProjectSettings key={p.id} project={p} />
       <PromptLibrary projectId={p.id} />

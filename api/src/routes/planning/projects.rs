@@ -122,6 +122,9 @@ async fn create(
         brand_voice: body.brand_voice,
     };
     let project = domain::planning::projects::create(&state.db, &ctx.authorize(Action::ManageProjects)?, new).await?;
+    if let Err(e) = crate::runs::ensure_analytics_schedule(&state, project.org_id, project.id, false).await {
+        tracing::warn!(error = %e, "could not create the analytics schedule; \"summarise now\" creates it");
+    }
     Ok((StatusCode::CREATED, ApiJson(project.into())))
 }
 
@@ -257,7 +260,9 @@ async fn delete(
     ctx: OrgCtx,
     ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
 ) -> Result<StatusCode, ApiError> {
-    domain::planning::projects::delete(&state.db, &ctx.authorize(Action::ManageProjects)?, project_id).await?;
+    let scope = ctx.authorize(Action::ManageProjects)?;
+    domain::planning::projects::delete(&state.db, &scope, project_id).await?;
+    crate::runs::delete_analytics_schedule(&state, scope.org_id(), project_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
