@@ -10,14 +10,15 @@ use domain::{
     planning::creative::{self, Brief},
     planning::drafting::{self, DraftContext, NotesBySlot},
     planning::generation::{self, DraftSlot},
+    planning::prompt_review,
 };
 use platform::llm::LlmClient;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use temporal::plan::{
     CreateSlots, CreateSlotsOutput, DraftBatch, DraftBatchInput, DraftBatchOutput, Finish, ImproveSlot,
-    ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, PlanSeries, SeriesPlanned,
-    StartPlanInput,
+    ImproveSlotInput, ImproveSlotOutput, MarkFailed, MarkPlanFailedInput, PlanRef, PlanSeries, PromptReviewed,
+    ReviewPrompts, SeriesPlanned, StartPlanInput,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -227,6 +228,44 @@ impl PlanActivitiesImpl {
                 .map_err(|e| from_domain(step, e))?;
             tracing::info!(written, repairs, flagged, first_day = input.first_day, "batch drafted");
             Ok(DraftBatchOutput { written, repairs, flagged })
+        }
+        .instrument(span)
+        .await
+    }
+
+    #[activity(definition = ReviewPrompts)]
+    pub async fn review_prompts(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: PlanRef,
+    ) -> Result<PromptReviewed, ActivityError> {
+        let span = span(&ctx, input.org_id, &input.meta);
+        async move {
+            let scope = scope_for(&ctx, input.org_id)?;
+            let step = "plan.prompt_review";
+            let fail = |e| from_domain(step, e);
+            if prompt_review::proposed_for(&self.db, &scope, input.plan_id).await.map_err(fail)? {
+                return Ok(PromptReviewed::Kept);
+            }
+            let context = prompt_review::context(&self.db, &scope, input.plan_id).await.map_err(fail)?;
+            if !context.has_findings() {
+                return Ok(PromptReviewed::NothingFound);
+            }
+            let site = CallSite {
+                scope: &scope,
+                project: &context.project,
+                plan_id: Some(input.plan_id),
+                slot_id: None,
+                workflow_id: ctx.info().workflow_id.clone(),
+                attempt: ctx.info().attempt as i32,
+                prompt_versions: context.prompt_versions(),
+            };
+            let (messages, schema) = context.request();
+            let proposal =
+                self.models().valid_answer(&site, "prompt_review", messages, &schema, |a| context.validate(a)).await?;
+            prompt_review::store(&self.db, &scope, &context, &proposal).await.map_err(fail)?;
+            tracing::info!(findings = context.findings.len(), "revised instructions proposed");
+            Ok(PromptReviewed::Proposed)
         }
         .instrument(span)
         .await

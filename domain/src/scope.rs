@@ -9,8 +9,8 @@
 
 use entities::{
     assets, audit_log, budget_reservations, credentials, highlights, imports, invitations, knowledge_documents,
-    llm_calls, memberships, plans, policy_rules, post_metrics, project_summaries, projects, prompts, publications,
-    slots, tiktok_accounts, transcript_segments, transcripts, usage_ledger,
+    llm_calls, memberships, plans, policy_rules, post_metrics, project_summaries, projects, prompt_proposals, prompts,
+    publications, slots, tiktok_accounts, transcript_segments, transcripts, usage_ledger,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Select,
@@ -55,7 +55,8 @@ tenant_owned!(
     highlights,
     knowledge_documents,
     policy_rules,
-    project_summaries
+    project_summaries,
+    prompt_proposals
 );
 
 /// The organisation a request or activity acts for.

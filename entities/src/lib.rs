@@ -20,6 +20,7 @@ pub mod policy_rules;
 pub mod post_metrics;
 pub mod project_summaries;
 pub mod projects;
+pub mod prompt_proposals;
 pub mod prompts;
 pub mod publications;
 pub mod refresh_tokens;

@@ -21,6 +21,7 @@ mod m20261207_000015_knowledge;
 mod m20261208_000016_policy;
 mod m20261209_000017_plan_brief;
 mod m20261210_000018_weekly_summaries;
+mod m20261211_000019_prompt_proposals;
 
 pub struct Migrator;
 
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000016_policy::MIGRATION),
             Box::new(m20261209_000017_plan_brief::MIGRATION),
             Box::new(m20261210_000018_weekly_summaries::MIGRATION),
+            Box::new(m20261211_000019_prompt_proposals::MIGRATION),
         ]
     }
 }

@@ -29,6 +29,21 @@ pub struct GenerateMonthPlanOutput {
     pub slots_drafted: u32,
     /// Repair rounds the model needed, over all batches.
     pub repairs: u32,
+    /// What the prompt engineering agent did; `None` when it failed (the
+    /// plan stays ready; its failure is in the run's history).
+    #[serde(default)]
+    pub prompt_review: Option<PromptReviewed>,
+}
+
+/// How the prompt engineering agent's review of a drafted month ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PromptReviewed {
+    /// A revised version of the instructions waits for a person.
+    Proposed,
+    /// The drafts left no findings: nothing to revise, no model call.
+    NothingFound,
+    /// The plan has its proposal from an earlier run.
+    Kept,
 }
 
 /// Where a plan run is, for the `progress` query.
@@ -133,6 +148,14 @@ impl PlanActivities {
         unimplemented!()
     }
 
+    /// The prompt engineering agent: from the findings drafting left on
+    /// the plan's slots and the project's results, proposes revised
+    /// instructions for a person to accept.
+    #[activity(name = "plan.prompt_review")]
+    pub fn review_prompts(input: PlanRef) -> Result<PromptReviewed, ActivityError> {
+        unimplemented!()
+    }
+
     /// Marks the plan ready.
     #[activity(name = "plan.finish")]
     pub fn finish(input: PlanRef) -> Result<(), ActivityError> {
@@ -152,7 +175,7 @@ impl PlanActivities {
     }
 }
 
-pub use plan_activities::{CreateSlots, DraftBatch, Finish, ImproveSlot, MarkFailed, PlanSeries};
+pub use plan_activities::{CreateSlots, DraftBatch, Finish, ImproveSlot, MarkFailed, PlanSeries, ReviewPrompts};
 
 /// The batches of a plan: `(first_day, days)` for each, in order.
 pub fn batches(total_days: u32, batch_days: u32) -> Vec<(u32, u32)> {

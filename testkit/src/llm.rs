@@ -298,6 +298,19 @@ fn analytics(task: &Value) -> String {
     json!({"headline": format!("{} posts measured this week", task["what_worked"]["posts_measured"]), "worked": worked, "try_next": [try_next]}).to_string()
 }
 
+/// A prompt review task (`{"task": "prompt_review", "instructions",
+/// "findings": [{finding, slots}]}`) answered as a prompt engineer would:
+/// the instructions kept, with a rule against the most frequent finding.
+fn prompt_review(task: &Value) -> String {
+    let instructions = task["instructions"].as_str().unwrap_or("");
+    let top = task["findings"][0]["finding"].as_str().unwrap_or("repetition");
+    json!({
+        "instructions": format!("{instructions}\n\nNever again: {top}."),
+        "rationale": format!("{} slots were flagged for \"{top}\"", task["findings"][0]["slots"]),
+    })
+    .to_string()
+}
+
 /// A policy task (`{"task": "policy", "rules": [{rule, question}], "items":
 /// [{key, text}]}`) answered as a literal-minded model would: an item
 /// breaks a rule when its text contains a phrase the question quotes
@@ -333,6 +346,9 @@ fn draft(body: &Value) -> String {
     }
     if task["task"] == "analytics" {
         return analytics(&task);
+    }
+    if task["task"] == "prompt_review" {
+        return prompt_review(&task);
     }
     if task["task"] == "translate" {
         return translate(&task);

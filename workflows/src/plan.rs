@@ -94,11 +94,16 @@ impl GenerateMonthPlanWorkflow {
         if let Err(err) = ctx.execute_activity(PlanActivities::finish, plan.clone(), db_activity_options()).await {
             return fail(ctx, plan, format!("finishing the plan failed: {}", cause(&err)), err.into()).await;
         }
+        // The prompt engineering agent learns from the month; the plan is
+        // ready whatever it finds.
+        let prompt_review =
+            ctx.execute_activity(PlanActivities::review_prompts, plan.clone(), llm_activity_options()).await.ok();
         Ok(GenerateMonthPlanOutput {
             plan_id: plan.plan_id,
             slots_total: grid.slots_total,
             slots_drafted: drafted,
             repairs,
+            prompt_review,
         })
     }
 

@@ -80,6 +80,7 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(identity::me::router())
         .merge(identity::orgs::router())
         .merge(planning::projects::router())
+        .merge(planning::prompt_proposals::router())
         .merge(planning::plans::router())
         .merge(planning::slots::router())
         .merge(media::renders::router())

@@ -24,4 +24,5 @@ id_path!(
     ImportPath { import_id },
     CredentialPath { credential_id },
     TikTokAccountPath { account_id },
+    ProposalPath { proposal_id },
 );

@@ -2,6 +2,7 @@
 //! with the OpenAI-compatible simulator scripting the model's failures.
 
 use crate::helpers::{TestApp, User, assert_error, json_body};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use testkit::llm::Scripted;
@@ -67,9 +68,9 @@ async fn all_calls(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
         .clone()
 }
 
-/// The plan's drafting calls (all but the creative agent's).
+/// The plan's drafting calls (not the creative or prompt engineering agents').
 async fn calls(app: &TestApp, s: &Setup, plan: &str) -> Vec<Value> {
-    all_calls(app, s, plan).await.into_iter().filter(|c| c["purpose"] != "creative").collect()
+    all_calls(app, s, plan).await.into_iter().filter(|c| c["purpose"] == "draft" || c["purpose"] == "repair").collect()
 }
 
 #[tokio::test]
@@ -363,4 +364,81 @@ async fn brand_voice_versions_are_recorded_with_each_generation() {
     assert_eq!(done["brief"]["prompt_version"], 1);
     let system = app.llm.drafting_requests()[0]["messages"][0]["content"].as_str().unwrap().to_owned();
     assert!(system.contains("Brand voice: bold and funny"), "{system}");
+}
+
+/// Waits for the plan's prompt engineering proposal.
+async fn proposals(app: &TestApp, s: &Setup, user: &User) -> Vec<Value> {
+    let path = format!("/api/orgs/{}/projects/{}/prompt-proposals", s.org, s.project);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let listed = json_body(app.get(&path, user).await).await.as_array().unwrap().clone();
+        if !listed.is_empty() {
+            return listed;
+        }
+        assert!(Instant::now() < deadline, "no proposal came");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The prompt engineering agent: a month whose drafts kept a finding gets
+/// revised instructions proposed (its own prompt version, audited); an
+/// admin accepts them as the next version and the next month drafts with
+/// them (a month without findings asks nothing: `plans::creating_a_plan_...`).
+#[tokio::test]
+async fn the_prompt_engineer_proposes_instructions_from_the_findings_and_an_accepted_one_drafts_the_next_month() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let editor = app.member(s.org, &s.owner, "editor").await;
+    for _ in 0..3 {
+        app.llm.push(Scripted::Replace { from: "Open on the problem".into(), to: "This miracle cure works".into() });
+    }
+    let plan = start_plan(&app, &s, "2032-07-01").await;
+    wait_plan(&app, &s, &plan, |p| p["status"] == "ready").await;
+
+    let listed = proposals(&app, &s, &editor).await;
+    assert_eq!(listed.len(), 1, "one proposal per month: {listed:?}");
+    let proposal = &listed[0];
+    assert_eq!((proposal["plan_id"].as_str(), proposal["status"].as_str()), (Some(plan.as_str()), Some("pending")));
+    assert_eq!((proposal["based_on_version"].as_i64(), proposal["prompt_version"].as_i64()), (Some(0), Some(1)));
+    let body = proposal["body"].as_str().unwrap();
+    assert!(body.starts_with(domain::planning::prompts::DEFAULT_INSTRUCTIONS), "{body}");
+    assert!(body.contains("Never again: policy: TikTok guidelines: medical_claims"), "the top finding: {body}");
+    assert!(proposal["rationale"].as_str().unwrap().starts_with("21 slots were flagged"), "{proposal}");
+    let calls = all_calls(&app, &s, &plan).await;
+    let review: Vec<&Value> = calls.iter().filter(|c| c["purpose"] == "prompt_review").collect();
+    assert_eq!(review.len(), 1, "{calls:?}");
+    assert_eq!(review[0]["prompt_versions"], json!({"prompt_engineer": 1, "instructions": 0}));
+
+    let id = proposal["id"].as_str().unwrap();
+    let accept = format!("/api/orgs/{}/prompt-proposals/{id}/accept", s.org);
+    assert_error(app.post_json(&accept, &editor, json!({})).await, 403, "forbidden").await;
+    let res = app.post_json(&accept, &s.owner, json!({})).await;
+    assert_eq!(res.status(), 200);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let decided = json_body(res).await;
+    assert_eq!(
+        (decided["proposal"]["status"].as_str(), decided["prompt"]["version"].as_i64()),
+        (Some("accepted"), Some(1))
+    );
+    assert_error(app.post_json(&accept, &s.owner, json!({})).await, 409, "conflict").await;
+    let dismiss = format!("/api/orgs/{}/prompt-proposals/{id}/dismiss", s.org);
+    assert_error(app.post_json(&dismiss, &s.owner, json!({})).await, 409, "conflict").await;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!("SELECT request_id, details->>'new_version' AS v FROM audit_log WHERE action = 'prompt.proposal_accepted' AND target_id = '{id}'"),
+        ))
+        .await
+        .unwrap()
+        .expect("the acceptance is audited");
+    assert_eq!(row.try_get::<Option<String>>("", "request_id").unwrap().as_deref(), Some(request_id.as_str()));
+    assert_eq!(row.try_get::<Option<String>>("", "v").unwrap().as_deref(), Some("1"));
+
+    let before = app.llm.drafting_requests().len();
+    let next = start_plan(&app, &s, "2032-08-01").await;
+    let done = wait_plan(&app, &s, &next, |p| p["status"] == "ready").await;
+    assert_eq!(done["prompt_versions"]["instructions"], 1);
+    let system = app.llm.drafting_requests()[before]["messages"][0]["content"].as_str().unwrap().to_owned();
+    assert!(system.contains("Never again: policy: TikTok guidelines: medical_claims"), "{system}");
 }

@@ -82,6 +82,9 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/orgs/{org_id}/slots/{slot_id}/background", Access::Org(Action::EditContent)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/projects/{project_id}/prompts", Access::Org(Action::ManageProjects)),
+    ("GET", "/api/orgs/{org_id}/projects/{project_id}/prompt-proposals", Access::Org(Action::Read)),
+    ("POST", "/api/orgs/{org_id}/prompt-proposals/{proposal_id}/accept", Access::Org(Action::ManageProjects)),
+    ("POST", "/api/orgs/{org_id}/prompt-proposals/{proposal_id}/dismiss", Access::Org(Action::ManageProjects)),
     ("GET", "/api/orgs/{org_id}/projects/{project_id}/usage", Access::Org(Action::Read)),
     ("POST", "/api/orgs/{org_id}/uploads", Access::Org(Action::EditContent)),
     ("POST", "/api/orgs/{org_id}/tiktok/connect", Access::Org(Action::ManageCredentials)),
@@ -251,7 +254,8 @@ async fn every_route_answers_every_role_as_the_policy_says() {
             .replace("{session_id}", &Uuid::new_v4().to_string())
             .replace("{import_id}", &Uuid::new_v4().to_string())
             .replace("{document_id}", &Uuid::new_v4().to_string())
-            .replace("{rule_id}", &Uuid::new_v4().to_string());
+            .replace("{rule_id}", &Uuid::new_v4().to_string())
+            .replace("{proposal_id}", &Uuid::new_v4().to_string());
         match access {
             Access::Public => {
                 n += 1;

@@ -7,6 +7,7 @@ pub mod drafting;
 pub mod generation;
 pub mod plans;
 pub mod projects;
+pub mod prompt_review;
 pub mod prompts;
 pub mod qa;
 pub mod slots;

@@ -49,6 +49,7 @@ function api(overrides: Record<string, unknown> = {}) {
     "GET /api/orgs/org-1/tiktok/accounts": accounts,
     [`GET ${PROJECT}/performance`]: { posts_measured: 0, best: [], weakest: [], by_format: {}, by_posting_time: {} },
     [`GET ${PROJECT}/summaries`]: [],
+    [`GET ${PROJECT}/prompt-proposals`]: [],
     ...overrides,
   });
 }
@@ -321,6 +322,41 @@ describe("ProjectPage", () => {
     await userEvent.click(screen.getByRole("button", { name: "Summarise now" }));
     expect(await screen.findByText(/Summing up this week/)).toBeInTheDocument();
     expect(calls.some((c) => c.method === "POST" && c.path === `${PROJECT}/summaries`)).toBe(true);
+  });
+
+  it("offers an admin the prompt engineer's proposal and accepts it", async () => {
+    const proposal = {
+      id: "pp-1",
+      plan_id: "plan-1",
+      kind: "instructions",
+      body: "You plan short vertical videos... Never again: hashtags in the script.",
+      rationale: "21 slots were flagged for hashtags in the script",
+      based_on_version: 0,
+      prompt_version: 1,
+      status: "pending",
+      created_at: "",
+    };
+    const calls = api({
+      [`GET ${PROJECT}/prompt-proposals`]: [proposal, { ...proposal, id: "pp-0", status: "dismissed" }],
+      "POST /api/orgs/org-1/prompt-proposals/pp-1/accept": { proposal: { ...proposal, status: "accepted" }, prompt: null },
+    });
+    renderProject("admin");
+    expect((await screen.findByText(/Revises instructions v0:/)).closest("p")).toHaveTextContent("21 slots were flagged for hashtags in the script");
+    expect(screen.getAllByRole("button", { name: "Use these instructions" })).toHaveLength(1);
+    await userEvent.click(screen.getByRole("button", { name: "Use these instructions" }));
+    await waitFor(() => expect(calls.some((c) => c.path === "/api/orgs/org-1/prompt-proposals/pp-1/accept")).toBe(true));
+  });
+
+  it("shows an editor the proposal without the decision", async () => {
+    api({
+      [`GET ${PROJECT}/prompt-proposals`]: [
+        { id: "pp-1", plan_id: "plan-1", kind: "instructions", body: "x", rationale: "because", based_on_version: 2,
+          prompt_version: 1, status: "pending", created_at: "" },
+      ],
+    });
+    renderProject("editor");
+    expect(await screen.findByText("An admin decides whether the next month uses them.")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Use these instructions" })).not.toBeInTheDocument();
   });
 
   it("gives a viewer the weekly summary without the button", async () => {

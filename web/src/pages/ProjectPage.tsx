@@ -5,6 +5,7 @@ import { PerformanceCard } from "../components/project/PerformanceCard";
 import { PlansCard } from "../components/project/PlansCard";
 import { ProjectSettings } from "../components/project/ProjectSettings";
 import { PromptLibrary } from "../components/project/PromptLibrary";
+import { PromptProposals } from "../components/project/PromptProposals";
 import { projectQuery } from "../components/project/queries";
 import { UsageCard } from "../components/project/UsageCard";
 import { WeeklySummaryCard } from "../components/project/WeeklySummaryCard";
@@ -37,6 +38,7 @@ export function ProjectPage() {
       <WeeklySummaryCard projectId={p.id} />
       <PerformanceCard projectId={p.id} />
       <ProjectSettings key={p.id} project={p} />
+      <PromptProposals projectId={p.id} />
       <PromptLibrary projectId={p.id} />
     </div>
   );

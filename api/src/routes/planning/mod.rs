@@ -2,4 +2,5 @@
 
 pub(crate) mod plans;
 pub(crate) mod projects;
+pub(crate) mod prompt_proposals;
 pub(crate) mod slots;
