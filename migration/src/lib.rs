@@ -22,6 +22,7 @@ mod m20261208_000016_policy;
 mod m20261209_000017_plan_brief;
 mod m20261210_000018_weekly_summaries;
 mod m20261211_000019_prompt_proposals;
+mod m20261211_000020_pdf_documents;
 
 pub struct Migrator;
 
@@ -97,6 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000017_plan_brief::MIGRATION),
             Box::new(m20261210_000018_weekly_summaries::MIGRATION),
             Box::new(m20261211_000019_prompt_proposals::MIGRATION),
+            Box::new(m20261211_000020_pdf_documents::MIGRATION),
         ]
     }
 }

@@ -100,7 +100,7 @@ pub(crate) struct DocumentView {
     id: Uuid,
     project_id: Option<Uuid>,
     name: String,
-    /// text/plain or text/markdown.
+    /// text/plain, text/markdown or application/pdf.
     content_type: String,
     size_bytes: i64,
     /// The parts it was cut into for retrieval.
@@ -136,14 +136,15 @@ pub(crate) struct AddedDocument {
 #[allow(dead_code)]
 pub(crate) struct DocumentBody(String);
 
-/// Adds a brand document (editor and up): UTF-8 text or Markdown, at most
-/// 1 MiB, which drafting reads as "what the brand says".
+/// Adds a brand document (editor and up): UTF-8 text, Markdown or a PDF
+/// (its text layer), at most 1 MiB, which drafting reads as "what the
+/// brand says".
 #[utoipa::path(post, path = "/api/orgs/{org_id}/knowledge/documents", tag = "knowledge", security(("bearer" = [])),
     params(("org_id" = Uuid, Path), DocumentQuery),
     request_body(content = inline(DocumentBody), content_type = "text/markdown",
-        description = "The document: `text/plain` or `text/markdown`, UTF-8, at most 1 MiB."),
+        description = "The document: `text/plain` or `text/markdown` (UTF-8) or `application/pdf`, at most 1 MiB."),
     responses((status = 201, body = AddedDocument), ErrorResponses))]
-// A Content-Type other than text or Markdown is 415 `unsupported_media_type`.
+// A Content-Type other than text, Markdown or PDF is 415 `unsupported_media_type`.
 async fn add_document(
     State(state): State<AppState>,
     ctx: OrgCtx,

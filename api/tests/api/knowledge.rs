@@ -26,6 +26,75 @@ async fn add_document(app: &TestApp, user: &User, org: Uuid, name: &str, text: &
         .unwrap()
 }
 
+async fn upload(
+    app: &TestApp,
+    user: &User,
+    org: Uuid,
+    name: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.http
+        .post(app.url(&format!("/api/orgs/{org}/knowledge/documents?name={name}")))
+        .bearer_auth(&user.token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A one-page PDF whose text layer prints `lines` in Helvetica, as a word
+/// processor's export would hold it (objects, a content stream, an xref).
+fn pdf_of(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
+    for line in lines {
+        content.push_str(&format!("({}) Tj T*\n", line.replace('(', "\\(").replace(')', "\\)")));
+    }
+    content.push_str("ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", i + 1).bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
+    for offset in offsets {
+        pdf.extend(format!("{offset:010} 00000 n \n").bytes());
+    }
+    pdf.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).bytes());
+    pdf
+}
+
+#[tokio::test]
+async fn a_brand_guide_as_pdf_is_read_and_found_by_meaning() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner").await;
+    let org = app.create_org(&owner, "PDF Studio").await;
+    let guide = pdf_of(&[
+        "Brand guide 2027",
+        "We film every recipe in one take on a small balcony garden.",
+        "Our viewers grow herbs in pots and cook what they harvest.",
+    ]);
+    let res = upload(&app, &owner, org, "guide.pdf", "application/pdf", guide).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let added = json_body(res).await;
+    assert_eq!(added["document"]["content_type"], "application/pdf");
+    let hits = indexed(&app, &owner, org, "growing basil in containers on an apartment terrace").await;
+    assert_eq!(hits[0]["meta"]["name"], "guide.pdf", "{hits:?}");
+    let text = hits[0]["text"].as_str().unwrap();
+    assert!(text.contains("balcony garden") && text.contains("herbs in pots"), "the text layer is read: {text}");
+}
+
 async fn search(app: &TestApp, user: &User, org: Uuid, query: &str) -> Vec<Value> {
     let res = app.get(&format!("/api/orgs/{org}/knowledge/search?q={}", urlencode(query)), user).await;
     assert_eq!(res.status(), 200);
@@ -61,16 +130,11 @@ async fn an_org_finds_its_brand_documents_by_meaning_and_never_another_orgs() {
     let rival_org = app.create_org(&rival, "Rival Studio").await;
 
     // Bad documents are refused with what is wrong.
-    let pdf = app
-        .http
-        .post(app.url(&format!("/api/orgs/{org}/knowledge/documents?name=guide.pdf")))
-        .bearer_auth(&owner.token)
-        .header("content-type", "application/pdf")
-        .body("%PDF-1.7")
-        .send()
-        .await
-        .unwrap();
-    assert_error(pdf, 415, "unsupported_media_type").await;
+    let png = upload(&app, &owner, org, "logo.png", "image/png", b"\x89PNG\r\n".to_vec()).await;
+    assert_error(png, 415, "unsupported_media_type").await;
+    let broken = upload(&app, &owner, org, "guide.pdf", "application/pdf", b"%PDF-1.7 not really".to_vec()).await;
+    let refused = assert_error(broken, 422, "validation_failed").await;
+    assert!(refused["error"]["message"].as_str().unwrap().contains("the PDF cannot be read"), "{refused}");
     assert_error(add_document(&app, &owner, org, "empty", "  \n\n ").await, 422, "validation_failed").await;
     assert_error(add_document(&app, &viewer, org, "voice", BRAND).await, 403, "forbidden").await;
 

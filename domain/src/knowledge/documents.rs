@@ -1,5 +1,5 @@
-//! Brand documents: text or Markdown an org uploads for drafting to draw on
-//! ("what the brand says"), kept as chunks of its knowledge.
+//! Brand documents: text, Markdown or PDF an org uploads for drafting to
+//! draw on ("what the brand says"), kept as chunks of its knowledge.
 
 use super::{add_document_chunks, chunk_text, remove_document_chunks};
 use crate::{DomainError, OrgScope, planning::projects};
@@ -20,6 +20,8 @@ const LIST_LIMIT: u64 = 200;
 pub enum DocumentType {
     Text,
     Markdown,
+    /// Its text layer is read (a scanned PDF without one has no text).
+    Pdf,
 }
 
 impl DocumentType {
@@ -28,9 +30,10 @@ impl DocumentType {
         match content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase().as_str() {
             "text/plain" => Ok(DocumentType::Text),
             "text/markdown" | "text/x-markdown" => Ok(DocumentType::Markdown),
+            "application/pdf" => Ok(DocumentType::Pdf),
             other => Err(DomainError::Invalid {
                 field: "content_type",
-                message: format!("a brand document is text/plain or text/markdown, not {other:?}"),
+                message: format!("a brand document is text/plain, text/markdown or application/pdf, not {other:?}"),
             }),
         }
     }
@@ -39,6 +42,7 @@ impl DocumentType {
         match self {
             DocumentType::Text => "text/plain",
             DocumentType::Markdown => "text/markdown",
+            DocumentType::Pdf => "application/pdf",
         }
     }
 }
@@ -68,11 +72,15 @@ pub async fn add(
     if new.bytes.len() > DOCUMENT_LIMIT {
         return Err(DomainError::Invalid { field: "body", message: "a brand document is at most 1 MiB".into() });
     }
-    let text = std::str::from_utf8(new.bytes)
-        .map_err(|_| DomainError::Invalid { field: "body", message: "a brand document is UTF-8 text".into() })?;
     let text = match new.kind {
-        DocumentType::Markdown => plain_markdown(text),
-        DocumentType::Text => text.to_owned(),
+        DocumentType::Pdf => pdf_text(new.bytes.to_vec()).await?,
+        kind => {
+            let text = std::str::from_utf8(new.bytes).map_err(|_| DomainError::Invalid {
+                field: "body",
+                message: "a brand document is UTF-8 text".into(),
+            })?;
+            if kind == DocumentType::Markdown { plain_markdown(text) } else { text.to_owned() }
+        }
     };
     let chunks = chunk_text(&text, CHUNK_CHARS);
     if chunks.is_empty() {
@@ -98,6 +106,23 @@ pub async fn add(
     add_document_chunks(&tx, document.id, new.project_id, name, &chunks).await?;
     tx.commit().await?;
     Ok(document)
+}
+
+/// The text layer of a PDF, read off the async threads; a PDF the reader
+/// cannot parse (or that makes it panic) is refused, never a 500.
+async fn pdf_text(bytes: Vec<u8>) -> Result<String, DomainError> {
+    let unreadable =
+        |why: String| DomainError::Invalid { field: "body", message: format!("the PDF cannot be read: {why}") };
+    let read = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(&bytes))
+            .map_err(|_| "it is malformed".to_owned())
+    })
+    .await
+    .map_err(|e| unreadable(e.to_string()))?;
+    let text = read.map_err(unreadable)?.map_err(|e| unreadable(e.to_string()))?;
+    // PDF text comes out with a line per printed line; paragraphs are what chunks keep together.
+    // (PostgreSQL text holds no NUL, which some PDFs' text carries.)
+    Ok(text.replace('\0', "").lines().map(str::trim_end).collect::<Vec<_>>().join("\n"))
 }
 
 /// The org's documents, newest first.
@@ -164,6 +189,7 @@ mod tests {
     #[test]
     fn only_text_and_markdown_are_documents() {
         assert_eq!(DocumentType::from_content_type("text/markdown; charset=utf-8").unwrap(), DocumentType::Markdown);
-        assert!(DocumentType::from_content_type("application/pdf").is_err());
+        assert_eq!(DocumentType::from_content_type("application/pdf").unwrap(), DocumentType::Pdf);
+        assert!(DocumentType::from_content_type("image/png").is_err());
     }
 }

@@ -672,8 +672,9 @@ export interface paths {
         get: operations["knowledge_list_documents"];
         put?: never;
         /**
-         * Adds a brand document (editor and up): UTF-8 text or Markdown, at most
-         *     1 MiB, which drafting reads as "what the brand says".
+         * Adds a brand document (editor and up): UTF-8 text, Markdown or a PDF
+         *     (its text layer), at most 1 MiB, which drafting reads as "what the
+         *     brand says".
          */
         post: operations["knowledge_add_document"];
         delete?: never;
@@ -1931,7 +1932,7 @@ export interface components {
              * @description The parts it was cut into for retrieval.
              */
             chunks: number;
-            /** @description text/plain or text/markdown. */
+            /** @description text/plain, text/markdown or application/pdf. */
             content_type: string;
             /** Format: date-time */
             created_at: string;
@@ -9089,7 +9090,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The document: `text/plain` or `text/markdown`, UTF-8, at most 1 MiB. */
+        /** @description The document: `text/plain` or `text/markdown` (UTF-8) or `application/pdf`, at most 1 MiB. */
         requestBody: {
             content: {
                 "text/markdown": string;

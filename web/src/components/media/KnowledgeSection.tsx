@@ -28,7 +28,7 @@ function origin(hit: Schemas["Hit"]): string {
 /**
  * The org's knowledge: what it said before, what its imports say and what
  * its brand documents say, searched by meaning and words; drafting reads
- * the same. Editors add brand documents (text or Markdown).
+ * the same. Editors add brand documents (text, Markdown or PDF).
  */
 export function KnowledgeSection() {
   const org = useOrg();
@@ -115,7 +115,7 @@ function Documents() {
       {documents.isPending && <Loading label="Loading documents" />}
       <ErrorMessage error={documents.error ?? remove.error} />
       {documents.isSuccess && documents.data.length === 0 && (
-        <Empty title="No brand documents yet">Add your voice guide, product facts or FAQ as text or Markdown.</Empty>
+        <Empty title="No brand documents yet">Add your voice guide, product facts or FAQ as text, Markdown or PDF.</Empty>
       )}
       {documents.data && documents.data.length > 0 && (
         <ul aria-label="Brand documents" className="space-y-1">
@@ -147,7 +147,7 @@ function DocumentForm({ onAdded }: { onAdded: () => void }) {
           params: { path: { org_id: orgId }, query: { name: chosen.name } },
           body: chosen as never,
           bodySerializer: (body) => body,
-          headers: { "content-type": chosen.name.endsWith(".md") ? "text/markdown" : chosen.type || "text/plain" },
+          headers: { "content-type": documentType(chosen) },
         }),
       ),
     onSuccess: onAdded,
@@ -158,9 +158,9 @@ function DocumentForm({ onAdded }: { onAdded: () => void }) {
   };
   return (
     <form onSubmit={submit} className="flex items-end gap-2">
-      <Field label="Document" hint="Text or Markdown, at most 1 MiB">
+      <Field label="Document" hint="Text, Markdown or PDF, at most 1 MiB">
         {(id) => (
-          <Input id={id} type="file" accept=".txt,.md,text/plain,text/markdown" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          <Input id={id} type="file" accept=".txt,.md,.pdf,text/plain,text/markdown,application/pdf" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         )}
       </Field>
       <Button type="submit" disabled={!file || add.isPending}>
@@ -169,4 +169,11 @@ function DocumentForm({ onAdded }: { onAdded: () => void }) {
       {add.error && <ErrorMessage error={add.error} />}
     </form>
   );
+}
+
+/** The Content-Type of a brand document: browsers often leave Markdown's empty. */
+function documentType(file: File): string {
+  if (file.name.endsWith(".md")) return "text/markdown";
+  if (file.name.toLowerCase().endsWith(".pdf")) return "application/pdf";
+  return file.type || "text/plain";
 }
