@@ -441,3 +441,50 @@ async fn the_analytics_agent_sums_up_a_projects_week_on_its_schedule() {
     let described = state.temporal.get_schedule_handle(&schedule).describe(Default::default()).await;
     assert!(described.is_err(), "the schedule goes with the project");
 }
+
+/// The scheduler proposes posting times from results: a time far weaker
+/// than the best one moves next to it, once each has three measured posts.
+#[tokio::test]
+async fn the_scheduler_proposes_moving_a_weak_posting_time_next_to_the_best_one() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("scheduler").await;
+    let org = app.create_org(&owner, "Timing Studio").await;
+    let project = app.create_project(&owner, org, json!({"name": "Pasta"})).await;
+    let plans = format!("/api/orgs/{org}/projects/{project}/plans");
+    let plan = json_body(app.post_json(&plans, &owner, json!({"start_date": "2031-07-01"})).await).await;
+    let plan = plan["plan_id"].as_str().unwrap().to_owned();
+    wait_for_plan(&app, &owner, org, &plan, "ready").await;
+    let performance = format!("/api/orgs/{org}/projects/{project}/performance");
+    assert!(json_body(app.get(&performance, &owner).await).await["proposed_posting_times"].is_null());
+
+    // 09:00 (slot 0) drew 100 views three times, 19:00 (slot 2) 5,000.
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    for (day, slot, views) in [(0, 0, 100), (1, 0, 100), (2, 0, 100), (0, 2, 5_000), (1, 2, 5_000), (2, 2, 5_000)] {
+        db.execute_unprepared(&format!(
+            "WITH s AS (UPDATE slots SET status = 'published' WHERE id = \
+               (SELECT id FROM slots WHERE plan_id = '{plan}' AND day_index = {day} AND slot_index = {slot}) RETURNING id, org_id),
+             p AS (INSERT INTO publications (id, org_id, slot_id, post_mode, status, published_at)
+                   SELECT gen_random_uuid(), org_id, id, 'direct', 'published', now() FROM s RETURNING id, org_id)
+             INSERT INTO post_metrics (id, org_id, publication_id, captured_at, view_count, like_count, comment_count, share_count)
+             SELECT gen_random_uuid(), org_id, id, now(), {views}, 1, 1, 1 FROM p"
+        ))
+        .await
+        .unwrap();
+    }
+    let proposed = json_body(app.get(&performance, &owner).await).await["proposed_posting_times"].clone();
+    assert_eq!(proposed["times"], json!(["13:00", "19:00", "20:00"]), "{proposed}");
+    assert!(
+        proposed["reason"].as_str().unwrap().starts_with("19:00 averages 5000 views, 09:00 only 100"),
+        "{proposed}"
+    );
+    // Applying it is an ordinary settings change.
+    let res = app
+        .call(
+            "PATCH",
+            &format!("/api/orgs/{org}/projects/{project}"),
+            Some(&owner),
+            Some(json!({"posting_times": proposed["times"]})),
+        )
+        .await;
+    assert_eq!(json_body(res).await["posting_times"], proposed["times"]);
+}

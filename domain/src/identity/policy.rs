@@ -137,6 +137,7 @@ mod tests {
             (ManageMembers, false, false, true, true),
             (RenameOrg, false, false, true, true),
             (ManageCredentials, false, false, true, true),
+            (ManagePolicy, false, false, true, true),
             (ManageBilling, false, false, false, true),
             (DeleteOrg, false, false, false, true),
             (TransferOwnership, false, false, false, true),

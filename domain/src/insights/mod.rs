@@ -3,5 +3,6 @@
 
 pub mod bandit;
 pub mod performance;
+pub mod posting_times;
 pub mod trends;
 pub mod weekly;

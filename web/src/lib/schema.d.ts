@@ -2335,6 +2335,7 @@ export interface components {
                 [key: string]: components["schemas"]["AverageView"];
             };
             posts_measured: number;
+            proposed_posting_times?: null | components["schemas"]["TimesProposal"];
             /** @description Least viewed first (at most 5, none of the best). */
             weakest: components["schemas"]["PostResultView"][];
         };
@@ -3014,6 +3015,12 @@ export interface components {
              * @description The Monday of the week it sums up.
              */
             week_start: string;
+        };
+        /** @description New posting times for the project, and why. */
+        TimesProposal: {
+            reason: string;
+            /** @description The project's posting times with the weak one moved, in order. */
+            times: string[];
         };
         TokenRequest: {
             token: string;

@@ -283,6 +283,10 @@ describe("ProjectPage", () => {
         weakest: [result("s7", "Never rinse", 40, 0.01)],
         by_format: { talking_head: { posts: 7, avg_views: 1234.4, avg_engagement: 0.06 } },
         by_posting_time: { "19:00": { posts: 7, avg_views: 1234.4, avg_engagement: 0.06 } },
+        proposed_posting_times: {
+          times: ["13:00", "19:00", "20:00"],
+          reason: "19:00 averages 5000 views, 09:00 only 100: move 09:00 to 20:00, next to your best time",
+        },
       },
     });
     renderProject("viewer");
@@ -294,6 +298,10 @@ describe("ProjectPage", () => {
     expect(screen.getByRole("region", { name: "Weakest posts" })).toHaveTextContent("Never rinse");
     expect(screen.getByRole("region", { name: "By format" })).toHaveTextContent("talking head71,234");
     expect(screen.getByText(/From 7 measured posts/)).toBeInTheDocument();
+    expect(screen.getByRole("region", { name: "Proposed posting times" })).toHaveTextContent(
+      "Post at 13:00, 19:00, 20:00? 19:00 averages 5000 views, 09:00 only 100",
+    );
+    expect(screen.queryByRole("button", { name: "Use these times" })).not.toBeInTheDocument();
   });
 
   it("shows the analytics agent's latest week and lets an editor ask for this week's now", async () => {

@@ -416,6 +416,10 @@ pub(crate) struct PerformanceView {
     weakest: Vec<PostResultView>,
     by_format: BTreeMap<String, AverageView>,
     by_posting_time: BTreeMap<String, AverageView>,
+    /// The scheduler's proposal when one posting time does far worse than
+    /// the best (at least 3 measured posts each); apply it by updating the
+    /// project's `posting_times`.
+    proposed_posting_times: Option<domain::insights::posting_times::TimesProposal>,
 }
 
 impl From<domain::insights::performance::PostResult> for PostResultView {
@@ -446,6 +450,7 @@ async fn performance(
 ) -> Result<ApiJson<PerformanceView>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
     let p = domain::insights::performance::of_project(&state.db, &scope, project_id).await?;
+    let proposed_posting_times = domain::insights::posting_times::for_project(&state.db, &scope, project_id).await?;
     let averages = |m: BTreeMap<String, domain::insights::performance::Average>| {
         m.into_iter()
             .map(|(k, a)| (k, AverageView { posts: a.posts, avg_views: a.avg_views, avg_engagement: a.avg_engagement }))
@@ -457,5 +462,6 @@ async fn performance(
         weakest: p.weakest.into_iter().map(Into::into).collect(),
         by_format: averages(p.by_format),
         by_posting_time: averages(p.by_posting_time),
+        proposed_posting_times,
     }))
 }

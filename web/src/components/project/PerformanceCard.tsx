@@ -1,7 +1,8 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { call, client, type Schemas } from "../../lib/api";
 import { useOrg } from "../../lib/session";
+import { Button } from "../ui/button";
 import { Card, CardTitle } from "../ui/card";
 import { ErrorMessage, Loading } from "../ui/feedback";
 import { projectKey } from "./queries";
@@ -48,6 +49,9 @@ export function PerformanceCard({ projectId, title = "What worked" }: { projectI
             <Averages title="By format" rows={performance.data.by_format} />
             <Averages title="By posting time" rows={performance.data.by_posting_time} />
           </div>
+          {performance.data.proposed_posting_times && (
+            <TimesProposal projectId={projectId} proposal={performance.data.proposed_posting_times} />
+          )}
         </div>
       )}
     </Card>
@@ -97,6 +101,35 @@ function Averages({ title, rows }: { title: string; rows: Record<string, Average
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+/** The scheduler's proposal: a weak posting time moved next to the best one, applied by an admin. */
+function TimesProposal({ projectId, proposal }: { projectId: string; proposal: Schemas["TimesProposal"] }) {
+  const org = useOrg();
+  const queries = useQueryClient();
+  const apply = useMutation({
+    mutationFn: () =>
+      call(
+        client.PATCH("/api/orgs/{org_id}/projects/{project_id}", {
+          params: { path: { org_id: org.orgId, project_id: projectId } },
+          body: { posting_times: proposal.times },
+        }),
+      ),
+    onSuccess: () => queries.invalidateQueries({ queryKey: projectKey(org.orgId, projectId) }),
+  });
+  return (
+    <section aria-label="Proposed posting times" className="rounded-md bg-sky-50 p-3">
+      <p>
+        <span className="font-medium">Post at {proposal.times.join(", ")}?</span> {proposal.reason}.
+      </p>
+      {org.can("manage_projects") && (
+        <Button className="mt-2" size="sm" onClick={() => apply.mutate()} disabled={apply.isPending}>
+          Use these times
+        </Button>
+      )}
+      <ErrorMessage error={apply.error} />
     </section>
   );
 }
