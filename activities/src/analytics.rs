@@ -46,15 +46,7 @@ impl AnalyticsActivitiesImpl {
             if !context.has_results() {
                 return Ok(WeekSummarized::NothingMeasured);
             }
-            let site = CallSite {
-                scope: &scope,
-                project: &context.project,
-                plan_id: None,
-                slot_id: None,
-                workflow_id: ctx.info().workflow_id.clone(),
-                attempt: ctx.info().attempt as i32,
-                prompt_versions: context.prompt_versions(),
-            };
+            let site = CallSite::of_run(&ctx, &scope, &context.project, (None, None), context.prompt_versions());
             let models = ModelAccess { db: &self.db, llm: &self.llm, secrets: &*self.secrets, budgets: &self.budgets };
             let (messages, schema) = context.request();
             let summary = models.valid_answer(&site, "analytics", messages, &schema, |a| context.validate(a)).await?;

@@ -31,6 +31,28 @@ pub(crate) struct CallSite<'a> {
     pub prompt_versions: Value,
 }
 
+impl<'a> CallSite<'a> {
+    /// The call of the activity run `ctx` for `project`, with the prompt
+    /// versions it uses; `plan_id` and `slot_id` say what it is about.
+    pub(crate) fn of_run(
+        ctx: &temporalio_sdk::activities::ActivityContext,
+        scope: &'a OrgScope,
+        project: &'a entities::projects::Model,
+        (plan_id, slot_id): (Option<Uuid>, Option<Uuid>),
+        prompt_versions: Value,
+    ) -> CallSite<'a> {
+        CallSite {
+            scope,
+            project,
+            plan_id,
+            slot_id,
+            workflow_id: ctx.info().workflow_id.clone(),
+            attempt: ctx.info().attempt as i32,
+            prompt_versions,
+        }
+    }
+}
+
 /// A model's answer and the budget reservation it drew on, released in the
 /// transaction that meters the call.
 pub(crate) struct Answer {

@@ -40,15 +40,7 @@ fn call_site<'a>(
     context: &'a DraftContext,
     slot_id: Option<Uuid>,
 ) -> CallSite<'a> {
-    CallSite {
-        scope,
-        project: &context.project,
-        plan_id: Some(context.plan_id),
-        slot_id,
-        workflow_id: ctx.info().workflow_id.clone(),
-        attempt: ctx.info().attempt as i32,
-        prompt_versions: context.prompts.versions(),
-    }
+    CallSite::of_run(ctx, scope, &context.project, (Some(context.plan_id), slot_id), context.prompts.versions())
 }
 
 impl PlanActivitiesImpl {
@@ -173,15 +165,13 @@ impl PlanActivitiesImpl {
                 return Ok(SeriesPlanned { series: brief.series.len() as u32, rising, kept: true });
             }
             let context = creative::context(&self.db, &scope, input.plan_id).await.map_err(|e| from_domain(step, e))?;
-            let site = CallSite {
-                scope: &scope,
-                project: &context.project,
-                plan_id: Some(input.plan_id),
-                slot_id: None,
-                workflow_id: ctx.info().workflow_id.clone(),
-                attempt: ctx.info().attempt as i32,
-                prompt_versions: context.prompt_versions(),
-            };
+            let site = CallSite::of_run(
+                &ctx,
+                &scope,
+                &context.project,
+                (Some(input.plan_id), None),
+                context.prompt_versions(),
+            );
             let (messages, schema) = context.request();
             let series = self.models().valid_answer(&site, "creative", messages, &schema, creative::validate).await?;
             let brief =
@@ -251,15 +241,13 @@ impl PlanActivitiesImpl {
             if !context.has_findings() {
                 return Ok(PromptReviewed::NothingFound);
             }
-            let site = CallSite {
-                scope: &scope,
-                project: &context.project,
-                plan_id: Some(input.plan_id),
-                slot_id: None,
-                workflow_id: ctx.info().workflow_id.clone(),
-                attempt: ctx.info().attempt as i32,
-                prompt_versions: context.prompt_versions(),
-            };
+            let site = CallSite::of_run(
+                &ctx,
+                &scope,
+                &context.project,
+                (Some(input.plan_id), None),
+                context.prompt_versions(),
+            );
             let (messages, schema) = context.request();
             let proposal =
                 self.models().valid_answer(&site, "prompt_review", messages, &schema, |a| context.validate(a)).await?;

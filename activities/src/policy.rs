@@ -79,15 +79,8 @@ impl PolicyActivitiesImpl {
                 let request = policy::classifier_request(&review.rules, &[("slot".to_owned(), review.text.clone())]);
                 let classified = match request {
                     Some(request) => {
-                        let site = CallSite {
-                            scope: &scope,
-                            project: &review.project,
-                            plan_id: None,
-                            slot_id: Some(review.slot_id),
-                            workflow_id: ctx.info().workflow_id.clone(),
-                            attempt: ctx.info().attempt as i32,
-                            prompt_versions: classifier_prompt(),
-                        };
+                        let about = (None, Some(review.slot_id));
+                        let site = CallSite::of_run(&ctx, &scope, &review.project, about, classifier_prompt());
                         classify(&models, &site, &review.rules, request).await?.remove("slot").unwrap_or_default()
                     }
                     None => Vec::new(),

@@ -497,15 +497,7 @@ impl ImportActivitiesImpl {
         scope: &'a OrgScope,
         project: &'a entities::projects::Model,
     ) -> CallSite<'a> {
-        CallSite {
-            scope,
-            project,
-            plan_id: None,
-            slot_id: None,
-            workflow_id: ctx.info().workflow_id.clone(),
-            attempt: ctx.info().attempt as i32,
-            prompt_versions: serde_json::json!({}),
-        }
+        CallSite::of_run(ctx, scope, project, (None, None), serde_json::json!({}))
     }
 
     fn models(&self) -> ModelAccess<'_> {

@@ -1,6 +1,6 @@
 //! The analytics agent's weekly schedule per project (`WeeklyAnalytics`).
 
-use super::unavailable;
+use super::ensure_schedule;
 use crate::{ApiError, AppState};
 use temporal::{analytics::WeeklyAnalyticsInput, queues::Workload};
 use uuid::Uuid;
@@ -17,29 +17,14 @@ pub async fn ensure_analytics_schedule(
     project_id: Uuid,
     now: bool,
 ) -> Result<(), ApiError> {
-    use temporalio_client::schedules::{CreateScheduleOptions, ScheduleAction, ScheduleOverlapPolicy, ScheduleSpec};
     let id = temporal::analytics::analytics_schedule_id(org_id, project_id);
-    let options = CreateScheduleOptions::builder()
-        .action(ScheduleAction::start_workflow(
-            WeeklyAnalyticsWorkflow::run,
-            WeeklyAnalyticsInput { org_id, project_id },
-            Workload::Main.queue(&state.config.temporal.task_queue_prefix),
-            id.clone(),
-        ))
-        .spec(ScheduleSpec::from_interval(EVERY))
-        .overlap_policy(ScheduleOverlapPolicy::Skip)
-        .note("The analytics agent's weekly summary of one project".to_owned())
-        .build();
-    match state.temporal.create_schedule(&id, options).await {
-        Ok(_) => tracing::info!(schedule_id = %id, "analytics schedule created"),
-        Err(e) if e.to_string().to_lowercase().contains("already") => {}
-        Err(e) => return Err(unavailable(e)),
-    }
-    if now {
-        let handle = state.temporal.get_schedule_handle(&id);
-        handle.trigger(ScheduleOverlapPolicy::AllowAll, Default::default()).await.map_err(unavailable)?;
-    }
-    Ok(())
+    let action = temporalio_client::schedules::ScheduleAction::start_workflow(
+        WeeklyAnalyticsWorkflow::run,
+        WeeklyAnalyticsInput { org_id, project_id },
+        Workload::Main.queue(&state.config.temporal.task_queue_prefix),
+        id.clone(),
+    );
+    ensure_schedule(state, &id, action, EVERY, "The analytics agent's weekly summary of one project", now).await
 }
 
 pub async fn delete_analytics_schedule(state: &AppState, org_id: Uuid, project_id: Uuid) {

@@ -88,6 +88,35 @@ fn unavailable(e: impl std::fmt::Display) -> ApiError {
     ApiError::Unavailable { dependency: "temporal", cause: e.to_string() }
 }
 
+/// Creates the schedule `id` (every `every`, overlapping runs skipped)
+/// unless it exists; `now` also runs it at once.
+async fn ensure_schedule(
+    state: &AppState,
+    id: &str,
+    action: temporalio_client::schedules::ScheduleAction,
+    every: std::time::Duration,
+    note: &str,
+    now: bool,
+) -> Result<(), ApiError> {
+    use temporalio_client::schedules::{CreateScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec};
+    let options = CreateScheduleOptions::builder()
+        .action(action)
+        .spec(ScheduleSpec::from_interval(every))
+        .overlap_policy(ScheduleOverlapPolicy::Skip)
+        .note(note.to_owned())
+        .build();
+    match state.temporal.create_schedule(id, options).await {
+        Ok(_) => tracing::info!(schedule_id = %id, "schedule created"),
+        Err(e) if e.to_string().to_lowercase().contains("already") => {}
+        Err(e) => return Err(unavailable(e)),
+    }
+    if now {
+        let handle = state.temporal.get_schedule_handle(id);
+        handle.trigger(ScheduleOverlapPolicy::AllowAll, Default::default()).await.map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 fn slot_attributes(slot: &entities::slots::Model) -> SearchAttributes {
     SearchAttributes::new([
         ORG_ID.value_set(slot.org_id.to_string()),

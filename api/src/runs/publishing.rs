@@ -1,7 +1,7 @@
 //! The runs that take a slot to TikTok and keep accounts working: the slot
 //! pipeline and its signals, token refresh, and the metrics schedule.
 
-use super::{RunView, describe, meta_and_memo, slot_attributes, start_options, started, unavailable};
+use super::{RunView, describe, ensure_schedule, meta_and_memo, slot_attributes, start_options, started, unavailable};
 use crate::{ApiError, AppState};
 use temporal::{
     pipeline::{Approval, PipelineStatus, PollSettings, PublishDecision, SlotPipelineInput},
@@ -50,30 +50,15 @@ pub async fn ensure_metrics_schedule(
     account_id: uuid::Uuid,
     now: bool,
 ) -> Result<(), ApiError> {
-    use temporalio_client::schedules::{CreateScheduleOptions, ScheduleAction, ScheduleOverlapPolicy, ScheduleSpec};
     let id = temporal::ids::metrics_schedule_id(org_id, account_id);
-    let input = temporal::pipeline::AccountRef { org_id, account_id };
-    let options = CreateScheduleOptions::builder()
-        .action(ScheduleAction::start_workflow(
-            MetricsRefreshWorkflow::run,
-            input,
-            Workload::Main.queue(&state.config.temporal.task_queue_prefix),
-            id.clone(),
-        ))
-        .spec(ScheduleSpec::from_interval(state.config.tiktok.metrics_every))
-        .overlap_policy(ScheduleOverlapPolicy::Skip)
-        .note("TikTok metrics snapshots for one connected account".to_owned())
-        .build();
-    match state.temporal.create_schedule(&id, options).await {
-        Ok(_) => tracing::info!(schedule_id = %id, "metrics schedule created"),
-        Err(e) if e.to_string().to_lowercase().contains("already") => {}
-        Err(e) => return Err(unavailable(e)),
-    }
-    if now {
-        let handle = state.temporal.get_schedule_handle(&id);
-        handle.trigger(ScheduleOverlapPolicy::AllowAll, Default::default()).await.map_err(unavailable)?;
-    }
-    Ok(())
+    let action = temporalio_client::schedules::ScheduleAction::start_workflow(
+        MetricsRefreshWorkflow::run,
+        temporal::pipeline::AccountRef { org_id, account_id },
+        Workload::Main.queue(&state.config.temporal.task_queue_prefix),
+        id.clone(),
+    );
+    let every = state.config.tiktok.metrics_every;
+    ensure_schedule(state, &id, action, every, "TikTok metrics snapshots for one connected account", now).await
 }
 
 /// Starts (or joins) the account's token refresh run.

@@ -142,19 +142,7 @@ mod tests {
     use super::*;
 
     fn post(time: &str, format: &str, views: i64) -> PostResult {
-        PostResult {
-            slot_id: uuid::Uuid::now_v7(),
-            hook: format!("{format} at {time}"),
-            format: format.into(),
-            posting_time: time.into(),
-            hashtags: Vec::new(),
-            posted_at: chrono::Utc::now().fixed_offset(),
-            views,
-            likes: 0,
-            comments: 0,
-            shares: 0,
-            engagement: 0.0,
-        }
+        PostResult::sample(format, time, views)
     }
 
     fn count(suggestions: &[Suggestion], format: &str) -> usize {

@@ -30,6 +30,26 @@ pub struct PostResult {
     pub engagement: f64,
 }
 
+#[cfg(test)]
+impl PostResult {
+    /// A measured post for tests: posted now, no hashtags, no interactions.
+    pub(crate) fn sample(format: &str, posting_time: &str, views: i64) -> PostResult {
+        PostResult {
+            slot_id: Uuid::now_v7(),
+            hook: format!("{format} at {posting_time}"),
+            format: format.into(),
+            posting_time: posting_time.into(),
+            hashtags: Vec::new(),
+            posted_at: chrono::Utc::now().fixed_offset(),
+            views,
+            likes: 0,
+            comments: 0,
+            shares: 0,
+            engagement: 0.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Average {
     pub posts: usize,
@@ -175,19 +195,8 @@ mod tests {
     use super::*;
 
     fn post(hook: &str, format: &str, time: &str, views: i64, likes: i64) -> PostResult {
-        PostResult {
-            slot_id: Uuid::now_v7(),
-            hook: hook.into(),
-            format: format.into(),
-            posting_time: time.into(),
-            hashtags: Vec::new(),
-            posted_at: chrono::Utc::now().fixed_offset(),
-            views,
-            likes,
-            comments: 0,
-            shares: 0,
-            engagement: if views > 0 { likes as f64 / views as f64 } else { 0.0 },
-        }
+        let engagement = if views > 0 { likes as f64 / views as f64 } else { 0.0 };
+        PostResult { hook: hook.into(), likes, engagement, ..PostResult::sample(format, time, views) }
     }
 
     #[test]

@@ -82,19 +82,7 @@ mod tests {
     use super::*;
 
     fn post(time: &str, views: i64) -> PostResult {
-        PostResult {
-            slot_id: uuid::Uuid::now_v7(),
-            hook: format!("at {time}"),
-            format: "tutorial".into(),
-            posting_time: time.into(),
-            hashtags: Vec::new(),
-            posted_at: chrono::Utc::now().fixed_offset(),
-            views,
-            likes: 0,
-            comments: 0,
-            shares: 0,
-            engagement: 0.0,
-        }
+        PostResult::sample("tutorial", time, views)
     }
 
     fn times(list: &[&str]) -> Vec<String> {

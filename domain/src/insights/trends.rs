@@ -95,19 +95,10 @@ mod tests {
     use chrono::Utc;
 
     fn post(days_ago: i64, format: &str, time: &str, tags: &[&str], views: i64) -> PostResult {
-        let now = Utc::now().fixed_offset();
         PostResult {
-            slot_id: uuid::Uuid::now_v7(),
-            hook: format!("{format} {days_ago}"),
-            format: format.into(),
-            posting_time: time.into(),
             hashtags: tags.iter().map(|t| t.to_string()).collect(),
-            posted_at: now - Duration::days(days_ago),
-            views,
-            likes: 0,
-            comments: 0,
-            shares: 0,
-            engagement: 0.0,
+            posted_at: Utc::now().fixed_offset() - Duration::days(days_ago),
+            ..PostResult::sample(format, time, views)
         }
     }
 
