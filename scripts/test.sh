@@ -150,6 +150,9 @@ if [ "${1:-}" = bench ]; then
   cargo bench --profile dev -p api --bench retrieval
   cargo bench --profile dev -p activities --bench render
   cargo bench --profile dev -p asr --bench asr
+  # The offline default model's row of docs/OFFLINE_MODELS.md (a day of
+  # drafting; `make eval-models` measures every candidate).
+  MODELS=smollm2-135m DAYS=1 "$ROOT/scripts/bench/offline_models.sh"
   exit 0
 fi
 
