@@ -180,14 +180,20 @@ pub async fn measured_posts_in(
         .collect())
 }
 
+/// What the project's posts did, and the scheduler's posting-time
+/// proposal from the same results (one read of them).
 pub async fn of_project(
     db: &DatabaseConnection,
     scope: &OrgScope,
     project_id: Uuid,
-) -> Result<Performance, DomainError> {
+) -> Result<(Performance, Option<super::posting_times::TimesProposal>), DomainError> {
     let tx = scope.begin(db).await?;
     let project = crate::planning::projects::get_in(&tx, project_id).await?;
-    Ok(Performance::from_results(measured_posts_in(&tx, project.id, &project.timezone).await?))
+    let measured = measured_posts_in(&tx, project.id, &project.timezone).await?;
+    let current: Vec<String> =
+        crate::planning::projects::posting_times(&project)?.iter().map(|t| t.format("%H:%M").to_string()).collect();
+    let proposal = super::posting_times::propose(&measured, &current);
+    Ok((Performance::from_results(measured), proposal))
 }
 
 #[cfg(test)]

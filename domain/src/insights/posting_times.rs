@@ -3,10 +3,8 @@
 //! moving it next to the best (an hour later, or earlier when that is
 //! taken). A person applies the proposal; nothing moves by itself.
 
-use super::performance::{self, PostResult};
-use crate::{DomainError, OrgScope, planning::projects};
+use super::performance::PostResult;
 use chrono::{NaiveTime, Timelike};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -61,20 +59,6 @@ pub fn propose(results: &[PostResult], current: &[String]) -> Option<TimesPropos
             "{best} averages {best_avg:.0} views, {weak} only {weak_avg:.0}: move {weak} to {moved}, next to your best time"
         ),
     })
-}
-
-/// The proposal for a project from its measured posts.
-pub async fn for_project(
-    db: &DatabaseConnection,
-    scope: &OrgScope,
-    project_id: uuid::Uuid,
-) -> Result<Option<TimesProposal>, DomainError> {
-    let tx = scope.begin(db).await?;
-    let project = projects::get_in(&tx, project_id).await?;
-    let measured = performance::measured_posts_in(&tx, project.id, &project.timezone).await?;
-    let current: Vec<String> =
-        projects::posting_times(&project)?.iter().map(|t| t.format("%H:%M").to_string()).collect();
-    Ok(propose(&measured, &current))
 }
 
 #[cfg(test)]

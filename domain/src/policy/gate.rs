@@ -156,13 +156,18 @@ pub async fn decide(
         .await?;
         Verdict::Blocked(block)
     };
-    let mut row: slots::ActiveModel = slot.into();
-    row.review_notes = Set(json!(notes));
-    row.policy_block = Set(match &verdict {
+    let notes = json!(notes);
+    let block = match &verdict {
         Verdict::Blocked(block) => Some(json!(block)),
         _ => None,
-    });
-    row.update(&*tx).await?;
+    };
+    // Most checks of a clean slot change nothing: no write then.
+    if notes != slot.review_notes || block != slot.policy_block {
+        let mut row: slots::ActiveModel = slot.into();
+        row.review_notes = Set(notes);
+        row.policy_block = Set(block);
+        row.update(&*tx).await?;
+    }
     tx.commit().await?;
     Ok(verdict)
 }

@@ -449,8 +449,7 @@ async fn performance(
     ApiPath(ProjectPath { project_id, .. }): ApiPath<ProjectPath>,
 ) -> Result<ApiJson<PerformanceView>, ApiError> {
     let scope = ctx.authorize(Action::Read)?;
-    let p = domain::insights::performance::of_project(&state.db, &scope, project_id).await?;
-    let proposed_posting_times = domain::insights::posting_times::for_project(&state.db, &scope, project_id).await?;
+    let (p, proposed_posting_times) = domain::insights::performance::of_project(&state.db, &scope, project_id).await?;
     let averages = |m: BTreeMap<String, domain::insights::performance::Average>| {
         m.into_iter()
             .map(|(k, a)| (k, AverageView { posts: a.posts, avg_views: a.avg_views, avg_engagement: a.avg_engagement }))
